@@ -1,0 +1,160 @@
+"""The branch file's schema (DESIGN.md, "Configuration").
+
+Field checks live on the models; checks across sections (a desk's area must
+exist, ...) live in `loader.cross_check`, which can name the exact key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.contract.base import BRANCH_ID_PATTERN
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ItemId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TimeRange(_Model):
+    """Minutes after local midnight, start inclusive, end exclusive; end may be 24:00."""
+
+    start_min: int
+    end_min: int
+
+    @classmethod
+    def parse(cls, text: str) -> TimeRange:
+        try:
+            start_text, end_text = text.split("-")
+            start, end = _minutes(start_text), _minutes(end_text)
+        except ValueError as exc:
+            raise ValueError(f"{text!r} is not a time range like \"10:00-17:00\"") from exc
+        if start >= end:
+            raise ValueError(f"{text!r} ends before it starts")
+        return cls(start_min=start, end_min=end)
+
+    def contains(self, minute: int) -> bool:
+        return self.start_min <= minute < self.end_min
+
+    def __str__(self) -> str:
+        return f"{_hhmm(self.start_min)}-{_hhmm(self.end_min)}"
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = text.strip().split(":")
+    if len(hours) != 2 or len(minutes) != 2:
+        raise ValueError(text)
+    h, m = int(hours), int(minutes)
+    if not (0 <= m < 60 and (0 <= h < 24 or (h == 24 and m == 0))):
+        raise ValueError(text)
+    return h * 60 + m
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+class Hours(_Model):
+    """Opening ranges per weekday; an absent day is closed."""
+
+    days: dict[Weekday, tuple[TimeRange, ...]] = Field(default_factory=dict)
+
+    def ranges_on(self, day: dt.date) -> tuple[TimeRange, ...]:
+        return self.days.get(WEEKDAYS[day.weekday()], ())  # type: ignore[call-overload]
+
+    def is_open(self, local: dt.datetime) -> bool:
+        minute = local.hour * 60 + local.minute
+        return any(r.contains(minute) for r in self.ranges_on(local.date()))
+
+
+def parse_hours(raw: dict[str, list[str]]) -> Hours:
+    days: dict[str, tuple[TimeRange, ...]] = {}
+    for day, texts in raw.items():
+        ranges = sorted((TimeRange.parse(t) for t in texts), key=lambda r: r.start_min)
+        for before, after in zip(ranges, ranges[1:], strict=False):
+            if after.start_min < before.end_min:
+                raise ValueError(f"{before} and {after} overlap")
+        days[day] = tuple(ranges)
+    return Hours.model_validate({"days": days})
+
+
+class LocalizedName(_Model):
+    da: Annotated[str, Field(min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
+
+
+class Branch(_Model):
+    id: Annotated[str, Field(pattern=BRANCH_ID_PATTERN, max_length=64)]
+    name: Annotated[str, Field(min_length=1)]
+    timezone: str
+    max_recalls: Annotated[int, Field(ge=0, le=10)] = 2
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Area(_Model):
+    id: ItemId
+    name: Annotated[str, Field(min_length=1)]
+
+
+class Counter(_Model):
+    id: ItemId
+    area: ItemId
+    name: Annotated[str, Field(min_length=1)]
+    skills: Annotated[list[ItemId], Field(min_length=1)]
+
+
+class Service(_Model):
+    id: ItemId
+    name: LocalizedName
+    area: ItemId
+    prefix: Annotated[str, Field(pattern=r"^[A-Z]$")]
+    target_wait_min: Annotated[float, Field(gt=0, le=24 * 60)]
+    service_time_min: Annotated[float, Field(gt=0, le=24 * 60)]
+
+
+class StaffedHours(_Model):
+    staffed: Hours = Field(default_factory=Hours)
+    self_service: Hours = Field(default_factory=Hours)
+
+
+class BranchConfig(_Model):
+    """One validated branch file."""
+
+    branch: Branch
+    hours: StaffedHours = Field(default_factory=StaffedHours)
+    areas: Annotated[list[Area], Field(min_length=1)]
+    counters: list[Counter] = Field(default_factory=list)
+    services: Annotated[list[Service], Field(min_length=1)]
+    source: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.branch.id
+
+    def service(self, service_id: str) -> Service | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    def counter(self, counter_id: str) -> Counter | None:
+        return next((c for c in self.counters if c.id == counter_id), None)
+
+    def area(self, area_id: str) -> Area | None:
+        return next((a for a in self.areas if a.id == area_id), None)

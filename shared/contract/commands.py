@@ -1,0 +1,193 @@
+"""Command types, the command envelope and the reply (DESIGN.md, "Envelopes").
+
+Commands are imperative requests sent to a branch's routing engine over RPC.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import (
+    AwareDatetime,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from shared.contract.base import BranchId, Identifier, Strict, message_error
+from shared.contract.events import Channel, Position, Priority
+
+
+class CommandType(StrEnum):
+    ISSUE_TICKET = "issue_ticket"
+    CANCEL_TICKET = "cancel_ticket"
+    OPEN_COUNTER = "open_counter"
+    CLOSE_COUNTER = "close_counter"
+    CALL_NEXT = "call_next"
+    CALL_TICKET = "call_ticket"
+    RECALL = "recall"
+    START_SERVING = "start_serving"
+    FINISH = "finish"
+    NO_SHOW = "no_show"
+    TRANSFER = "transfer"
+    CLOSE_DAY = "close_day"
+
+
+class CommandData(Strict):
+    """Base of every command's `data`."""
+
+
+class IssueTicket(CommandData):
+    service: Identifier
+    channel: Channel = "kiosk"
+    priority: Priority = 0
+
+
+class CancelTicket(CommandData):
+    ticket_id: Identifier
+    reason: Literal["citizen", "staff"] = "citizen"
+
+
+class OpenCounter(CommandData):
+    counter: Identifier
+    # None: the desk's configured skills.
+    services: list[Identifier] | None = None
+
+
+class CloseCounter(CommandData):
+    counter: Identifier
+
+
+class CallNext(CommandData):
+    counter: Identifier
+
+
+class CallTicket(CommandData):
+    counter: Identifier
+    ticket_id: Identifier
+
+
+class Recall(CommandData):
+    counter: Identifier
+
+
+class StartServing(CommandData):
+    counter: Identifier
+
+
+class Finish(CommandData):
+    counter: Identifier
+
+
+class NoShow(CommandData):
+    counter: Identifier
+
+
+class Transfer(CommandData):
+    counter: Identifier
+    service: Identifier
+    position: Position = "back"
+
+
+class CloseDay(CommandData):
+    pass
+
+
+COMMAND_DATA: dict[CommandType, type[CommandData]] = {
+    CommandType.ISSUE_TICKET: IssueTicket,
+    CommandType.CANCEL_TICKET: CancelTicket,
+    CommandType.OPEN_COUNTER: OpenCounter,
+    CommandType.CLOSE_COUNTER: CloseCounter,
+    CommandType.CALL_NEXT: CallNext,
+    CommandType.CALL_TICKET: CallTicket,
+    CommandType.RECALL: Recall,
+    CommandType.START_SERVING: StartServing,
+    CommandType.FINISH: Finish,
+    CommandType.NO_SHOW: NoShow,
+    CommandType.TRANSFER: Transfer,
+    CommandType.CLOSE_DAY: CloseDay,
+}
+
+
+class Command(Strict):
+    """`{"v": 1, "id", "type", "branch", "at", "actor", "data"}`."""
+
+    v: Literal[1] = 1
+    id: Identifier
+    type: CommandType
+    branch: BranchId
+    at: AwareDatetime
+    actor: Identifier
+    data: SerializeAsAny[CommandData]
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _typed_data(cls, value: Any, info: Any) -> CommandData:
+        kind = info.data.get("type")
+        if kind is None:
+            raise ValueError("cannot check data without a valid type")
+        model = COMMAND_DATA[kind]
+        if isinstance(value, model):
+            return value
+        if isinstance(value, CommandData):
+            raise ValueError(f"{type(value).__name__} is not the data of {kind}")
+        try:
+            return model.model_validate(value)
+        except ValidationError as exc:
+            # Not a ValueError on purpose: pydantic lets it through, path intact.
+            raise message_error("command", exc, prefix="data") from exc
+
+
+class ReplyError(Strict):
+    code: Annotated[str, Field(pattern=r"^[a-z_]+$")]
+    message: str
+
+
+class Reply(Strict):
+    """`{"ok": true, "result": {...}}` or `{"ok": false, "error": {"code", "message"}}`."""
+
+    ok: bool
+    result: dict[str, Any] | None = None
+    error: ReplyError | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Reply:
+        if self.ok and self.error is not None:
+            raise ValueError("a successful reply carries no error")
+        if not self.ok and self.error is None:
+            raise ValueError("a failed reply needs an error")
+        return self
+
+    @classmethod
+    def success(cls, result: dict[str, Any] | None = None) -> Reply:
+        return cls(ok=True, result=result or {})
+
+    @classmethod
+    def failure(cls, code: str, message: str) -> Reply:
+        return cls(ok=False, error=ReplyError(code=code, message=message))
+
+
+def encode_command(command: Command) -> bytes:
+    return orjson.dumps(command.model_dump(mode="json"))
+
+
+def decode_command(raw: bytes | str) -> Command:
+    try:
+        return Command.model_validate_json(raw)
+    except ValidationError as exc:
+        raise message_error("command", exc) from exc
+
+
+def encode_reply(reply: Reply) -> bytes:
+    return orjson.dumps(reply.model_dump(mode="json", exclude_none=True))
+
+
+def decode_reply(raw: bytes | str) -> Reply:
+    try:
+        return Reply.model_validate_json(raw)
+    except ValidationError as exc:
+        raise message_error("reply", exc) from exc

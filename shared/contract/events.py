@@ -1,0 +1,204 @@
+"""Event types and the event envelope (DESIGN.md, "Envelopes").
+
+Events are past-tense facts written by the routing engine to the log. The
+envelope is validated, and so is `data`, against the model of its type.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import (
+    AwareDatetime,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+)
+
+from shared.contract.base import BranchId, Identifier, Strict, message_error
+
+
+class EventType(StrEnum):
+    TICKET_ISSUED = "ticket.issued"
+    TICKET_CALLED = "ticket.called"
+    TICKET_RECALLED = "ticket.recalled"
+    TICKET_SERVING = "ticket.serving"
+    TICKET_FINISHED = "ticket.finished"
+    TICKET_NO_SHOW = "ticket.no_show"
+    TICKET_TRANSFERRED = "ticket.transferred"
+    TICKET_CANCELLED = "ticket.cancelled"
+    COUNTER_OPENED = "counter.opened"
+    COUNTER_CLOSED = "counter.closed"
+    DAY_CLOSED = "day.closed"
+    ENGINE_SYNC = "engine.sync"
+
+
+Channel = Literal["kiosk", "web", "staff"]
+Priority = Literal[0, 1]
+Position = Literal["front", "back"]
+CancelReason = Literal["citizen", "staff", "day_closed"]
+TicketNumber = Annotated[str, Field(pattern=r"^[A-Z][0-9]{3,}$")]
+
+
+class EventData(Strict):
+    """Base of every event's `data`."""
+
+
+class TicketIssued(EventData):
+    ticket_id: Identifier
+    number: TicketNumber
+    service: Identifier
+    area: Identifier
+    channel: Channel
+    priority: Priority = 0
+    issued_at: AwareDatetime
+
+
+class TicketCalled(EventData):
+    ticket_id: Identifier
+    number: TicketNumber
+    counter: Identifier
+    area: Identifier
+    staff: Identifier
+
+
+class TicketRecalled(EventData):
+    ticket_id: Identifier
+    number: TicketNumber
+    counter: Identifier
+    recalls: Annotated[int, Field(ge=1)]
+
+
+class TicketServing(EventData):
+    ticket_id: Identifier
+    counter: Identifier
+
+
+class TicketFinished(EventData):
+    ticket_id: Identifier
+    counter: Identifier
+    service_s: Annotated[float, Field(ge=0)]
+
+
+class TicketNoShow(EventData):
+    ticket_id: Identifier
+    counter: Identifier
+
+
+class TicketTransferred(EventData):
+    ticket_id: Identifier
+    from_service: Identifier
+    to_service: Identifier
+    to_area: Identifier
+    position: Position
+
+
+class TicketCancelled(EventData):
+    ticket_id: Identifier
+    reason: CancelReason
+
+
+class CounterOpened(EventData):
+    counter: Identifier
+    staff: Identifier
+    services: list[Identifier]
+
+
+class CounterClosed(EventData):
+    counter: Identifier
+
+
+class DayClosed(EventData):
+    cancelled: list[Identifier]
+
+
+class EngineSync(EventData):
+    nonce: Identifier
+
+
+EVENT_DATA: dict[EventType, type[EventData]] = {
+    EventType.TICKET_ISSUED: TicketIssued,
+    EventType.TICKET_CALLED: TicketCalled,
+    EventType.TICKET_RECALLED: TicketRecalled,
+    EventType.TICKET_SERVING: TicketServing,
+    EventType.TICKET_FINISHED: TicketFinished,
+    EventType.TICKET_NO_SHOW: TicketNoShow,
+    EventType.TICKET_TRANSFERRED: TicketTransferred,
+    EventType.TICKET_CANCELLED: TicketCancelled,
+    EventType.COUNTER_OPENED: CounterOpened,
+    EventType.COUNTER_CLOSED: CounterClosed,
+    EventType.DAY_CLOSED: DayClosed,
+    EventType.ENGINE_SYNC: EngineSync,
+}
+_DATA_TYPES = {model: kind for kind, model in EVENT_DATA.items()}
+
+
+class Event(Strict):
+    """`{"v": 1, "id", "type", "branch", "day", "seq", "at", "command_id", "writer", "data"}`."""
+
+    v: Literal[1] = 1
+    id: Identifier
+    type: EventType
+    branch: BranchId
+    day: dt.date
+    seq: Annotated[int, Field(ge=1)] | None
+    at: AwareDatetime
+    command_id: Identifier | None = None
+    writer: Identifier
+    data: SerializeAsAny[EventData]
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _typed_data(cls, value: Any, info: Any) -> EventData:
+        kind = info.data.get("type")
+        if kind is None:  # `type` already failed; pydantic reports that one.
+            raise ValueError("cannot check data without a valid type")
+        model = EVENT_DATA[kind]
+        if isinstance(value, model):
+            return value
+        if isinstance(value, EventData):
+            raise ValueError(f"{type(value).__name__} is not the data of {kind}")
+        try:
+            return model.model_validate(value)
+        except ValidationError as exc:
+            # Not a ValueError on purpose: pydantic lets it through, path intact.
+            raise message_error("event", exc, prefix="data") from exc
+
+    @field_validator("seq")
+    @classmethod
+    def _seq_matches_type(cls, value: int | None, info: Any) -> int | None:
+        kind = info.data.get("type")
+        if kind is EventType.ENGINE_SYNC and value is not None:
+            raise ValueError("an engine.sync marker carries no seq")
+        if kind is not None and kind is not EventType.ENGINE_SYNC and value is None:
+            raise ValueError("a domain event needs a seq")
+        return value
+
+    @property
+    def is_marker(self) -> bool:
+        return self.type is EventType.ENGINE_SYNC
+
+
+def routing_key(branch: str, kind: EventType) -> str:
+    """`{branch}.{type}`, e.g. `magion.ticket.called`."""
+    return f"{branch}.{kind.value}"
+
+
+def encode_event(event: Event) -> bytes:
+    return orjson.dumps(event.model_dump(mode="json"))
+
+
+def decode_event(raw: bytes | str) -> Event:
+    """Parse and validate one event; raise MessageError naming the bad field."""
+    try:
+        return Event.model_validate_json(raw)
+    except ValidationError as exc:
+        raise message_error("event", exc) from exc
+
+
+def data_type(data: EventData) -> EventType:
+    return _DATA_TYPES[type(data)]
