@@ -95,6 +95,11 @@ class Bus(abc.ABC):
     def kind(self) -> str:
         """'rabbitmq' or 'embedded'."""
 
+    @property
+    def reconnects(self) -> int:
+        """How often the connection was lost and made again (0 for embedded)."""
+        return 0
+
     # events
 
     @abc.abstractmethod
