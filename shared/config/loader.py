@@ -37,6 +37,10 @@ def load_branch_file(path: Path) -> BranchConfig:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(source, "(file)", f"cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            source, "(file)", f"not UTF-8 text (byte {exc.start}): save the file as UTF-8"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "(syntax)", str(exc)) from exc
     return parse_branch(raw, source)

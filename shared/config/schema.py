@@ -7,6 +7,7 @@ exist, ...) live in `loader.cross_check`, which can name the exact key.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,9 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.contract.base import BRANCH_ID_PATTERN
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ItemId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+# ASCII digits only: int() alone would also take "+9", "1_0" or Arabic-Indic digits.
+_HHMM = re.compile(r"([0-9]{2}):([0-9]{2})", re.ASCII)
 
 
 class _Model(BaseModel):
@@ -48,10 +51,10 @@ class TimeRange(_Model):
 
 
 def _minutes(text: str) -> int:
-    hours, minutes = text.strip().split(":")
-    if len(hours) != 2 or len(minutes) != 2:
+    match = _HHMM.fullmatch(text.strip())
+    if match is None:
         raise ValueError(text)
-    h, m = int(hours), int(minutes)
+    h, m = int(match[1]), int(match[2])
     if not (0 <= m < 60 and (0 <= h < 24 or (h == 24 and m == 0))):
         raise ValueError(text)
     return h * 60 + m
@@ -67,7 +70,7 @@ class Hours(_Model):
     days: dict[Weekday, tuple[TimeRange, ...]] = Field(default_factory=dict)
 
     def ranges_on(self, day: dt.date) -> tuple[TimeRange, ...]:
-        return self.days.get(WEEKDAYS[day.weekday()], ())  # type: ignore[call-overload]
+        return self.days.get(WEEKDAYS[day.weekday()], ())
 
     def is_open(self, local: dt.datetime) -> bool:
         minute = local.hour * 60 + local.minute
@@ -101,7 +104,8 @@ class Branch(_Model):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        # A folder of zones ("Europe") raises IsADirectoryError, an OSError.
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 

@@ -15,6 +15,7 @@ DEFAULT_PORTS = {"ticketing": 8081, "staff": 8082, "display": 8083, "routing": 8
 DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/"
 _ENV = "environment"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_DIGITS = re.compile(r"[0-9]{1,5}", re.ASCII)
 
 Role = Literal["staff", "manager"]
 
@@ -65,10 +66,10 @@ class Settings:
 
 
 def _port(key: str, value: str) -> int:
-    try:
-        port = int(value)
-    except ValueError as exc:
-        raise ConfigError(_ENV, key, f"{value!r} is not a port number") from exc
+    # Plain ASCII digits: int() alone would also take "+80", "8_082" or "-1".
+    if not _DIGITS.fullmatch(value.strip()):
+        raise ConfigError(_ENV, key, f"{value!r} is not a port number")
+    port = int(value)
     if not 0 <= port <= 65535:
         raise ConfigError(_ENV, key, f"{port} is outside 0-65535")
     return port

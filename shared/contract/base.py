@@ -17,7 +17,8 @@ _BRANCH_RE = re.compile(BRANCH_ID_PATTERN)
 
 
 def is_branch_id(value: str) -> bool:
-    return bool(_BRANCH_RE.match(value)) and len(value) <= 64
+    # fullmatch: with match, "$" would also accept a trailing newline.
+    return bool(_BRANCH_RE.fullmatch(value)) and len(value) <= 64
 
 
 class Strict(BaseModel):

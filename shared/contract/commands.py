@@ -15,7 +15,6 @@ from pydantic import (
     SerializeAsAny,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 from shared.contract.base import BranchId, Identifier, Strict, message_error
@@ -152,15 +151,19 @@ class Reply(Strict):
 
     ok: bool
     result: dict[str, Any] | None = None
-    error: ReplyError | None = None
+    # A field validator (run on the default too) rather than a model validator,
+    # so a MessageError names the field: `error`, not `(root)`.
+    error: ReplyError | None = Field(default=None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _one_of(self) -> Reply:
-        if self.ok and self.error is not None:
+    @field_validator("error")
+    @classmethod
+    def _error_matches_ok(cls, value: ReplyError | None, info: Any) -> ReplyError | None:
+        ok = info.data.get("ok")
+        if ok is True and value is not None:
             raise ValueError("a successful reply carries no error")
-        if not self.ok and self.error is None:
+        if ok is False and value is None:
             raise ValueError("a failed reply needs an error")
-        return self
+        return value
 
     @classmethod
     def success(cls, result: dict[str, Any] | None = None) -> Reply:

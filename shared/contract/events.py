@@ -81,7 +81,8 @@ class TicketServing(EventData):
 class TicketFinished(EventData):
     ticket_id: Identifier
     counter: Identifier
-    service_s: Annotated[float, Field(ge=0)]
+    # JSON has no Infinity or NaN (orjson writes null): refuse them when building.
+    service_s: Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class TicketNoShow(EventData):
@@ -145,7 +146,12 @@ class Event(Strict):
     type: EventType
     branch: BranchId
     day: dt.date
-    seq: Annotated[int, Field(ge=1)] | None
+    # Strict: a bool or "42" is not a sequence number. Absent or null on an
+    # engine.sync marker (it "carries no seq"); `_seq_matches_type` still runs
+    # on the default, so a domain event without one is refused.
+    seq: Annotated[int, Field(ge=1, strict=True)] | None = Field(
+        default=None, validate_default=True
+    )
     at: AwareDatetime
     command_id: Identifier | None = None
     writer: Identifier

@@ -1,0 +1,1 @@
+"""Tests of the branch files and runtime settings (shared.config)."""

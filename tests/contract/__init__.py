@@ -1,0 +1,1 @@
+"""Tests of the wire contract (shared.contract): envelopes and codecs."""
