@@ -1,0 +1,102 @@
+"""`decide(state, command, ...)`: the pure queue engine (DESIGN.md).
+
+No I/O, no clock, no randomness: time, ids and the writer's name are
+arguments. A business refusal is a `Decision` with a failure reply, never an
+exception; nothing is written for it, so retrying a refused command decides
+it afresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from services.routing.engine import desk_commands, ticket_commands
+from services.routing.engine.context import Context
+from services.routing.engine.decision import Decision, Refusal, StateMismatch
+from services.routing.engine.ids import IdSource
+from services.routing.engine.results import reply_for
+from shared.config.schema import BranchConfig
+from shared.contract.commands import Command, CommandType, Reply
+from shared.contract.events import Event
+from shared.projection import BranchState, Verdict, apply, local_day
+
+_Handler = Callable[[Context, Any], Decision]
+
+_HANDLERS: dict[CommandType, _Handler] = {
+    CommandType.ISSUE_TICKET: ticket_commands.issue_ticket,
+    CommandType.CANCEL_TICKET: ticket_commands.cancel_ticket,
+    CommandType.CLOSE_DAY: lambda ctx, _data: ticket_commands.close_day(ctx),
+    CommandType.OPEN_COUNTER: desk_commands.open_counter,
+    CommandType.CLOSE_COUNTER: desk_commands.close_counter,
+    CommandType.CALL_NEXT: desk_commands.call_next,
+    CommandType.CALL_TICKET: desk_commands.call_ticket,
+    CommandType.RECALL: desk_commands.recall,
+    CommandType.START_SERVING: desk_commands.start_serving,
+    CommandType.FINISH: desk_commands.finish,
+    CommandType.NO_SHOW: desk_commands.no_show,
+    CommandType.TRANSFER: desk_commands.transfer,
+}
+
+
+def decide(
+    state: BranchState,
+    command: Command,
+    *,
+    config: BranchConfig,
+    now: dt.datetime,
+    ids: IdSource,
+    writer: str,
+) -> Decision:
+    """The events `command` writes at `now`, or the reply to give without writing.
+
+    `state` must be the state of `config`'s branch for the local day of `now`
+    (else StateMismatch: at midnight the caller starts a fresh state). The
+    state is not changed; events are numbered from `state.seq + 1`.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("decide needs an aware `now`")
+    day = local_day(config, now)
+    if state.branch != config.id or state.day != day:
+        raise StateMismatch(
+            f"state is for {state.branch} {state.day}, but now is {config.id} {day}"
+        )
+    if command.branch != state.branch:
+        return Decision.refuse(
+            Refusal.WRONG_BRANCH, f"this is the queue of {state.branch!r}, not {command.branch!r}"
+        )
+    earlier = reply_for(state, command.id, config, now)
+    if earlier is not None:
+        return Decision(reply=earlier)
+    ctx = Context(
+        state=state, command=command, config=config, now=now, day=day, ids=ids, writer=writer
+    )
+    return _HANDLERS[command.type](ctx, command.data)
+
+
+def decide_and_apply(
+    state: BranchState,
+    command: Command,
+    *,
+    config: BranchConfig,
+    now: dt.datetime,
+    ids: IdSource,
+    writer: str,
+) -> tuple[Reply, tuple[Event, ...]]:
+    """Decide, apply the events to `state` in place, and reply.
+
+    For a single process that owns its state (tests, benchmarks, tools). The
+    routing service instead publishes the events and lets its log reader
+    apply them, then calls `reply_for` (DESIGN: read-your-writes).
+    """
+    decision = decide(state, command, config=config, now=now, ids=ids, writer=writer)
+    if decision.reply is not None:
+        return decision.reply, ()
+    for event in decision.events:
+        verdict = apply(state, event)
+        if verdict is not Verdict.APPLY:  # decide numbers from state.seq: cannot happen
+            raise AssertionError(f"own event seq {event.seq} not applied: {verdict}")
+    reply = reply_for(state, command.id, config, now)
+    assert reply is not None, "a command that wrote events has a recorded result"
+    return reply, decision.events

@@ -1,0 +1,64 @@
+"""What `decide` returns, and the refusal codes it can give."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from shared.contract.commands import Reply
+from shared.contract.events import Event
+from shared.errors import QmsError
+
+
+class Refusal(StrEnum):
+    """Business refusals: `{"ok": false, "error": {"code": ...}}`; nothing is written."""
+
+    WRONG_BRANCH = "wrong_branch"  # the command names another branch than this queue's
+    UNKNOWN_SERVICE = "unknown_service"
+    UNKNOWN_TICKET = "unknown_ticket"
+    UNKNOWN_COUNTER = "unknown_counter"
+    CLOSED = "closed"  # outside staffed hours, or the day is closed
+    WOULD_EXCEED_CLOSING = "would_exceed_closing"
+    COUNTER_CLOSED = "counter_closed"  # any desk action on a desk that is not open
+    COUNTER_BUSY = "counter_busy"  # closing a desk that still holds a ticket
+    NO_SERVICES = "no_services"  # opening a desk with an empty service list
+    NOT_SKILLED = "not_skilled"  # opening a desk for a service outside its skills
+    NO_WAITING_TICKET = "no_waiting_ticket"
+    TICKET_NOT_WAITING = "ticket_not_waiting"  # call_ticket on a ticket not waiting
+    NO_CURRENT_TICKET = "no_current_ticket"  # recall/start/finish/... at an idle desk
+    ALREADY_SERVING = "already_serving"  # recall/start/no_show once service started
+    MAX_RECALLS_REACHED = "max_recalls_reached"
+    RECALLS_REMAINING = "recalls_remaining"  # no_show before max_recalls recalls
+    TICKET_IN_SERVICE = "ticket_in_service"  # cancelling a ticket being served
+    TICKET_ENDED = "ticket_ended"  # cancelling a finished/no-show/cancelled ticket
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Either events to write, or a reply to send now.
+
+    - refusal: no events, `reply` is the failure;
+    - a command id already seen today: no events, `reply` is its first result;
+    - otherwise: `events` to publish, `reply` is None. Once the events have
+      been applied to the state, `reply_for(state, command, ...)` gives the
+      answer; any replica answers a retry with the same.
+    """
+
+    events: tuple[Event, ...] = ()
+    reply: Reply | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.reply is not None and not self.reply.ok
+
+    @classmethod
+    def refuse(cls, code: Refusal, message: str) -> Decision:
+        return cls(reply=Reply.failure(code.value, message))
+
+
+class StateMismatch(QmsError):
+    """`decide` was handed the state of another branch or day: a bug in the caller.
+
+    At local midnight the caller starts a fresh state for the new day (read
+    from the log) before deciding; the engine never guesses.
+    """

@@ -1,0 +1,125 @@
+"""The result of a command, rebuilt from the state its events produced.
+
+A command's result is derived from the last event it wrote (the state keeps
+it per command id), so the replica that decided and one that rebuilt from the
+log answer a retry alike. Every field is the one the first answer had, except
+an issued ticket's `position` and `estimated_wait_s`, which are live figures
+as of the answer (None once the ticket is no longer waiting).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from shared.config.schema import BranchConfig
+from shared.contract.commands import Reply
+from shared.contract.events import (
+    CounterClosed,
+    CounterOpened,
+    DayClosed,
+    TicketCalled,
+    TicketCancelled,
+    TicketFinished,
+    TicketIssued,
+    TicketNoShow,
+    TicketRecalled,
+    TicketServing,
+    TicketTransferred,
+)
+from shared.projection import BranchState, CommandRecord, estimate_for
+
+
+def reply_for(
+    state: BranchState, command_id: str, config: BranchConfig, now: dt.datetime
+) -> Reply | None:
+    """The success reply of a command whose events `state` has applied; None if none."""
+    record = state.commands.get(command_id)
+    if record is None:
+        return None
+    return Reply.success(_result(state, record, config, now))
+
+
+def _number(state: BranchState, ticket_id: str) -> str | None:
+    ticket = state.tickets.get(ticket_id)
+    return ticket.number if ticket is not None else None
+
+
+def _result(
+    state: BranchState, record: CommandRecord, config: BranchConfig, now: dt.datetime
+) -> dict[str, Any]:
+    data = record.event.data
+    if isinstance(data, TicketIssued):
+        estimate = estimate_for(state, config, data.ticket_id, now)
+        return {
+            "ticket_id": data.ticket_id,
+            "number": data.number,
+            "service": data.service,
+            "area": data.area,
+            "priority": data.priority,
+            "position": estimate.position if estimate else None,
+            "estimated_wait_s": estimate.wait_s if estimate else None,
+            "issued_at": data.issued_at.isoformat(),
+        }
+    if isinstance(data, TicketCalled):
+        return {
+            "ticket_id": data.ticket_id,
+            "number": data.number,
+            "service": record.service,
+            "area": data.area,
+            "counter": data.counter,
+            "status": "called",
+        }
+    if isinstance(data, TicketRecalled):
+        return {
+            "ticket_id": data.ticket_id,
+            "number": data.number,
+            "counter": data.counter,
+            "recalls": data.recalls,
+            "status": "called",
+        }
+    if isinstance(data, TicketServing | TicketNoShow):
+        status = "serving" if isinstance(data, TicketServing) else "no_show"
+        return {
+            "ticket_id": data.ticket_id,
+            "number": _number(state, data.ticket_id),
+            "counter": data.counter,
+            "status": status,
+        }
+    if isinstance(data, TicketFinished):
+        return {
+            "ticket_id": data.ticket_id,
+            "number": _number(state, data.ticket_id),
+            "counter": data.counter,
+            "service_s": data.service_s,
+            "status": "finished",
+        }
+    if isinstance(data, TicketTransferred):
+        return {
+            "ticket_id": data.ticket_id,
+            "number": _number(state, data.ticket_id),
+            "from_service": data.from_service,
+            "service": data.to_service,
+            "area": data.to_area,
+            "position": data.position,
+            "status": "waiting",
+        }
+    if isinstance(data, TicketCancelled):
+        return {
+            "ticket_id": data.ticket_id,
+            "number": _number(state, data.ticket_id),
+            "reason": data.reason,
+            "status": "cancelled",
+        }
+    if isinstance(data, CounterOpened):
+        return {
+            "counter": data.counter,
+            "staff": data.staff,
+            "services": list(data.services),
+            "status": "open",
+        }
+    if isinstance(data, CounterClosed):
+        return {"counter": data.counter, "status": "closed"}
+    if isinstance(data, DayClosed):
+        return {"day": state.day.isoformat(), "cancelled": list(data.cancelled)}
+    return {}

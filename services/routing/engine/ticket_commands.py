@@ -1,0 +1,98 @@
+"""Commands about tickets as a whole: issue, cancel, close the day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from services.routing.engine.context import Context
+from services.routing.engine.decision import Decision, Refusal
+from shared.contract.commands import CancelTicket, IssueTicket
+from shared.contract.events import DayClosed, TicketCancelled, TicketIssued
+from shared.projection import (
+    TicketStatus,
+    day_end,
+    elapsed_s,
+    estimate_new,
+    next_opening,
+    staffed_until,
+)
+
+# A random ticket id colliding with today's is astronomically unlikely; the
+# bound only keeps a broken id source from looping forever.
+_ID_ATTEMPTS = 8
+
+
+def issue_ticket(ctx: Context, data: IssueTicket) -> Decision:
+    config, state, now = ctx.config, ctx.state, ctx.now
+    service = config.service(data.service)
+    if service is None:
+        return Decision.refuse(Refusal.UNKNOWN_SERVICE, f"no service {data.service!r} here")
+    if state.day_closed:
+        # Closed for the rest of the local day: the next opening is after it.
+        after = day_end(config, ctx.day) - dt.timedelta(microseconds=1)
+        return _closed(ctx, "the day is closed", after)
+    closes = staffed_until(config, now)
+    if closes is None:
+        return _closed(ctx, "staffed service is closed now", now)
+    estimate = estimate_new(state, config, service.id, data.priority, now)
+    if estimate.wait_s is not None and elapsed_s(closes, now) < estimate.wait_s:
+        return Decision.refuse(
+            Refusal.WOULD_EXCEED_CLOSING,
+            f"the estimated wait ({estimate.wait_s // 60} min) runs past closing at "
+            f"{closes.isoformat()}",
+        )
+    number = state.last_number.get(service.prefix, 0) + 1
+    ticket_id = ctx.ids.ticket_id()
+    for _ in range(_ID_ATTEMPTS):
+        if ticket_id not in state.tickets:
+            break
+        ticket_id = ctx.ids.ticket_id()
+    else:
+        raise RuntimeError("the id source keeps returning ticket ids already used today")
+    ctx.emit(
+        TicketIssued(
+            ticket_id=ticket_id,
+            number=f"{service.prefix}{number:03d}",
+            service=service.id,
+            area=service.area,
+            channel=data.channel,
+            priority=data.priority,
+            issued_at=now,
+        )
+    )
+    return ctx.written()
+
+
+def _closed(ctx: Context, why: str, after: dt.datetime) -> Decision:
+    opens = next_opening(ctx.config, after)
+    when = f"; it opens {opens.isoformat()}" if opens else "; no staffed hours are configured"
+    return Decision.refuse(Refusal.CLOSED, why + when)
+
+
+def cancel_ticket(ctx: Context, data: CancelTicket) -> Decision:
+    ticket = ctx.state.tickets.get(data.ticket_id)
+    if ticket is None:
+        return Decision.refuse(Refusal.UNKNOWN_TICKET, "no such ticket today")
+    if ticket.status is TicketStatus.SERVING:
+        return Decision.refuse(
+            Refusal.TICKET_IN_SERVICE, f"{ticket.number} is being served; the desk finishes it"
+        )
+    if ticket.status not in (TicketStatus.WAITING, TicketStatus.CALLED):
+        return Decision.refuse(Refusal.TICKET_ENDED, f"{ticket.number} is already {ticket.status}")
+    # A called ticket may be cancelled too (the citizen left while called):
+    # that frees the desk.
+    ctx.emit(TicketCancelled(ticket_id=ticket.id, reason=data.reason))
+    return ctx.written()
+
+
+def close_day(ctx: Context) -> Decision:
+    """Cancel every waiting ticket (one event each), then mark the day closed.
+
+    Tickets at a desk stay there: the desk finishes them. Closing again later
+    is allowed and cancels whatever waits by then (nothing can be issued).
+    """
+    cancelled = list(ctx.state.waiting)
+    for ticket_id in cancelled:
+        ctx.emit(TicketCancelled(ticket_id=ticket_id, reason="day_closed"))
+    ctx.emit(DayClosed(cancelled=cancelled))
+    return ctx.written()

@@ -1,0 +1,272 @@
+"""`apply(state, event)`: the only way branch state changes.
+
+Admission first (`admit`): an event is applied only when it belongs to the
+state's branch and day and its seq is exactly `state.seq + 1`. Anything else
+(an `engine.sync` marker, a duplicate delivery, another writer's stale event,
+a gap, another day's event from an early stream offset) leaves the state
+untouched; the returned `Verdict` says why, so a reader can log it and the
+engine can notice that its own events were not the ones applied.
+
+Once admitted, an event is always applied and seq always advances: the log is
+the source of truth and has no gaps, so a fact that names an unknown ticket or
+desk is applied as far as it can be instead of raising (a reader that raised
+would stall on that event forever).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+from shared.contract.events import (
+    CounterClosed,
+    CounterOpened,
+    DayClosed,
+    EngineSync,
+    Event,
+    EventData,
+    TicketCalled,
+    TicketCancelled,
+    TicketFinished,
+    TicketIssued,
+    TicketNoShow,
+    TicketRecalled,
+    TicketServing,
+    TicketTransferred,
+)
+from shared.projection.state import (
+    BranchState,
+    CommandRecord,
+    CounterState,
+    Ticket,
+    TicketStatus,
+)
+
+# Weight of the newest service time in the moving average: about the last ten
+# services dominate, so the estimate follows the day without jumping on one.
+SERVICE_TIME_WEIGHT = 0.2
+# One sample may pull the average up to this multiple of it at most: a desk
+# that forgot to press "finish" for an hour must not wreck every estimate.
+SERVICE_TIME_OUTLIER_FACTOR = 4.0
+
+
+class Verdict(StrEnum):
+    APPLY = "apply"  # the next event of this state: applied
+    MARKER = "marker"  # engine.sync: not a domain event
+    OTHER_BRANCH = "other_branch"
+    OTHER_DAY = "other_day"
+    OLD_SEQ = "old_seq"  # seq <= state.seq: a redelivery, or a stale writer's event
+    SEQ_GAP = "seq_gap"  # seq > state.seq + 1: something before it is missing
+
+
+def admit(state: BranchState, event: Event) -> Verdict:
+    """Whether `apply` would apply `event` to `state`, and if not, why."""
+    if isinstance(event.data, EngineSync) or event.seq is None:
+        return Verdict.MARKER
+    if event.branch != state.branch:
+        return Verdict.OTHER_BRANCH
+    if event.day != state.day:
+        return Verdict.OTHER_DAY
+    if event.seq <= state.seq:
+        return Verdict.OLD_SEQ
+    if event.seq != state.seq + 1:
+        return Verdict.SEQ_GAP
+    return Verdict.APPLY
+
+
+def accepts(state: BranchState, event: Event) -> bool:
+    return admit(state, event) is Verdict.APPLY
+
+
+def apply(state: BranchState, event: Event) -> Verdict:
+    """Apply `event` to `state` in place if admitted; return the verdict either way."""
+    verdict = admit(state, event)
+    if verdict is not Verdict.APPLY:
+        return verdict
+    handler = _HANDLERS.get(type(event.data))
+    if handler is not None:
+        handler(state, event, event.data)
+    assert event.seq is not None  # admit() checked it; this narrows the type
+    state.seq = event.seq
+    state.last_event_at = event.at
+    if event.command_id is not None:
+        # Events of one command are consecutive; the last one is its outcome.
+        ticket_id: str | None = getattr(event.data, "ticket_id", None)
+        ticket = state.tickets.get(ticket_id) if ticket_id is not None else None
+        state.commands[event.command_id] = CommandRecord(
+            event, ticket.service if ticket is not None else None
+        )
+    return verdict
+
+
+def apply_all(state: BranchState, events: list[Event] | tuple[Event, ...]) -> int:
+    """Apply events in order; return how many were applied."""
+    return sum(1 for event in events if apply(state, event) is Verdict.APPLY)
+
+
+# --- one handler per event type -------------------------------------------
+
+
+def _issued(state: BranchState, event: Event, data: TicketIssued) -> None:
+    order = event.seq or 0
+    ticket = Ticket(
+        id=data.ticket_id,
+        number=data.number,
+        service=data.service,
+        area=data.area,
+        priority=data.priority,
+        channel=data.channel,
+        issued_at=data.issued_at,
+        issue_order=order,
+        queued_at=data.issued_at,
+        queue_order=order,
+    )
+    state.tickets[ticket.id] = ticket
+    state.waiting[ticket.id] = ticket
+    prefix, digits = data.number[0], int(data.number[1:])
+    if digits > state.last_number.get(prefix, 0):
+        state.last_number[prefix] = digits
+
+
+def _called(state: BranchState, event: Event, data: TicketCalled) -> None:
+    counter = _counter(state, data.counter)
+    ticket = state.tickets.get(data.ticket_id)
+    if ticket is None:
+        return
+    if ticket.counter is not None and ticket.counter != data.counter:
+        _release(state, ticket)
+    state.waiting.pop(ticket.id, None)
+    ticket.status = TicketStatus.CALLED
+    ticket.counter = data.counter
+    ticket.called_at = event.at
+    ticket.serving_at = None
+    ticket.recalls = 0
+    counter.ticket = ticket.id
+
+
+def _recalled(state: BranchState, event: Event, data: TicketRecalled) -> None:
+    ticket = state.tickets.get(data.ticket_id)
+    if ticket is not None:
+        ticket.recalls = data.recalls
+
+
+def _serving(state: BranchState, event: Event, data: TicketServing) -> None:
+    ticket = state.tickets.get(data.ticket_id)
+    if ticket is not None:
+        ticket.status = TicketStatus.SERVING
+        ticket.serving_at = event.at
+
+
+def _finished(state: BranchState, event: Event, data: TicketFinished) -> None:
+    ticket = _end(state, event, data.ticket_id, TicketStatus.FINISHED)
+    if ticket is None:
+        return
+    ticket.service_s = data.service_s
+    average = state.service_time_s.get(ticket.service)
+    if average is None:
+        state.service_time_s[ticket.service] = data.service_s
+    else:
+        sample = min(data.service_s, SERVICE_TIME_OUTLIER_FACTOR * average)
+        state.service_time_s[ticket.service] = average + SERVICE_TIME_WEIGHT * (sample - average)
+
+
+def _no_show(state: BranchState, event: Event, data: TicketNoShow) -> None:
+    _end(state, event, data.ticket_id, TicketStatus.NO_SHOW)
+
+
+def _transferred(state: BranchState, event: Event, data: TicketTransferred) -> None:
+    ticket = state.tickets.get(data.ticket_id)
+    if ticket is None:
+        return
+    _release(state, ticket)
+    ticket.counter = None
+    ticket.status = TicketStatus.WAITING
+    ticket.service = data.to_service
+    ticket.area = data.to_area
+    ticket.called_at = None
+    ticket.serving_at = None
+    ticket.recalls = 0
+    ticket.transfers += 1
+    if data.position == "front":
+        ticket.queued_at, ticket.queue_order = ticket.issued_at, ticket.issue_order
+    else:
+        ticket.queued_at, ticket.queue_order = event.at, event.seq or 0
+    state.waiting[ticket.id] = ticket
+
+
+def _cancelled(state: BranchState, event: Event, data: TicketCancelled) -> None:
+    ticket = _end(state, event, data.ticket_id, TicketStatus.CANCELLED)
+    if ticket is not None:
+        ticket.cancel_reason = data.reason
+
+
+def _counter_opened(state: BranchState, event: Event, data: CounterOpened) -> None:
+    counter = _counter(state, data.counter)
+    counter.is_open = True
+    counter.staff = data.staff
+    counter.services = tuple(data.services)
+    counter.opened_at = event.at
+
+
+def _counter_closed(state: BranchState, event: Event, data: CounterClosed) -> None:
+    counter = _counter(state, data.counter)
+    counter.is_open = False
+    counter.staff = None
+    counter.services = ()
+    counter.opened_at = None
+
+
+def _day_closed(state: BranchState, event: Event, data: DayClosed) -> None:
+    state.day_closed = True
+    # The engine cancels each ticket with its own event first; this only
+    # matters for a log written otherwise.
+    for ticket_id in data.cancelled:
+        ticket = state.tickets.get(ticket_id)
+        if ticket is not None and ticket.status is TicketStatus.WAITING:
+            _end(state, event, ticket_id, TicketStatus.CANCELLED)
+            ticket.cancel_reason = "day_closed"
+
+
+# --- helpers ----------------------------------------------------------------
+
+
+def _counter(state: BranchState, counter_id: str) -> CounterState:
+    counter = state.counters.get(counter_id)
+    if counter is None:  # a desk the config does not (or no longer) name
+        counter = state.counters[counter_id] = CounterState(id=counter_id)
+    return counter
+
+
+def _release(state: BranchState, ticket: Ticket) -> None:
+    """Free the desk that holds `ticket`, if one does."""
+    if ticket.counter is not None:
+        counter = state.counters.get(ticket.counter)
+        if counter is not None and counter.ticket == ticket.id:
+            counter.ticket = None
+
+
+def _end(state: BranchState, event: Event, ticket_id: str, status: TicketStatus) -> Ticket | None:
+    ticket = state.tickets.get(ticket_id)
+    if ticket is None:
+        return None
+    _release(state, ticket)
+    state.waiting.pop(ticket_id, None)
+    ticket.status = status
+    ticket.ended_at = event.at
+    return ticket
+
+
+_HANDLERS: dict[type[EventData], Callable[[BranchState, Event, Any], None]] = {
+    TicketIssued: _issued,
+    TicketCalled: _called,
+    TicketRecalled: _recalled,
+    TicketServing: _serving,
+    TicketFinished: _finished,
+    TicketNoShow: _no_show,
+    TicketTransferred: _transferred,
+    TicketCancelled: _cancelled,
+    CounterOpened: _counter_opened,
+    CounterClosed: _counter_closed,
+    DayClosed: _day_closed,
+}

@@ -1,0 +1,164 @@
+"""Positions and wait estimates: a pure function of the state and the time.
+
+Kiosk, phone page, hall screens and staff all call these, so they show the
+same figure (DESIGN.md, "Estimates").
+
+For a service S, the desks that serve it are the open desks taking S (none
+open: the desks configured with the skill S). Those desks also take other
+services; waiting tickets of any of those services compete for the same
+desks. A ticket's position is its place among the competing tickets in call
+order; its estimated wait is the work ahead of it (each competing ticket
+ahead costs its service's moving-average service time, and each busy desk
+its remaining expected time) shared by the number of those desks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from shared.config.schema import BranchConfig
+from shared.projection.hours import elapsed_s
+from shared.projection.ordering import waiting_in_call_order
+from shared.projection.state import BranchState, Ticket
+
+# For a service the configuration no longer names.
+DEFAULT_SERVICE_TIME_S = 5 * 60.0
+
+
+class Estimate(NamedTuple):
+    position: int  # 1 = next to be called among the competing tickets
+    wait_s: int | None  # None: no desk is configured for the service
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    """Who serves a service right now, and how much work they still have."""
+
+    desks: int
+    competing: frozenset[str]
+    busy_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFigures:
+    service: str
+    area: str
+    waiting: int
+    # Longest time in this service's queue among its waiting tickets (seconds).
+    longest_wait_s: int
+    open_desks: int
+    # What a normal ticket taken now would be told.
+    estimated_wait_s: int | None
+
+
+def capacity(state: BranchState, config: BranchConfig, service: str, now: dt.datetime) -> Capacity:
+    open_desks = [c for c in state.counters.values() if c.is_open and service in c.services]
+    if open_desks:
+        competing = frozenset(s for c in open_desks for s in c.services)
+        busy = 0.0
+        for desk in open_desks:
+            ticket = state.tickets.get(desk.ticket) if desk.ticket else None
+            if ticket is not None:
+                busy += _remaining_s(state, ticket, now)
+        return Capacity(len(open_desks), competing, busy)
+    configured = [c for c in config.counters if service in c.skills]
+    competing = frozenset(s for c in configured for s in c.skills) | {service}
+    return Capacity(len(configured), competing, 0.0)
+
+
+def _remaining_s(state: BranchState, ticket: Ticket, now: dt.datetime) -> float:
+    expected = state.service_time_s.get(ticket.service, DEFAULT_SERVICE_TIME_S)
+    since = ticket.busy_since()
+    elapsed = elapsed_s(now, since) if since is not None else 0.0
+    return max(0.0, expected - elapsed)
+
+
+def _wait(work_s: float, desks: int) -> int | None:
+    return round(work_s / desks) if desks else None
+
+
+def _walk(
+    state: BranchState, ordered: list[Ticket], cap: Capacity, service: str
+) -> dict[str, Estimate]:
+    """Estimates of `service`'s tickets, walking the call order once."""
+    out: dict[str, Estimate] = {}
+    work = cap.busy_s
+    position = 0
+    for ticket in ordered:
+        if ticket.service not in cap.competing:
+            continue
+        position += 1
+        if ticket.service == service:
+            out[ticket.id] = Estimate(position, _wait(work, cap.desks))
+        work += state.service_time_s.get(ticket.service, DEFAULT_SERVICE_TIME_S)
+    return out
+
+
+def estimates(state: BranchState, config: BranchConfig, now: dt.datetime) -> dict[str, Estimate]:
+    """Position and estimated wait of every waiting ticket."""
+    ordered = waiting_in_call_order(state, config, now)
+    out: dict[str, Estimate] = {}
+    for service in {t.service for t in ordered}:
+        out.update(_walk(state, ordered, capacity(state, config, service, now), service))
+    return out
+
+
+def estimate_for(
+    state: BranchState, config: BranchConfig, ticket_id: str, now: dt.datetime
+) -> Estimate | None:
+    """One ticket's estimate; None unless it is waiting."""
+    ticket = state.waiting.get(ticket_id)
+    if ticket is None:
+        return None
+    cap = capacity(state, config, ticket.service, now)
+    return _walk(state, waiting_in_call_order(state, config, now), cap, ticket.service)[ticket_id]
+
+
+def estimate_new(
+    state: BranchState, config: BranchConfig, service: str, priority: int, now: dt.datetime
+) -> Estimate:
+    """What a ticket issued now would get: equal to its estimate right after issue.
+
+    A new ticket has waited 0 and is the newest, so every competing waiting
+    ticket of the same or higher priority is ahead of it, and none other.
+    """
+    cap = capacity(state, config, service, now)
+    work = cap.busy_s
+    ahead = 0
+    for ticket in state.waiting.values():
+        if ticket.service in cap.competing and ticket.priority >= priority:
+            ahead += 1
+            work += state.service_time_s.get(ticket.service, DEFAULT_SERVICE_TIME_S)
+    return Estimate(ahead + 1, _wait(work, cap.desks))
+
+
+def service_figures(
+    state: BranchState, config: BranchConfig, now: dt.datetime
+) -> dict[str, ServiceFigures]:
+    """Per configured service: waiting count, longest wait, open desks, estimate."""
+    counts: dict[str, int] = {}
+    longest: dict[str, float] = {}
+    for ticket in state.waiting.values():
+        counts[ticket.service] = counts.get(ticket.service, 0) + 1
+        waited = max(0.0, elapsed_s(now, ticket.queued_at))
+        longest[ticket.service] = max(longest.get(ticket.service, 0.0), waited)
+    out: dict[str, ServiceFigures] = {}
+    for service in config.services:
+        out[service.id] = ServiceFigures(
+            service=service.id,
+            area=service.area,
+            waiting=counts.get(service.id, 0),
+            longest_wait_s=round(longest.get(service.id, 0.0)),
+            open_desks=sum(1 for c in state.counters.values() if c.takes(service.id)),
+            estimated_wait_s=estimate_new(state, config, service.id, 0, now).wait_s,
+        )
+    return out
+
+
+def waiting_by_area(state: BranchState) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for ticket in state.waiting.values():
+        counts[ticket.area] = counts.get(ticket.area, 0) + 1
+    return counts

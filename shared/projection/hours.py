@@ -1,0 +1,107 @@
+"""Branch-local calendar arithmetic: the business day and the staffed hours.
+
+Pure functions of the configuration and an aware `now`. The branch's local
+day (not UTC) decides ticket numbering and the log's `day`, so it is computed
+here once and used by the engine and every reader alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from shared.config.schema import BranchConfig, TimeRange
+
+# Staffed hours repeat weekly; looking eight days ahead finds the next opening
+# whenever any weekday has hours (including later today, a week from now).
+_LOOKAHEAD_DAYS = 8
+
+
+def elapsed_s(later: dt.datetime, earlier: dt.datetime) -> float:
+    """Real seconds between two aware datetimes.
+
+    Not `later - earlier`: for two datetimes in the same ZoneInfo Python
+    subtracts wall-clock times, which is an hour off across a DST change.
+    """
+    return later.timestamp() - earlier.timestamp()
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # Comparing two datetimes of the same ZoneInfo compares wall-clock times
+    # (ignoring DST folds); in UTC the comparison is always the real order.
+    _require_aware(moment)
+    return moment.astimezone(dt.UTC)
+
+
+def _require_aware(now: dt.datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("a naive datetime has no place in the queue: pass an aware one")
+
+
+def local_time(config: BranchConfig, now: dt.datetime) -> dt.datetime:
+    _require_aware(now)
+    return now.astimezone(config.branch.tz)
+
+
+def local_day(config: BranchConfig, now: dt.datetime) -> dt.date:
+    """The branch's business day at `now` (what events carry as `day`)."""
+    return local_time(config, now).date()
+
+
+def day_start(config: BranchConfig, day: dt.date) -> dt.datetime:
+    """Local midnight that starts `day` (aware): where a reader starts the log."""
+    return _at_minute(config, day, 0)
+
+
+def day_end(config: BranchConfig, day: dt.date) -> dt.datetime:
+    """Local midnight that ends `day`; 23 or 25 hours after its start on DST days."""
+    return day_start(config, day + dt.timedelta(days=1))
+
+
+def _at_minute(config: BranchConfig, day: dt.date, minute: int) -> dt.datetime:
+    if minute >= 24 * 60:  # "24:00" is the next day's midnight
+        return _at_minute(config, day + dt.timedelta(days=1), minute - 24 * 60)
+    clock = dt.time(minute // 60, minute % 60)
+    return dt.datetime.combine(day, clock, tzinfo=config.branch.tz)
+
+
+def staffed_ranges(config: BranchConfig, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The day's staffed ranges as aware datetimes, touching ranges merged.
+
+    "10:00-12:00" and "12:00-17:00" are one stretch for a citizen: merging them
+    keeps `would_exceed_closing` from refusing tickets at 11:50.
+    """
+    merged: list[TimeRange] = []
+    for current in config.hours.staffed.ranges_on(day):
+        if merged and merged[-1].end_min >= current.start_min:
+            last = merged[-1]
+            merged[-1] = TimeRange(
+                start_min=last.start_min, end_min=max(last.end_min, current.end_min)
+            )
+        else:
+            merged.append(current)
+    return [
+        (_at_minute(config, day, r.start_min), _at_minute(config, day, r.end_min)) for r in merged
+    ]
+
+
+def staffed_until(config: BranchConfig, now: dt.datetime) -> dt.datetime | None:
+    """End of the staffed range `now` falls in, or None outside staffed hours."""
+    day, now = local_day(config, now), _utc(now)
+    for start, end in staffed_ranges(config, day):
+        if _utc(start) <= now < _utc(end):
+            return end
+    return None
+
+
+def is_staffed(config: BranchConfig, now: dt.datetime) -> bool:
+    return staffed_until(config, now) is not None
+
+
+def next_opening(config: BranchConfig, now: dt.datetime) -> dt.datetime | None:
+    """The next start of staffed hours strictly after `now`; None if the week has none."""
+    day, now = local_day(config, now), _utc(now)
+    for offset in range(_LOOKAHEAD_DAYS):
+        for start, _end in staffed_ranges(config, day + dt.timedelta(days=offset)):
+            if _utc(start) > now:
+                return start
+    return None

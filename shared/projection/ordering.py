@@ -1,0 +1,63 @@
+"""The waiting order (DESIGN.md, "Queue rules"): who a desk calls next.
+
+Priority tickets first; then the ticket that has waited longest relative to
+its service's target wait (`waited / target`); ties by queue order (the seq of
+the event that queued the ticket: its issue, or a transfer to the back).
+The engine's `call_next` and the estimates use this one ordering.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable
+
+from shared.config.schema import BranchConfig
+from shared.projection.hours import elapsed_s
+from shared.projection.state import BranchState, Ticket
+
+# For a ticket whose service the configuration no longer names.
+DEFAULT_TARGET_S = 15 * 60.0
+
+RankKey = tuple[int, float, int]
+
+
+def target_seconds(config: BranchConfig) -> dict[str, float]:
+    return {s.id: s.target_wait_min * 60.0 for s in config.services}
+
+
+def rank_key(ticket: Ticket, now: dt.datetime, targets: dict[str, float]) -> RankKey:
+    """Smaller is called first."""
+    # Clamped at zero: a ticket stamped a moment "after" now (another
+    # replica's clock) has simply not waited yet.
+    waited = max(0.0, elapsed_s(now, ticket.queued_at))
+    ratio = waited / targets.get(ticket.service, DEFAULT_TARGET_S)
+    return (-ticket.priority, -ratio, ticket.queue_order)
+
+
+def in_call_order(
+    tickets: Iterable[Ticket], config: BranchConfig, now: dt.datetime
+) -> list[Ticket]:
+    targets = target_seconds(config)
+    return sorted(tickets, key=lambda t: rank_key(t, now, targets))
+
+
+def waiting_in_call_order(
+    state: BranchState, config: BranchConfig, now: dt.datetime
+) -> list[Ticket]:
+    return in_call_order(state.waiting.values(), config, now)
+
+
+def next_ticket(
+    state: BranchState, config: BranchConfig, services: Collection[str], now: dt.datetime
+) -> Ticket | None:
+    """The waiting ticket a desk taking `services` calls next, or None."""
+    targets = target_seconds(config)
+    best: Ticket | None = None
+    best_key: RankKey | None = None
+    for ticket in state.waiting.values():
+        if ticket.service not in services:
+            continue
+        key = rank_key(ticket, now, targets)
+        if best_key is None or key < best_key:
+            best, best_key = ticket, key
+    return best

@@ -1,0 +1,71 @@
+"""Retried commands: the first result again, nothing written, on any replica."""
+
+from __future__ import annotations
+
+from services.routing.engine import CountingIds, decide
+from shared.contract import decode_event, encode_event
+from shared.projection import BranchState, apply_all
+from tests.engine.hall import Hall
+
+
+def test_a_retry_returns_the_first_result_and_writes_nothing() -> None:
+    hall = Hall()
+    hall.open("service-1", ["pas"])
+    issue = hall.command("issue_ticket", command_id="k-1", service="pas")
+    first = hall.send(issue)
+    call = hall.command("call_next", command_id="d-1", counter="service-1")
+    called = hall.send(call)
+    written = len(hall.log)
+    hall.tick(30)
+    again, events = hall.dry_decide(call)
+    assert events == 0 and again == called
+    # An issued ticket's position and estimate are live; the rest is as first told.
+    reissued, events = hall.dry_decide(issue)
+    assert events == 0 and reissued is not None and reissued.result is not None
+    assert first.result is not None
+    assert reissued.result["ticket_id"] == first.result["ticket_id"]
+    assert reissued.result["number"] == "P001"
+    assert reissued.result["position"] is None  # called by now
+    assert hall.send(call) == called and len(hall.log) == written
+
+
+def test_a_replica_rebuilt_from_the_log_answers_the_same() -> None:
+    hall = Hall()
+    hall.open("service-1", ["pas", "skat"])
+    for service in ("pas", "skat", "pas"):
+        hall.issue(service)
+    hall.ok("call_next", counter="service-1")
+    hall.ok("recall", counter="service-1")
+    hall.ok("transfer", counter="service-1", service="pas", position="front")
+    replica = BranchState.fresh(hall.config, hall.state.day)
+    apply_all(replica, [decode_event(encode_event(e)) for e in hall.log])
+    assert replica == hall.state
+    for command_id in hall.state.commands:
+        assert hall.reply_for(command_id) == Hall.reply_on(replica, hall, command_id)
+
+
+def test_a_refused_command_is_not_remembered() -> None:
+    hall = Hall()
+    call = hall.command("call_next", command_id="d-1", counter="service-1")
+    reply = hall.send(call)
+    assert reply.error is not None and reply.error.code == "counter_closed"
+    hall.open("service-1", ["pas"])
+    hall.issue("pas")
+    assert hall.send(call).ok  # decided afresh
+
+
+def test_decide_does_not_change_the_state() -> None:
+    hall = Hall()
+    hall.open("service-1", ["pas"])
+    hall.issue("pas")
+    before = hall.state.copy()
+    decision = decide(
+        hall.state,
+        hall.command("call_next", counter="service-1"),
+        config=hall.config,
+        now=hall.now,
+        ids=CountingIds("x"),
+        writer="w",
+    )
+    assert len(decision.events) == 1 and decision.reply is None
+    assert hall.state == before
