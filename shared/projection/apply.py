@@ -15,6 +15,7 @@ would stall on that event forever).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
@@ -58,6 +59,15 @@ class Verdict(StrEnum):
     OTHER_DAY = "other_day"
     OLD_SEQ = "old_seq"  # seq <= state.seq: a redelivery, or a stale writer's event
     SEQ_GAP = "seq_gap"  # seq > state.seq + 1: something before it is missing
+    LOST_RACE = "lost_race"  # the rest of a decision whose first events were rejected
+
+
+def _decision_key(event: Event) -> tuple[str, str, dt.datetime] | None:
+    # All events of one decision share writer, command id and `at`; a writer
+    # that decides the same command again does so at a later `at`.
+    if event.command_id is None:
+        return None
+    return (event.writer, event.command_id, event.at)
 
 
 def admit(state: BranchState, event: Event) -> Verdict:
@@ -68,11 +78,19 @@ def admit(state: BranchState, event: Event) -> Verdict:
         return Verdict.OTHER_BRANCH
     if event.day != state.day:
         return Verdict.OTHER_DAY
+    if state.lost_decisions and _decision_key(event) in state.lost_decisions:
+        return Verdict.LOST_RACE
     if event.seq <= state.seq:
         return Verdict.OLD_SEQ
     if event.seq != state.seq + 1:
         return Verdict.SEQ_GAP
     return Verdict.APPLY
+
+
+# A new event whose seq is taken means another writer's events hold it: the
+# decision that wrote it lost as a whole. (A gap is no rival: a writer only
+# numbers from a state it read, so a gap means the log lost something.)
+_RIVAL = frozenset({Verdict.OLD_SEQ})
 
 
 def accepts(state: BranchState, event: Event) -> bool:
@@ -83,6 +101,10 @@ def apply(state: BranchState, event: Event) -> Verdict:
     """Apply `event` to `state` in place if admitted; return the verdict either way."""
     verdict = admit(state, event)
     if verdict is not Verdict.APPLY:
+        if verdict in _RIVAL and event.id not in state.applied_ids:
+            key = _decision_key(event)
+            if key is not None:
+                state.lost_decisions.add(key)
         return verdict
     handler = _HANDLERS.get(type(event.data))
     if handler is not None:
@@ -90,6 +112,7 @@ def apply(state: BranchState, event: Event) -> Verdict:
     assert event.seq is not None  # admit() checked it; this narrows the type
     state.seq = event.seq
     state.last_event_at = event.at
+    state.applied_ids.add(event.id)
     if event.command_id is not None:
         # Events of one command are consecutive; the last one is its outcome.
         ticket_id: str | None = getattr(event.data, "ticket_id", None)

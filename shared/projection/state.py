@@ -117,6 +117,11 @@ class BranchState:
     # Service id -> moving average of service seconds, seeded from the config.
     service_time_s: dict[str, float] = field(default_factory=dict)
     commands: dict[str, CommandRecord] = field(default_factory=dict)
+    # Ids of the events applied today, to tell a redelivered event from a rival's.
+    applied_ids: set[str] = field(default_factory=set)
+    # Decisions that lost the seq race: (writer, command_id, at) of a rejected
+    # event. The rest of that decision is rejected too, even if its seq fits.
+    lost_decisions: set[tuple[str, str, dt.datetime]] = field(default_factory=set)
     day_closed: bool = False
     last_event_at: dt.datetime | None = None
 
@@ -143,6 +148,8 @@ class BranchState:
             last_number=dict(self.last_number),
             service_time_s=dict(self.service_time_s),
             commands=dict(self.commands),
+            applied_ids=set(self.applied_ids),
+            lost_decisions=set(self.lost_decisions),
             day_closed=self.day_closed,
             last_event_at=self.last_event_at,
         )
