@@ -11,6 +11,10 @@ from shared.bus.embedded import EmbeddedBroker
 from tests.bus.messages import event, now, take, unique_branch
 
 
+def read_lines(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines()
+
+
 async def test_restart_replays_the_log_file(tmp_path: Path) -> None:
     branch = unique_branch()
     since = now() - dt.timedelta(seconds=1)
@@ -22,7 +26,7 @@ async def test_restart_replays_the_log_file(tmp_path: Path) -> None:
     await bus.close()
     await before.close()
 
-    lines = (tmp_path / "events.jsonl").read_bytes().splitlines()
+    lines = read_lines(tmp_path / "events.jsonl")
     assert [orjson.loads(line)["seq"] for line in lines] == [1, 2, 3]
 
     after = EmbeddedBroker(tmp_path)
@@ -37,13 +41,15 @@ async def test_restart_replays_the_log_file(tmp_path: Path) -> None:
     await after.close()
 
 
+def write_log(path: Path, lines: list[bytes]) -> None:
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+
+
 async def test_a_damaged_line_is_skipped_after_restart(tmp_path: Path) -> None:
     branch = unique_branch()
     since = now() - dt.timedelta(seconds=1)
-    log_file = tmp_path / "events.jsonl"
-    tmp_path.mkdir(exist_ok=True)
     good = [orjson.dumps(event(branch, seq).model_dump(mode="json")) for seq in (1, 2)]
-    log_file.write_bytes(good[0] + b"\n" + b'{"half a line' + b"\n" + good[1] + b"\n")
+    write_log(tmp_path / "events.jsonl", [good[0], b'{"half a line', good[1]])
 
     broker = EmbeddedBroker(tmp_path)
     await broker.open()

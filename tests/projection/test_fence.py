@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from shared.contract import CounterOpened, Event, TicketCalled, TicketIssued
+from shared.contract import CounterOpened, Event, EventData, TicketCalled, TicketIssued
+from shared.contract.events import data_type
 from shared.projection import BranchState, TicketStatus, Verdict, apply
 from tests.projection.branch import MONDAY_10, make_config
 
@@ -12,24 +13,22 @@ CONFIG = make_config()
 DAY = MONDAY_10.date()
 
 
-def event(seq: int, data: object, *, writer: str, command: str, at: dt.datetime) -> Event:
-    return Event.model_validate(
-        {
-            "id": f"{writer}-{command}-{seq}-{at.timestamp()}",
-            "type": {
-                TicketIssued: "ticket.issued",
-                TicketCalled: "ticket.called",
-                CounterOpened: "counter.opened",
-            }[type(data)],
-            "branch": CONFIG.id,
-            "day": DAY,
-            "seq": seq,
-            "at": at,
-            "command_id": command,
-            "writer": writer,
-            "data": data,
-        }
+def event(seq: int, data: EventData, *, writer: str, command: str, at: dt.datetime) -> Event:
+    return Event(
+        id=f"{writer}-{command}-{seq}-{at.timestamp()}",
+        type=data_type(data),
+        branch=CONFIG.id,
+        day=DAY,
+        seq=seq,
+        at=at,
+        command_id=command,
+        writer=writer,
+        data=data,
     )
+
+
+def status(state: BranchState, ticket_id: str) -> TicketStatus:
+    return state.tickets[ticket_id].status
 
 
 def issued(ticket: str, number: str) -> TicketIssued:
@@ -65,12 +64,12 @@ def test_the_tail_of_a_losing_decision_is_rejected_even_when_its_seq_fits() -> N
     assert apply(state, stale[1]) is Verdict.LOST_RACE  # seq 4 fits, but its decision lost
     assert state.seq == 3
     assert "c3" not in state.commands
-    assert state.tickets["t1"].status is TicketStatus.WAITING
+    assert status(state, "t1") is TicketStatus.WAITING
 
     # Writer "a" decides c3 again on the new state: that decision is applied.
     again = event(4, called, writer="a", command="c3", at=t2)
     assert apply(state, again) is Verdict.APPLY
-    assert state.tickets["t1"].status is TicketStatus.CALLED
+    assert status(state, "t1") is TicketStatus.CALLED
 
 
 def test_a_redelivered_event_does_not_reject_the_rest_of_its_decision() -> None:

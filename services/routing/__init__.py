@@ -1,0 +1,1 @@
+"""Routing: the queue engine's shell (commands in, events out)."""

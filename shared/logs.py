@@ -1,0 +1,95 @@
+"""Logging: structlog, JSON off a terminal, pretty on one; every line names its service.
+
+The service name travels in a context variable rather than in each logger, so
+lines from libraries (aiohttp, the bus, stdlib `logging`) carry it too. In the
+embedded mode all four services share one process: each runs its start-up in
+its own task, whose context copy holds its own name (see `shared.runtime`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any, Literal, TextIO
+
+import structlog
+from structlog.typing import Processor
+
+LogFormat = Literal["json", "console"]
+
+# Marks the handler we install, so configuring twice replaces it instead of doubling lines.
+_HANDLER_NAME = "qms"
+
+
+def log_format_from_env(env: Mapping[str, str]) -> LogFormat | None:
+    """QMS_LOG_FORMAT when it is valid; else None (choose by terminal).
+
+    Used before the settings are parsed, so that the error about a bad value
+    can itself be logged.
+    """
+    value = env.get("QMS_LOG_FORMAT")
+    if value == "json":
+        return "json"
+    if value == "console":
+        return "console"
+    return None
+
+
+def configure_logging(
+    service: str, fmt: LogFormat | None = None, *, stream: TextIO | None = None
+) -> None:
+    """Send structlog and stdlib logging to `stream` (stderr) in one format.
+
+    `service` becomes the default `service` field of every line in this process.
+    """
+    out = stream if stream is not None else sys.stderr
+    if fmt is None:
+        fmt = "console" if out.isatty() else "json"
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+    renderer: Processor
+    if fmt == "json":
+        shared.append(structlog.processors.format_exc_info)
+        renderer = structlog.processors.JSONRenderer()
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=out.isatty())
+
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(out)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    # aio-pika/aiormq narrate every reconnect attempt at INFO; warnings are enough.
+    for noisy in ("aio_pika", "aiormq"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    bind_service(service)
+
+
+def bind_service(service: str) -> None:
+    """Name the service in every line logged from this context (and tasks it starts)."""
+    structlog.contextvars.bind_contextvars(service=service)
+
+
+def get_logger(service: str, **fields: Any) -> structlog.stdlib.BoundLogger:
+    """A logger that names `service` even where the context does not."""
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger("qms")
+    return logger.bind(service=service, **fields)

@@ -1,0 +1,89 @@
+"""What a service is handed at start: `ServiceContext`, and the app every service builds on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Gauge, Info
+
+from shared.bus.base import Bus
+from shared.config.schema import BranchConfig
+from shared.config.settings import Settings
+from shared.http import (
+    READINESS_KEY,
+    REGISTRY_KEY,
+    SERVICE_NAME_KEY,
+    CheckResult,
+    Readiness,
+    healthz,
+    metrics,
+    problem_middleware,
+)
+from shared.logs import get_logger
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """Everything one service instance uses; nothing of it is module-level.
+
+    `registry` is the service's own: in the embedded mode four services share
+    the process and must not share metrics. `readiness` starts with one probe,
+    "bus", that reads the connection's state at every health check.
+    """
+
+    name: str
+    settings: Settings
+    branches: dict[str, BranchConfig]
+    bus: Bus
+    registry: CollectorRegistry
+    readiness: Readiness
+    log: structlog.stdlib.BoundLogger
+
+    @classmethod
+    def create(
+        cls, name: str, settings: Settings, branches: dict[str, BranchConfig], bus: Bus
+    ) -> ServiceContext:
+        registry = CollectorRegistry()
+        readiness = Readiness()
+        readiness.probe("bus", lambda: _bus_check(bus))
+        Info("qms_service", "Which service this is and which bus it uses", registry=registry).info(
+            {"service": name, "bus": bus.kind}
+        )
+        Gauge(
+            "qms_bus_connected", "1 while the bus connection is up", registry=registry
+        ).set_function(lambda: float(bus.connected))
+        Gauge("qms_ready", "1 while GET /healthz answers 200", registry=registry).set_function(
+            lambda: float(readiness.ready)
+        )
+        return cls(
+            name=name,
+            settings=settings,
+            branches=branches,
+            bus=bus,
+            registry=registry,
+            readiness=readiness,
+            log=get_logger(name),
+        )
+
+
+def _bus_check(bus: Bus) -> CheckResult:
+    if bus.connected:
+        return CheckResult(True, f"{bus.kind} connected")
+    return CheckResult(False, f"{bus.kind} not connected")
+
+
+CONTEXT_KEY = web.AppKey("qms.context", ServiceContext)
+
+
+def base_app(ctx: ServiceContext) -> web.Application:
+    """An application with the context, `/healthz`, `/metrics` and problem+json errors."""
+    app = web.Application(middlewares=[problem_middleware])
+    app[CONTEXT_KEY] = ctx
+    app[SERVICE_NAME_KEY] = ctx.name
+    app[READINESS_KEY] = ctx.readiness
+    app[REGISTRY_KEY] = ctx.registry
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app

@@ -1,0 +1,115 @@
+"""Today's state of each branch, kept current from the event log.
+
+The engine, the display and the staff read model all hold their state this
+way: one `LiveBranch` per branch, fed by one log reader that starts at the
+branch's local midnight and follows the log; the state changes only through
+the shared projection's `apply`. Callers can wait until the state has caught
+up with a given seq or with an `engine.sync` marker ("read up to now").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Callable
+
+from shared.config.schema import BranchConfig
+from shared.contract import EngineSync, Event, EventType
+from shared.projection import BranchState, Verdict, apply, day_start, local_day
+
+Listener = Callable[["LiveBranch", Event], None]
+
+
+class LiveBranch:
+    """One branch's state for its current local day, and waiters on its progress."""
+
+    def __init__(self, config: BranchConfig) -> None:
+        self.config = config
+        self.state = BranchState.fresh(config, dt.date.min)
+        self._markers: dict[str, asyncio.Future[None]] = {}
+        self._progress: list[tuple[Callable[[BranchState], bool], asyncio.Future[None]]] = []
+        self._listeners: list[Listener] = []
+
+    @property
+    def branch(self) -> str:
+        return self.config.id
+
+    def state_for(self, now: dt.datetime) -> BranchState:
+        """The state of `now`'s local day: a fresh one once midnight has passed."""
+        self._roll_to(local_day(self.config, now))
+        return self.state
+
+    def _roll_to(self, day: dt.date) -> None:
+        if day > self.state.day:
+            self.state = BranchState.fresh(self.config, day)
+
+    def read_from(self, now: dt.datetime) -> dt.datetime:
+        """Where a reader starts: local midnight of `now`'s day."""
+        return day_start(self.config, local_day(self.config, now))
+
+    def add_listener(self, listener: Listener) -> None:
+        """Called after each applied domain event (screens turn it into frames)."""
+        self._listeners.append(listener)
+
+    def ingest(self, event: Event) -> Verdict:
+        """Apply one event read from the log; resolve whoever waited for it."""
+        if event.type is EventType.ENGINE_SYNC:
+            assert isinstance(event.data, EngineSync)
+            marker = self._markers.pop(event.data.nonce, None)
+            if marker is not None and not marker.done():
+                marker.set_result(None)
+            return Verdict.MARKER
+        if event.branch == self.branch:
+            self._roll_to(event.day)
+        verdict = apply(self.state, event)
+        if verdict is Verdict.APPLY:
+            for listener in self._listeners:
+                listener(self, event)
+            if self._progress:
+                self._wake_progress()
+        return verdict
+
+    def _wake_progress(self) -> None:
+        still: list[tuple[Callable[[BranchState], bool], asyncio.Future[None]]] = []
+        for reached, waiter in self._progress:
+            if waiter.done():
+                continue
+            if reached(self.state):
+                waiter.set_result(None)
+            else:
+                still.append((reached, waiter))
+        self._progress = still
+
+    async def wait_until(self, reached: Callable[[BranchState], bool], within_s: float) -> bool:
+        """Wait until `reached(state)` holds after an applied event; False on time-out."""
+        if reached(self.state):
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        self._progress.append((reached, waiter))
+        try:
+            await asyncio.wait_for(waiter, within_s)
+        except TimeoutError:
+            return False
+        return True
+
+    def marker(self, now: dt.datetime, writer: str) -> tuple[Event, asyncio.Future[None]]:
+        """A fresh `engine.sync` marker and the future its arrival resolves."""
+        nonce = uuid.uuid4().hex
+        event = Event(
+            id=str(uuid.uuid4()),
+            type=EventType.ENGINE_SYNC,
+            branch=self.branch,
+            day=local_day(self.config, now),
+            seq=None,
+            at=now,
+            writer=writer,
+            data=EngineSync(nonce=nonce),
+        )
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._markers[nonce] = waiter
+        return event, waiter
+
+    def forget_marker(self, event: Event) -> None:
+        if isinstance(event.data, EngineSync):
+            self._markers.pop(event.data.nonce, None)

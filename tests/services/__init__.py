@@ -1,0 +1,1 @@
+"""Tests of the service runtime: boot, health, metrics, shutdown, `qms up`."""

@@ -1,0 +1,218 @@
+"""Each service boots in-process on a real port: health, metrics, readiness, its bit of work."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+
+from services.display.app import create_app as display_app
+from services.routing.app import create_app as routing_app
+from services.staff.app import create_app as staff_app
+from services.ticketing.app import create_app as ticketing_app
+from shared.bus import Bus
+from shared.config import BranchConfig, Settings
+from shared.contract import (
+    CallNext,
+    Command,
+    CommandType,
+    CounterClosed,
+    Event,
+    EventType,
+)
+from shared.runtime import CreateApp, RunningService, ServiceContext, start_service
+from tests.services.conftest import SERVICES, BusFactory
+
+APPS: dict[str, CreateApp] = {
+    "ticketing": ticketing_app,
+    "staff": staff_app,
+    "display": display_app,
+    "routing": routing_app,
+}
+DEADLINE_S = 10.0
+
+Start = Callable[[str, Bus], Awaitable[RunningService]]
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+        yield session
+
+
+@pytest.fixture
+async def start(branches: dict[str, BranchConfig]) -> AsyncIterator[Start]:
+    """Starts a service on a free port (port 0); stops every one started after the test."""
+    settings = Settings(host="127.0.0.1", ports=dict.fromkeys(SERVICES, 0))
+    running: list[RunningService] = []
+
+    async def start_one(name: str, bus: Bus) -> RunningService:
+        ctx = ServiceContext.create(name, settings, branches, bus)
+        service = await start_service(ctx, APPS[name])
+        running.append(service)
+        return service
+
+    yield start_one
+    for service in reversed(running):
+        await service.stop()
+
+
+def url(service: RunningService, path: str) -> str:
+    return f"http://127.0.0.1:{service.port}{path}"
+
+
+async def get_json(http: aiohttp.ClientSession, address: str) -> tuple[int, Any]:
+    async with http.get(address) as response:
+        return response.status, await response.json()
+
+
+async def healthz_until(
+    http: aiohttp.ClientSession, service: RunningService, status: int
+) -> dict[str, Any]:
+    """Poll /healthz until it answers `status`; fail with the last body at the deadline."""
+    body: Any = None
+    async with asyncio.timeout(DEADLINE_S):
+        while True:
+            got, body = await get_json(http, url(service, "/healthz"))
+            if got == status:
+                return dict(body)
+            await asyncio.sleep(0.05)
+    raise AssertionError(body)  # pragma: no cover - the timeout raises first
+
+
+async def metric_until(http: aiohttp.ClientSession, service: RunningService, pattern: str) -> str:
+    async with asyncio.timeout(DEADLINE_S):
+        while True:
+            async with http.get(url(service, "/metrics")) as response:
+                text = await response.text()
+            if re.search(pattern, text, re.MULTILINE):
+                return text
+            await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+async def test_a_service_is_ready_with_a_connected_bus_and_serves_metrics(
+    name: str, bus_factory: BusFactory, start: Start, http: aiohttp.ClientSession
+) -> None:
+    service = await start(name, await bus_factory())
+
+    body = await healthz_until(http, service, 200)
+    assert body["service"] == name
+    assert body["status"] == "ready"
+    assert body["checks"]["bus"] == {"ready": True, "detail": f"{bus_factory.kind} connected"}
+
+    async with http.get(url(service, "/metrics")) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = await response.text()
+    assert "qms_bus_connected 1.0" in text
+    assert "qms_ready 1.0" in text
+    assert f'qms_service_info{{bus="{bus_factory.kind}",service="{name}"}} 1.0' in text
+
+
+@pytest.mark.parametrize("name", SERVICES)
+async def test_readiness_turns_503_when_the_bus_goes(
+    name: str, bus_factory: BusFactory, start: Start, http: aiohttp.ClientSession
+) -> None:
+    bus = await bus_factory()
+    service = await start(name, bus)
+    await healthz_until(http, service, 200)
+
+    await bus.close()
+
+    body = await healthz_until(http, service, 503)
+    assert body["status"] == "not_ready"
+    assert body["checks"]["bus"]["ready"] is False
+
+
+async def test_the_registries_are_per_service(
+    bus_factory: BusFactory, start: Start, http: aiohttp.ClientSession
+) -> None:
+    """Four services in one process: each /metrics shows its own figures only."""
+    services = [await start(name, await bus_factory()) for name in SERVICES]
+    for service in services:
+        async with http.get(url(service, "/metrics")) as response:
+            text = await response.text()
+        infos = re.findall(r'^qms_service_info\{.*service="(\w+)"\}', text, re.MULTILINE)
+        assert infos == [service.name]
+
+
+@pytest.mark.parametrize("name", ["display", "staff"])
+async def test_display_and_staff_count_todays_events_once(
+    name: str,
+    bus_factory: BusFactory,
+    start: Start,
+    http: aiohttp.ClientSession,
+    branch_id: str,
+) -> None:
+    publisher = await bus_factory()
+    first = event(branch_id, seq=1)
+    await publisher.publish_events([first])
+    service = await start(name, await bus_factory())
+    await healthz_until(http, service, 200)
+
+    await publisher.publish_events([event(branch_id, seq=2), first])  # `first` again: a replay
+
+    series = f'qms_events_read_total{{branch="{branch_id}"}}'
+    text = await metric_until(http, service, rf"^{re.escape(series)} 2\.0$")
+    assert f"{series} 2.0" in text
+
+
+async def test_routing_answers_every_command_not_ready(
+    bus_factory: BusFactory, start: Start, http: aiohttp.ClientSession, branch_id: str
+) -> None:
+    service = await start("routing", await bus_factory())
+    body = await healthz_until(http, service, 200)
+    assert body["checks"]["commands"]["ready"] is True
+
+    client = await bus_factory()
+    reply = await client.request(call_next(branch_id), timeout=5.0)
+
+    assert reply.ok is False
+    assert reply.error is not None
+    assert reply.error.code == "not_ready"
+    series = f'qms_commands_total{{branch="{branch_id}",code="not_ready",type="call_next"}}'
+    await metric_until(http, service, rf"^{re.escape(series)} 1\.0$")
+
+
+async def test_an_unknown_route_is_a_problem_document(
+    bus_factory: BusFactory, start: Start, http: aiohttp.ClientSession
+) -> None:
+    service = await start("ticketing", await bus_factory())
+    async with http.get(url(service, "/no/such/page")) as response:
+        assert response.status == 404
+        assert response.content_type == "application/problem+json"
+        body = await response.json(content_type=None)
+    assert body["status"] == 404
+    assert body["code"] == "not_found"
+
+
+def event(branch: str, seq: int) -> Event:
+    at = dt.datetime.now(dt.UTC)
+    return Event(
+        id=str(uuid.uuid4()),
+        type=EventType.COUNTER_CLOSED,
+        branch=branch,
+        day=at.date(),
+        seq=seq,
+        at=at,
+        writer="test",
+        data=CounterClosed(counter="service-1"),
+    )
+
+
+def call_next(branch: str) -> Command:
+    return Command(
+        id=str(uuid.uuid4()),
+        type=CommandType.CALL_NEXT,
+        branch=branch,
+        at=dt.datetime.now(dt.UTC),
+        actor="test",
+        data=CallNext(counter="service-1"),
+    )

@@ -1,0 +1,73 @@
+"""Log lines: JSON off a terminal, and every line names its service, also from libraries."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from shared.logs import bind_service, configure_logging, get_logger, log_format_from_env
+
+
+@pytest.fixture
+def stream() -> Iterator[io.StringIO]:
+    """Configure logging into a buffer; put structlog and the root logger back afterwards."""
+    out = io.StringIO()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield out
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def lines(out: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_json_lines_carry_the_service(stream: io.StringIO) -> None:
+    configure_logging("staff", "json", stream=stream)
+    get_logger("staff").info("hello", branch="magion")
+    logging.getLogger("aiohttp.server").warning("from a library")
+
+    first, second = lines(stream)
+    assert first["event"] == "hello"
+    assert first["service"] == "staff"
+    assert first["branch"] == "magion"
+    assert second["service"] == "staff"
+    assert second["event"] == "from a library"
+
+
+def test_a_buffer_is_not_a_terminal_so_the_default_is_json(stream: io.StringIO) -> None:
+    configure_logging("qms", None, stream=stream)
+    get_logger("qms").info("hello")
+    assert lines(stream)[0]["service"] == "qms"
+
+
+async def test_each_task_names_its_own_service(stream: io.StringIO) -> None:
+    """The embedded mode: four services in one process, each in its own tasks."""
+    configure_logging("qms", "json", stream=stream)
+
+    async def service(name: str) -> None:
+        bind_service(name)
+        structlog.stdlib.get_logger("lib").info("working")
+
+    await asyncio.gather(
+        asyncio.create_task(service("display")), asyncio.create_task(service("routing"))
+    )
+    structlog.stdlib.get_logger("lib").info("after")
+
+    assert [line["service"] for line in lines(stream)] == ["display", "routing", "qms"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("json", "json"), ("console", "console"), ("xml", None), ("", None)]
+)
+def test_log_format_from_env(value: str, expected: str | None) -> None:
+    assert log_format_from_env({"QMS_LOG_FORMAT": value}) == expected
