@@ -10,7 +10,6 @@ theirs: the fence against a stale replica waking up.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Callable
 
@@ -19,7 +18,7 @@ import structlog
 from services.routing.engine import IdSource, decide, reply_for
 from shared.bus import Bus, CommandDelivery
 from shared.contract import Command, Reply
-from shared.runtime.live import LiveBranch
+from shared.runtime.live import LiveBranch, read_up_to_now
 
 # Deciding again only helps while another writer is racing us; more than a
 # few rounds means something else is wrong, and the client retries anyway.
@@ -70,16 +69,7 @@ class FencedWriter:
         return _unavailable("the queue is busy with another writer; try again")
 
     async def sync(self, live: LiveBranch) -> bool:
-        """Publish a marker and read until it arrives: then the state holds every earlier event."""
-        marker, arrived = live.marker(self._clock(), self._writer)
-        try:
-            await self._bus.publish_events([marker])
-            await asyncio.wait_for(arrived, self._read_timeout_s)
-        except TimeoutError:
-            return False
-        finally:
-            live.forget_marker(marker)
-        return True
+        return await read_up_to_now(self._bus, live, self._writer, self._read_timeout_s)
 
     async def _one_round(self, live: LiveBranch, command: Command) -> Reply | None:
         now = self._clock()

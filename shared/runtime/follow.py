@@ -1,64 +1,58 @@
 """Following the event log from the start of each branch's local day.
 
 DESIGN: every reader rebuilds today's state by reading the stream from the
-start of the branch's local day, then follows it live. For now the follower
-counts what it reads; the projection will consume the same events later.
+start of the branch's local day, then follows it live. The follower keeps one
+`LiveBranch` per branch, fed only by its reader through the shared projection,
+and is ready once every branch has read up to now (its own sync marker came
+back through the log).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+import uuid
 
 from prometheus_client import Counter
 
-from shared.contract import Event
 from shared.errors import BusError
-from shared.projection import day_start, local_day
+from shared.projection import Verdict
 from shared.runtime.context import ServiceContext
+from shared.runtime.live import LiveBranch, read_up_to_now
 
 RETRY_MIN_S = 0.5
 RETRY_MAX_S = 10.0
+CATCH_UP_WITHIN_S = 30.0
 
 
 class EventFollower:
-    """One reader task per branch; ready (check `check`) while every reader runs.
+    """One reader task per branch; ready (check `check`) once every reader has caught up.
 
-    A reader that fails is opened again from the start of the day, after a
-    back-off; events already counted are recognised by (branch, day, seq).
+    A reader that fails is opened again from the start of the day after a
+    back-off; events already applied are skipped by the projection (by seq).
     """
 
     def __init__(
-        self,
-        ctx: ServiceContext,
-        on_event: Callable[[Event], None] | None = None,
-        *,
-        check: str = "events",
+        self, ctx: ServiceContext, *, check: str = "events", writer: str | None = None
     ) -> None:
         self._ctx = ctx
-        self._on_event = on_event
         self._check = check
+        self.writer = writer or f"{ctx.name}-{uuid.uuid4().hex[:8]}"
+        self.lives = {branch_id: LiveBranch(config) for branch_id, config in ctx.branches.items()}
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._running: set[str] = set()
-        self._last_seq: dict[tuple[str, dt.date], int] = {}
+        self._catching_up: set[asyncio.Task[None]] = set()
+        self._caught_up: set[str] = set()
         self._read = Counter(
             "qms_events_read_total",
-            "Domain events read from the log, each (branch, day, seq) once",
-            ["branch"],
-            registry=ctx.registry,
-        )
-        self._markers = Counter(
-            "qms_event_markers_read_total",
-            "engine.sync markers read from the log",
-            ["branch"],
+            "Log entries read, by branch and what the projection made of them",
+            ["branch", "verdict"],
             registry=ctx.registry,
         )
         ctx.readiness.require(check, "event readers not started")
 
     @property
-    def running(self) -> frozenset[str]:
-        return frozenset(self._running)
+    def caught_up(self) -> frozenset[str]:
+        return frozenset(self._caught_up)
 
     def start(self) -> None:
         for branch_id in self._ctx.branches:
@@ -67,62 +61,60 @@ class EventFollower:
             )
 
     async def stop(self) -> None:
-        tasks = list(self._tasks.values())
+        tasks = [*self._tasks.values(), *self._catching_up]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
         self._ctx.readiness.set_not_ready(self._check, "stopped")
 
-    def _count(self, event: Event) -> None:
-        if event.seq is None:
-            self._markers.labels(event.branch).inc()
-            return
-        key = (event.branch, event.day)
-        if event.seq <= self._last_seq.get(key, 0):
-            return  # Replayed after a reconnect or re-open: already counted.
-        self._last_seq[key] = event.seq
-        self._read.labels(event.branch).inc()
-        if self._on_event is not None:
-            self._on_event(event)
-
     def _update_readiness(self) -> None:
-        missing = sorted(set(self._ctx.branches) - self._running)
+        missing = sorted(set(self._ctx.branches) - self._caught_up)
         if missing:
             self._ctx.readiness.set_not_ready(
-                self._check, f"not reading events of: {', '.join(missing)}"
+                self._check, f"not caught up with the events of: {', '.join(missing)}"
             )
         else:
             self._ctx.readiness.set_ready(
-                self._check, f"reading events of {len(self._running)} branch(es)"
+                self._check, f"up to date with {len(self._caught_up)} branch(es)"
             )
 
+    async def _catch_up(self, live: LiveBranch) -> None:
+        if await read_up_to_now(self._ctx.bus, live, self.writer, CATCH_UP_WITHIN_S):
+            self._caught_up.add(live.branch)
+            self._update_readiness()
+        else:
+            self._ctx.log.warning("could not catch up with the log", branch=live.branch)
+
     async def _follow(self, branch_id: str) -> None:
-        config = self._ctx.branches[branch_id]
+        live = self.lives[branch_id]
         log = self._ctx.log.bind(branch=branch_id)
         delay = RETRY_MIN_S
         while True:
-            # The projection's day rule, not a copy of it: the same day the events carry.
-            since = day_start(config, local_day(config, dt.datetime.now(dt.UTC)))
+            since = live.read_from(dt.datetime.now(dt.UTC))
             try:
                 reader = self._ctx.bus.read_events(since, frozenset({branch_id}))
             except BusError as exc:
                 log.warning("cannot open the event reader", error=str(exc), retry_in_s=delay)
             else:
-                self._running.add(branch_id)
-                self._update_readiness()
                 log.info("reading events", since=since.isoformat())
+                catching_up = asyncio.create_task(self._catch_up(live))
+                self._catching_up.add(catching_up)
+                catching_up.add_done_callback(self._catching_up.discard)
                 try:
                     async for event in reader:
-                        self._count(event)
-                        delay = RETRY_MIN_S
+                        verdict = live.ingest(event)
+                        self._read.labels(branch_id, verdict.value).inc()
+                        if verdict is Verdict.APPLY:
+                            delay = RETRY_MIN_S
                     log.warning("the event reader ended", retry_in_s=delay)
                 except BusError as exc:
                     log.warning("the event reader failed", error=str(exc), retry_in_s=delay)
                 except Exception:  # Keep following: a dead reader task would go unnoticed.
                     log.exception("the event reader failed", retry_in_s=delay)
                 finally:
-                    self._running.discard(branch_id)
+                    catching_up.cancel()
+                    self._caught_up.discard(branch_id)
                     self._update_readiness()
                     await reader.close()
             await asyncio.sleep(delay)

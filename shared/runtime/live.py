@@ -14,6 +14,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
+from shared.bus.base import Bus
 from shared.config.schema import BranchConfig
 from shared.contract import EngineSync, Event, EventType
 from shared.projection import BranchState, Verdict, apply, day_start, local_day
@@ -113,3 +114,19 @@ class LiveBranch:
     def forget_marker(self, event: Event) -> None:
         if isinstance(event.data, EngineSync):
             self._markers.pop(event.data.nonce, None)
+
+
+async def read_up_to_now(bus: Bus, live: LiveBranch, writer: str, within_s: float) -> bool:
+    """Publish a marker and wait until the reader feeding `live` has read it.
+
+    Then `live.state` holds every event written before the marker, by anyone.
+    """
+    marker, arrived = live.marker(dt.datetime.now(dt.UTC), writer)
+    try:
+        await bus.publish_events([marker])
+        await asyncio.wait_for(arrived, within_s)
+    except TimeoutError:
+        return False
+    finally:
+        live.forget_marker(marker)
+    return True

@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -25,9 +26,12 @@ from shared.contract import (
     CounterClosed,
     Event,
     EventType,
+    OpenCounter,
 )
 from shared.runtime import CreateApp, RunningService, ServiceContext, start_service
 from tests.services.conftest import SERVICES, BusFactory
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 APPS: dict[str, CreateApp] = {
     "ticketing": ticketing_app,
@@ -144,7 +148,7 @@ async def test_the_registries_are_per_service(
 
 
 @pytest.mark.parametrize("name", ["display", "staff"])
-async def test_display_and_staff_count_todays_events_once(
+async def test_display_and_staff_apply_todays_events_once(
     name: str,
     bus_factory: BusFactory,
     start: Start,
@@ -159,12 +163,14 @@ async def test_display_and_staff_count_todays_events_once(
 
     await publisher.publish_events([event(branch_id, seq=2), first])  # `first` again: a replay
 
-    series = f'qms_events_read_total{{branch="{branch_id}"}}'
+    series = f'qms_events_read_total{{branch="{branch_id}",verdict="apply"}}'
     text = await metric_until(http, service, rf"^{re.escape(series)} 2\.0$")
     assert f"{series} 2.0" in text
+    replayed = f'qms_events_read_total{{branch="{branch_id}",verdict="old_seq"}} 1.0'
+    await metric_until(http, service, rf"^{re.escape(replayed)}$")
 
 
-async def test_routing_answers_every_command_not_ready(
+async def test_routing_answers_commands_with_the_engine(
     bus_factory: BusFactory, start: Start, http: aiohttp.ClientSession, branch_id: str
 ) -> None:
     service = await start("routing", await bus_factory())
@@ -172,12 +178,15 @@ async def test_routing_answers_every_command_not_ready(
     assert body["checks"]["commands"]["ready"] is True
 
     client = await bus_factory()
-    reply = await client.request(call_next(branch_id), timeout=5.0)
+    refused = await client.request(call_next(branch_id), timeout=5.0)
+    opened = await client.request(open_counter(branch_id), timeout=5.0)
+    idle = await client.request(call_next(branch_id), timeout=5.0)
 
-    assert reply.ok is False
-    assert reply.error is not None
-    assert reply.error.code == "not_ready"
-    series = f'qms_commands_total{{branch="{branch_id}",code="not_ready",type="call_next"}}'
+    assert refused.error is not None and refused.error.code == "counter_closed"
+    assert opened.ok and opened.result is not None
+    assert opened.result["counter"] == "service-1"
+    assert idle.error is not None and idle.error.code == "no_waiting_ticket"
+    series = f'qms_commands_total{{branch="{branch_id}",code="counter_closed",type="call_next"}}'
     await metric_until(http, service, rf"^{re.escape(series)} 1\.0$")
 
 
@@ -194,7 +203,7 @@ async def test_an_unknown_route_is_a_problem_document(
 
 
 def event(branch: str, seq: int) -> Event:
-    at = dt.datetime.now(dt.UTC)
+    at = dt.datetime.now(COPENHAGEN)  # the test branch's zone: its local day
     return Event(
         id=str(uuid.uuid4()),
         type=EventType.COUNTER_CLOSED,
@@ -204,6 +213,17 @@ def event(branch: str, seq: int) -> Event:
         at=at,
         writer="test",
         data=CounterClosed(counter="service-1"),
+    )
+
+
+def open_counter(branch: str) -> Command:
+    return Command(
+        id=str(uuid.uuid4()),
+        type=CommandType.OPEN_COUNTER,
+        branch=branch,
+        at=dt.datetime.now(dt.UTC),
+        actor="test",
+        data=OpenCounter(counter="service-1"),
     )
 
 
