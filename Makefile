@@ -6,12 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck imports pytest rabbitmq bench clean
+.PHONY: run test lint typecheck imports pytest rabbitmq chromium bench clean
 
 run: $(STAMP)
 	$(BIN)/qms up
 
-test: $(STAMP) rabbitmq
+test: $(STAMP) rabbitmq chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
@@ -26,6 +26,10 @@ bench: $(STAMP)
 # Starts RabbitMQ when it is installed but down; says how to get it otherwise.
 rabbitmq:
 	@scripts/ensure-rabbitmq
+
+# The browser tests use Debian's Chromium; installed here when missing (as root).
+chromium:
+	@scripts/ensure-chromium
 
 # Leaves .venv and var/ (the embedded bus's event log is data, not a build product).
 clean:

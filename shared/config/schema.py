@@ -38,7 +38,7 @@ class TimeRange(_Model):
             start_text, end_text = text.split("-")
             start, end = _minutes(start_text), _minutes(end_text)
         except ValueError as exc:
-            raise ValueError(f"{text!r} is not a time range like \"10:00-17:00\"") from exc
+            raise ValueError(f'{text!r} is not a time range like "10:00-17:00"') from exc
         if start >= end:
             raise ValueError(f"{text!r} ends before it starts")
         return cls(start_min=start, end_min=end)

@@ -144,6 +144,8 @@ class Command(Strict):
 class ReplyError(Strict):
     code: Annotated[str, Field(pattern=r"^[a-z_]+$")]
     message: str
+    # Machine-readable particulars, e.g. {"opens_at": iso} with `closed`.
+    details: dict[str, Any] | None = None
 
 
 class Reply(Strict):
@@ -170,8 +172,8 @@ class Reply(Strict):
         return cls(ok=True, result=result or {})
 
     @classmethod
-    def failure(cls, code: str, message: str) -> Reply:
-        return cls(ok=False, error=ReplyError(code=code, message=message))
+    def failure(cls, code: str, message: str, details: dict[str, Any] | None = None) -> Reply:
+        return cls(ok=False, error=ReplyError(code=code, message=message, details=details))
 
 
 def encode_command(command: Command) -> bytes:

@@ -7,7 +7,9 @@ the same shape, so clients only ever parse one kind of error body.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Any
 
 import orjson
 import structlog
@@ -19,30 +21,53 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 log = structlog.stdlib.get_logger("qms.http")
 
 
-def problem_response(status: int, code: str, detail: str, title: str | None = None) -> web.Response:
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    title: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> web.Response:
+    """`extra` adds extension members (RFC 9457), e.g. `opens_at` with `closed`."""
     phrase = title or HTTPStatus(status).phrase
-    body = {
-        "type": f"about:blank#{code}",
-        "title": phrase,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    return web.Response(status=status, body=orjson.dumps(body), content_type=PROBLEM_CONTENT_TYPE)
+    body: dict[str, Any] = dict(extra or {})
+    body.update(type=f"about:blank#{code}", title=phrase, status=status, detail=detail, code=code)
+    return web.Response(
+        status=status,
+        body=orjson.dumps(body),
+        content_type=PROBLEM_CONTENT_TYPE,
+        headers=dict(headers or {}),
+    )
 
 
 class ProblemError(Exception):
     """Raise from a handler to answer with a problem document (via the middleware)."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(f"{status} {code}: {detail}")
         self.status = status
         self.code = code
         self.detail = detail
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
 
 
-def problem(status: int, code: str, detail: str) -> ProblemError:
-    return ProblemError(status, code, detail)
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ProblemError:
+    return ProblemError(status, code, detail, extra, headers)
 
 
 def _code(status: int) -> str:
@@ -54,7 +79,9 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         return await handler(request)
     except ProblemError as exc:
-        return problem_response(exc.status, exc.code, exc.detail)
+        return problem_response(
+            exc.status, exc.code, exc.detail, extra=exc.extra, headers=exc.headers
+        )
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -56,6 +56,7 @@ def test_outside_staffed_hours_is_closed_with_the_next_opening() -> None:
     reply = hall.run("issue_ticket", service="pas")
     assert reply.error is not None and reply.error.code == "closed"
     assert "2026-11-30T10:00:00+01:00" in reply.error.message
+    assert reply.error.details == {"opens_at": "2026-11-30T10:00:00+01:00"}
     hall.now = local(2026, 12, 4, 15, 0)  # Friday at closing: next is Monday
     hall.state = hall.state.fresh(config, hall.now.date())
     reply = hall.run("issue_ticket", service="pas")
@@ -70,7 +71,12 @@ def test_a_wait_past_closing_time_is_refused() -> None:
     # One desk, 8 min each: the 4th ticket would wait 24 min, to 15:04.
     for _ in range(3):
         hall.issue("pas")
-    assert hall.refused("issue_ticket", service="pas") == "would_exceed_closing"
+    refused = hall.run("issue_ticket", service="pas")
+    assert refused.error is not None and refused.error.code == "would_exceed_closing"
+    assert refused.error.details == {
+        "closes_at": "2026-11-30T15:00:00+01:00",
+        "estimated_wait_s": 3 * 8 * 60,
+    }
     # Another desk halves the wait: the ticket fits again.
     hall.open("service-2", ["pas"])
     assert hall.issue("pas")["estimated_wait_s"] == 3 * 8 * 60 // 2

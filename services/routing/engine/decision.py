@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from shared.contract.commands import Reply
 from shared.contract.events import Event
@@ -52,8 +53,10 @@ class Decision:
         return self.reply is not None and not self.reply.ok
 
     @classmethod
-    def refuse(cls, code: Refusal, message: str) -> Decision:
-        return cls(reply=Reply.failure(code.value, message))
+    def refuse(
+        cls, code: Refusal, message: str, details: dict[str, Any] | None = None
+    ) -> Decision:
+        return cls(reply=Reply.failure(code.value, message, details))
 
 
 class StateMismatch(QmsError):

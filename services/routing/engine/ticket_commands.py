@@ -40,6 +40,7 @@ def issue_ticket(ctx: Context, data: IssueTicket) -> Decision:
             Refusal.WOULD_EXCEED_CLOSING,
             f"the estimated wait ({estimate.wait_s // 60} min) runs past closing at "
             f"{closes.isoformat()}",
+            {"closes_at": closes.isoformat(), "estimated_wait_s": estimate.wait_s},
         )
     number = state.last_number.get(service.prefix, 0) + 1
     ticket_id = ctx.ids.ticket_id()
@@ -66,7 +67,8 @@ def issue_ticket(ctx: Context, data: IssueTicket) -> Decision:
 def _closed(ctx: Context, why: str, after: dt.datetime) -> Decision:
     opens = next_opening(ctx.config, after)
     when = f"; it opens {opens.isoformat()}" if opens else "; no staffed hours are configured"
-    return Decision.refuse(Refusal.CLOSED, why + when)
+    details = {"opens_at": opens.isoformat() if opens else None}
+    return Decision.refuse(Refusal.CLOSED, why + when, details)
 
 
 def cancel_ticket(ctx: Context, data: CancelTicket) -> Decision:

@@ -1,0 +1,91 @@
+"""Sending commands to a branch's engine from an HTTP handler (ticketing, staff).
+
+One place maps the engine's refusal codes to HTTP statuses, so the citizen
+API and the staff API answer alike: unknown things are 404, business
+conflicts 409, bad arguments 422, and no answer from routing 503 with
+Retry-After. Every refusal becomes a problem+json document with the code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from shared.bus.base import Bus
+from shared.contract import COMMAND_DATA, Command, CommandData, CommandType
+from shared.errors import BusError, BusTimeout
+from shared.http.problem import ProblemError
+
+NOT_FOUND = frozenset(
+    {"unknown_service", "unknown_ticket", "unknown_counter", "unknown_branch", "no_waiting_ticket"}
+)
+UNPROCESSABLE = frozenset({"no_services", "not_skilled", "wrong_branch"})
+UNAVAILABLE = frozenset({"unavailable", "not_ready"})
+RETRY_AFTER_S = 2
+
+
+def refusal_status(code: str) -> int:
+    if code in NOT_FOUND:
+        return 404
+    if code in UNPROCESSABLE:
+        return 422
+    if code in UNAVAILABLE:
+        return 503
+    if code == "internal_error":
+        return 500
+    return 409  # closed, would_exceed_closing, counter_closed, counter_busy, ...
+
+
+class CommandClient:
+    """Sends commands over the bus's RPC and returns results or raises ProblemError."""
+
+    def __init__(self, bus: Bus, *, timeout_s: float = 2.0, attempts: int = 3) -> None:
+        self._bus = bus
+        self._timeout_s = timeout_s
+        self._attempts = attempts
+
+    async def send(
+        self,
+        branch: str,
+        data: CommandData,
+        *,
+        actor: str,
+        command_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The command's result; a refusal or no answer raises ProblemError.
+
+        `command_id` makes a retried request the same command (Idempotency-Key).
+        """
+        command = Command(
+            id=command_id or str(uuid.uuid4()),
+            type=_command_type(data),
+            branch=branch,
+            at=dt.datetime.now(dt.UTC),
+            actor=actor,
+            data=data,
+        )
+        try:
+            reply = await self._bus.request(command, self._timeout_s, self._attempts)
+        except BusTimeout as exc:
+            raise _unavailable("the queue engine did not answer in time") from exc
+        except BusError as exc:
+            raise _unavailable("the message bus is not available") from exc
+        if reply.ok:
+            return reply.result or {}
+        assert reply.error is not None  # Reply guarantees an error when not ok
+        error = reply.error
+        status = refusal_status(error.code)
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+        raise ProblemError(status, error.code, error.message, error.details, headers)
+
+
+def _unavailable(detail: str) -> ProblemError:
+    return ProblemError(503, "unavailable", detail, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+_TYPES = {model: kind for kind, model in COMMAND_DATA.items()}
+
+
+def _command_type(data: CommandData) -> CommandType:
+    return _TYPES[type(data)]
