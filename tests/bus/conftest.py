@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from shared.bus import Bus
+from shared.bus import Bus, command_queue
 from shared.bus.embedded import EmbeddedBroker
+from tests.bus.messages import created_branches
+from tests.conftest import delete_queues
 
 AMQP_URL = os.environ.get("QMS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
@@ -42,3 +44,6 @@ async def connect(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         await bus.close()
     if broker is not None:
         await broker.close()
+    else:
+        await delete_queues([command_queue(b) for b in created_branches])
+    created_branches.clear()

@@ -16,9 +16,14 @@ from shared.contract import (
     EventType,
 )
 
+# Branch ids handed out in the running test; its fixture deletes their queues.
+created_branches: list[str] = []
+
 
 def unique_branch() -> str:
-    return f"t-{uuid.uuid4().hex[:12]}"
+    branch = f"t-{uuid.uuid4().hex[:12]}"
+    created_branches.append(branch)
+    return branch
 
 
 def now() -> dt.datetime:
