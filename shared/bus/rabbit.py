@@ -1,0 +1,410 @@
+"""The Bus on RabbitMQ (DESIGN.md, "The bus").
+
+Reconnection is ours, not aio-pika's: its robust connection restores a stream
+consumer with the offset it was first given, replaying or skipping events.
+So the bus holds a plain connection (a `Session`), notices its loss through
+the close callbacks, and a supervisor task opens a new one with backoff and
+declares the topology again. Everything built on a session re-establishes
+itself on the next one: command consumers re-subscribe, requests are resent,
+unconfirmed publishes are published again. Event readers own a connection
+each (see `rabbit_stream`) and resume from their own offset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiormq.abc
+import structlog
+from aiormq import spec
+from aiormq.channel import Channel as AmqpChannel
+from yarl import URL
+
+from shared.bus.base import (
+    DEAD_COMMANDS_QUEUE,
+    EVENTS_EXCHANGE,
+    Bus,
+    CommandConsumer,
+    CommandHandler,
+    EventReader,
+    command_queue,
+)
+from shared.bus.rabbit_commands import RabbitCommandConsumer
+from shared.bus.rabbit_reader import RabbitEventReader
+from shared.bus.rabbit_session import (
+    DIRECT_REPLY_TO,
+    TRANSIENT,
+    Session,
+    close_quietly,
+    unless_lost,
+)
+from shared.contract import (
+    Command,
+    Event,
+    Reply,
+    decode_reply,
+    encode_command,
+    encode_event,
+    routing_key,
+)
+from shared.errors import BusClosed, BusError, BusTimeout, MessageError
+
+log = structlog.get_logger(__name__)
+
+BACKOFF_START = 0.1
+BACKOFF_CAP = 2.0
+# Publishes in flight at once: one confirm round-trip per batch, not per event.
+PUBLISH_BATCH = 1000
+JSON = "application/json"
+PERSISTENT = 2
+
+
+@dataclass
+class _Outgoing:
+    exchange: str
+    routing_key: str
+    body: bytes
+    properties: spec.Basic.Properties
+
+
+@dataclass
+class _Pending:
+    """The reply awaited for one command id, shared by every request sending it."""
+
+    reply: asyncio.Future[Reply]
+    waiters: int = 0
+
+
+class RabbitBus(Bus):
+    def __init__(self, url: str, *, heartbeat: int = 10, stream_max_age: str = "400D") -> None:
+        self._url = url
+        self._heartbeat = heartbeat
+        self._stream_max_age = stream_max_age
+        self._session: Session | None = None
+        # Set while a session is up, and on close (waiters then see `_closing`).
+        self._up = asyncio.Event()
+        self._closing = False
+        self._supervisor: asyncio.Task[None] | None = None
+        self._readers: set[RabbitEventReader] = set()
+        self._consumers: set[RabbitCommandConsumer] = set()
+        self._pending: dict[str, _Pending] = {}
+        self._reconnects = 0
+
+    def __repr__(self) -> str:
+        return f"RabbitBus({URL(self._url).with_password(None)!s})"
+
+    @property
+    def kind(self) -> str:
+        return "rabbitmq"
+
+    @property
+    def reconnects(self) -> int:
+        """Connections lost and made again: the bus's own and its readers'."""
+        return self._reconnects
+
+    @property
+    def connected(self) -> bool:
+        session = self._session
+        return not self._closing and session is not None and session.alive
+
+    # lifecycle
+
+    async def start(self) -> None:
+        if self._closing:
+            raise BusClosed("the bus is closed")
+        if self._supervisor is not None:
+            return
+        try:
+            self._session = await self._open_session()
+        except TRANSIENT as exc:
+            raise BusError(f"cannot connect to RabbitMQ at {self!r}: {exc!r}") from exc
+        self._up.set()
+        self._supervisor = asyncio.get_running_loop().create_task(
+            self._supervise(), name="qms-bus-supervisor"
+        )
+
+    async def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self._up.set()  # wake every waiter; each then sees `_closing`
+        await asyncio.gather(*(c.close() for c in list(self._consumers)))
+        await asyncio.gather(*(r.close() for r in list(self._readers)))
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            await asyncio.gather(self._supervisor, return_exceptions=True)
+        session, self._session = self._session, None
+        if session is not None:
+            await session.dispose()
+
+    async def _open_session(self) -> Session:
+        return await Session.open(
+            self._url,
+            heartbeat=self._heartbeat,
+            stream_max_age=self._stream_max_age,
+            on_lost=self._up.clear,
+        )
+
+    async def _supervise(self) -> None:
+        while not self._closing:
+            session = self._session
+            assert session is not None
+            reason = await asyncio.shield(session.lost)
+            if self._closing:
+                return
+            log.warning("bus connection lost", reason=str(reason))
+            self._reconnects += 1
+            self._session = None
+            await session.dispose()
+            backoff = BACKOFF_START
+            while True:
+                await asyncio.sleep(backoff)
+                try:
+                    self._session = await self._open_session()
+                    break
+                except TRANSIENT as exc:
+                    log.warning("bus cannot reconnect", error=repr(exc))
+                    backoff = min(backoff * 2, BACKOFF_CAP)
+            self._up.set()
+            log.info("bus reconnected")
+
+    async def _wait_session(self) -> Session:
+        while True:
+            if self._closing:
+                raise BusClosed("the bus is closed")
+            session = self._session
+            if session is not None and session.alive:
+                return session
+            await self._up.wait()
+
+    def _check_open(self) -> None:
+        if self._closing:
+            raise BusClosed("the bus is closed")
+        if self._supervisor is None:
+            raise BusError("the bus is not started")
+
+    # events
+
+    async def publish_events(self, events: Sequence[Event]) -> None:
+        self._check_open()
+        await self._publish(
+            [
+                _Outgoing(
+                    EVENTS_EXCHANGE,
+                    routing_key(event.branch, event.type),
+                    encode_event(event),
+                    spec.Basic.Properties(
+                        content_type=JSON, delivery_mode=PERSISTENT, message_id=event.id
+                    ),
+                )
+                for event in events
+            ]
+        )
+
+    async def publish_raw(self, routing_key: str, body: bytes) -> None:
+        self._check_open()
+        properties = spec.Basic.Properties(content_type=JSON, delivery_mode=PERSISTENT)
+        await self._publish([_Outgoing(EVENTS_EXCHANGE, routing_key, body, properties)])
+
+    def read_events(
+        self, since: dt.datetime, branches: frozenset[str] | None = None
+    ) -> EventReader:
+        self._check_open()
+        reader = RabbitEventReader(
+            self._url, since, branches, heartbeat=self._heartbeat, on_lost=self._count_reconnect
+        )
+        self._readers.add(reader)
+        reader.on_close(self._readers.discard)
+        return reader
+
+    def _count_reconnect(self) -> None:
+        self._reconnects += 1
+
+    async def _publish(self, outgoing: list[_Outgoing]) -> None:
+        """Publish in order; return once the broker confirmed every message.
+
+        After a failure everything from the first unconfirmed message on is
+        published again, confirmed or not, so the log never holds a later
+        event without the earlier ones before it (readers skip duplicates).
+        """
+        done = 0
+        backoff = BACKOFF_START
+        while done < len(outgoing):
+            session = await self._wait_session()
+            batch = outgoing[done : done + PUBLISH_BATCH]
+            try:
+                channel = await unless_lost(session.lost, session.publisher())
+            except TRANSIENT as exc:
+                results: list[object] = [exc]
+            else:
+                results = await self._publish_batch(session, channel, batch)
+            confirmed = next(
+                (i for i, r in enumerate(results) if not isinstance(r, spec.Basic.Ack)),
+                len(batch),
+            )
+            done += confirmed
+            if confirmed == len(batch):
+                backoff = BACKOFF_START
+                continue
+            log.warning(
+                "publish not confirmed, publishing again",
+                unconfirmed=len(outgoing) - done,
+                error=repr(results[confirmed]),
+            )
+            if confirmed == 0:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_CAP)
+            if self._closing:
+                raise BusClosed("the bus closed before the broker confirmed a publish")
+
+    async def _publish_batch(
+        self, session: Session, channel: AmqpChannel, batch: list[_Outgoing]
+    ) -> list[object]:
+        """Each message's confirm (or exception); all of them at once, not one by one."""
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(self._publish_one(channel, message)) for message in batch]
+        results = asyncio.gather(*tasks, return_exceptions=True)
+        either: set[asyncio.Future[Any]] = {results, session.lost}
+        try:
+            # A lost connection can leave publishes waiting forever (see unless_lost).
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
+        return list(await results)
+
+    @staticmethod
+    async def _publish_one(
+        channel: AmqpChannel, message: _Outgoing
+    ) -> aiormq.abc.ConfirmationFrameType | None:
+        # wait=False: no drain per message; the confirm is what counts.
+        return await channel.basic_publish(
+            message.body,
+            exchange=message.exchange,
+            routing_key=message.routing_key,
+            properties=message.properties,
+            wait=False,
+        )
+
+    # commands
+
+    async def consume_commands(self, branch: str, handler: CommandHandler) -> CommandConsumer:
+        self._check_open()
+        consumer = RabbitCommandConsumer(self._wait_session, branch, handler)
+        await consumer.start()
+        self._consumers.add(consumer)
+        consumer.on_close(self._consumers.discard)
+        return consumer
+
+    async def send_raw_command(self, branch: str, body: bytes) -> None:
+        self._check_open()
+        session = await self._wait_session()
+        await session.ensure_command_queue(branch)
+        properties = spec.Basic.Properties(delivery_mode=PERSISTENT)
+        await self._publish([_Outgoing("", command_queue(branch), body, properties)])
+
+    async def dead_commands(self) -> list[bytes]:
+        self._check_open()
+        session = await self._wait_session()
+        channel, underlay = await session.channel(confirms=False)
+        bodies: list[bytes] = []
+        try:
+            while True:
+                message = await underlay.basic_get(DEAD_COMMANDS_QUEUE)
+                if not isinstance(message.delivery, spec.Basic.GetOk):
+                    return bodies
+                bodies.append(message.body)
+                tag = message.delivery.delivery_tag
+                assert tag is not None
+                await underlay.basic_ack(tag)
+        finally:
+            await close_quietly(channel)
+
+    async def request(self, command: Command, timeout: float = 2.0, attempts: int = 3) -> Reply:
+        self._check_open()
+        pending = self._pending.get(command.id)
+        if pending is None:
+            future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+            pending = self._pending[command.id] = _Pending(future)
+        pending.waiters += 1
+        try:
+            return await self._request(command, pending.reply, timeout, attempts)
+        finally:
+            pending.waiters -= 1
+            if pending.waiters == 0:
+                del self._pending[command.id]
+                if pending.reply.done() and not pending.reply.cancelled():
+                    pending.reply.exception()  # retrieved: no "never retrieved" log
+
+    async def _request(
+        self, command: Command, reply: asyncio.Future[Reply], timeout: float, attempts: int
+    ) -> Reply:
+        """Send, wait `timeout`, resend the same command; `attempts` windows in all.
+
+        A lost connection does not use up an attempt's window: the command is
+        sent again on the next connection, because the reply would have gone
+        to the old channel.
+        """
+        loop = asyncio.get_running_loop()
+        body = encode_command(command)
+        properties = spec.Basic.Properties(
+            content_type=JSON,
+            delivery_mode=PERSISTENT,
+            correlation_id=command.id,
+            message_id=command.id,
+            reply_to=DIRECT_REPLY_TO,
+        )
+        for attempt in range(attempts):
+            window_end = loop.time() + timeout
+            while not reply.done() and loop.time() < window_end:
+                try:
+                    async with asyncio.timeout_at(window_end):
+                        lost = await self._send_request(command.branch, body, properties)
+                except TimeoutError:
+                    break
+                except TRANSIENT as exc:
+                    log.debug("request not sent, retrying", command_id=command.id, error=repr(exc))
+                    await asyncio.sleep(min(BACKOFF_START, max(0.0, window_end - loop.time())))
+                    continue
+                either: set[asyncio.Future[Any]] = {reply, lost}
+                await asyncio.wait(
+                    either,
+                    timeout=max(0.0, window_end - loop.time()),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if not lost.done():
+                    break  # the window closed without a reply
+            if reply.done():
+                return reply.result()
+            log.info("request timed out", command_id=command.id, attempt=attempt + 1)
+        raise BusTimeout(f"no reply to {command.type.value} {command.id} after {attempts} attempts")
+
+    async def _send_request(
+        self, branch: str, body: bytes, properties: spec.Basic.Properties
+    ) -> asyncio.Future[None]:
+        session = await self._wait_session()
+        await session.ensure_command_queue(branch)
+        channel, lost = await session.rpc(self._on_reply)
+        await unless_lost(
+            session.lost,
+            channel.basic_publish(
+                body, exchange="", routing_key=command_queue(branch), properties=properties
+            ),
+        )
+        return lost
+
+    async def _on_reply(self, message: aiormq.abc.DeliveredMessage) -> None:
+        command_id = message.header.properties.correlation_id
+        pending = self._pending.get(command_id or "")
+        if pending is None or pending.reply.done():
+            return  # a late reply to a request already answered or given up
+        try:
+            pending.reply.set_result(decode_reply(message.body))
+        except MessageError as exc:
+            log.warning("unparseable reply", command_id=command_id, error=str(exc))
+            pending.reply.set_exception(BusError(f"unparseable reply: {exc}"))

@@ -1,0 +1,221 @@
+"""The RabbitMQ command consumer: one branch's quorum queue, one command at a time.
+
+The queue has single-active-consumer: every routing replica subscribes, the
+broker delivers to one. Two facts of RabbitMQ 3.10 shape the shutdown: a
+`basic.cancel` while commands are unacked lets the standby start early and
+reorders commands, so the consumer stops by closing its channel, which
+returns every unacked command, in order, to the next consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+import aiormq.abc
+import structlog
+from aio_pika.abc import AbstractChannel
+from aiormq import spec
+
+from shared.bus.base import CommandConsumer, CommandDelivery, CommandHandler, command_queue
+from shared.bus.rabbit_session import (
+    TRANSIENT,
+    Session,
+    close_quietly,
+    declare_command_queue,
+    unless_lost,
+    watch,
+)
+from shared.contract import Reply, decode_command, encode_reply
+from shared.errors import BusClosed, BusError, MessageError
+
+log = structlog.get_logger(__name__)
+
+PREFETCH = 10
+BACKOFF_START = 0.1
+BACKOFF_CAP = 2.0
+
+SessionSource = Callable[[], Awaitable[Session]]
+
+
+class RabbitCommandConsumer(CommandConsumer):
+    def __init__(self, sessions: SessionSource, branch: str, handler: CommandHandler) -> None:
+        self._sessions = sessions
+        self._branch = branch
+        self._queue = command_queue(branch)
+        self._handler = handler
+        self._subscription = 0
+        self._channel: AbstractChannel | None = None
+        self._lost: asyncio.Future[None] | None = None
+        self._inbox: deque[aiormq.abc.DeliveredMessage] = deque()
+        self._generation = 0
+        self._waiter: asyncio.Future[None] | None = None
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+        self._on_close: list[Callable[[RabbitCommandConsumer], object]] = []
+
+    @property
+    def subscription(self) -> int:
+        return self._subscription
+
+    def on_close(self, callback: Callable[[RabbitCommandConsumer], object]) -> None:
+        self._on_close.append(callback)
+
+    async def start(self) -> None:
+        """Subscribe once, raising BusError if the broker refuses; then keep it up."""
+        session = await self._sessions()
+        try:
+            await self._subscribe(session)
+        except TRANSIENT as exc:
+            raise BusError(f"cannot consume {self._queue}: {exc!r}") from exc
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"qms-commands-{self._branch}"
+        )
+        self._task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        error = None if task.cancelled() else task.exception()
+        if error is not None and not isinstance(error, BusClosed):
+            log.error("command consumer stopped", branch=self._branch, exc_info=error)
+
+    async def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self._wake()
+        # Close the channel, never cancel the consumer: see the module docstring.
+        await close_quietly(self._channel)
+        # A handler still running is cancelled: its command is already on its
+        # way to the next consumer, and idempotency makes the repeat harmless.
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        for callback in self._on_close:
+            callback(self)
+
+    # internals
+
+    def _wake(self, *_: object) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _subscribe(self, session: Session) -> None:
+        channel, underlay = await session.channel(confirms=False)
+        try:
+            lost = watch(channel)
+            lost.add_done_callback(self._wake)
+            await channel.set_qos(prefetch_count=PREFETCH)
+            await declare_command_queue(channel, self._branch)
+            self._generation += 1
+            generation = self._generation
+
+            async def on_delivery(message: aiormq.abc.DeliveredMessage) -> None:
+                if generation == self._generation:
+                    self._inbox.append(message)
+                    self._wake()
+
+            await underlay.basic_consume(self._queue, on_delivery, no_ack=False)
+        except BaseException:
+            await close_quietly(channel)
+            raise
+        self._channel, self._lost = channel, lost
+        self._subscription += 1
+        log.info("consuming commands", branch=self._branch, subscription=self._subscription)
+
+    async def _run(self) -> None:
+        backoff = BACKOFF_START
+        while True:
+            try:
+                await self._serve()
+            except TRANSIENT as exc:
+                if not self._closing:
+                    log.warning(
+                        "command consumer lost its channel", branch=self._branch, error=repr(exc)
+                    )
+            # Unacked commands go back to the queue with the channel; the
+            # copies buffered here must not be handled.
+            self._generation += 1
+            self._inbox.clear()
+            if self._closing:
+                return  # close() closes the channel; closing it twice upsets the broker
+            channel, self._channel = self._channel, None
+            await close_quietly(channel)
+            while not self._closing:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_CAP)
+                try:
+                    await self._subscribe(await self._sessions())
+                    backoff = BACKOFF_START
+                    break
+                except TRANSIENT as exc:
+                    log.warning("command consumer cannot resubscribe", error=repr(exc))
+
+    async def _serve(self) -> None:
+        lost = self._lost
+        assert lost is not None
+        loop = asyncio.get_running_loop()
+        while not self._closing and not lost.done():
+            if self._inbox:
+                await self._handle(self._inbox.popleft())
+                continue
+            self._waiter = loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    async def _handle(self, message: aiormq.abc.DeliveredMessage) -> None:
+        channel = message.channel
+        assert isinstance(message.delivery, spec.Basic.Deliver)
+        tag = message.delivery.delivery_tag
+        assert tag is not None
+        try:
+            command = decode_command(message.body)
+        except (MessageError, ValueError) as exc:
+            log.warning("unparseable command dead-lettered", branch=self._branch, error=str(exc))
+            await self._settle(channel.basic_reject(tag, requeue=False))
+            return
+        delivery = CommandDelivery(
+            command,
+            subscription=self._subscription,
+            redelivered=bool(message.delivery.redelivered),
+        )
+        try:
+            reply = await self._handler(delivery)
+        except Exception:
+            log.exception(
+                "command handler failed",
+                branch=self._branch,
+                command_id=command.id,
+                command_type=command.type.value,
+            )
+            await self._reply(message, Reply.failure("internal_error", "the command failed"))
+            await self._settle(channel.basic_reject(tag, requeue=False))
+            return
+        await self._reply(message, reply)
+        await self._settle(channel.basic_ack(tag))
+
+    async def _settle(self, work: Awaitable[object]) -> None:
+        assert self._lost is not None
+        await unless_lost(self._lost, work)
+
+    async def _reply(self, message: aiormq.abc.DeliveredMessage, reply: Reply) -> None:
+        properties = message.header.properties
+        if not properties.reply_to:
+            return
+        with contextlib.suppress(*TRANSIENT):
+            # Replies need no confirm: a lost one makes the requester retry.
+            await self._settle(
+                message.channel.basic_publish(
+                    encode_reply(reply),
+                    exchange="",
+                    routing_key=properties.reply_to,
+                    properties=spec.Basic.Properties(
+                        correlation_id=properties.correlation_id,
+                        content_type="application/json",
+                    ),
+                )
+            )

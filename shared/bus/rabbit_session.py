@@ -1,0 +1,229 @@
+"""One connection of the RabbitBus, the topology, and the channels on it.
+
+A `Session` lives exactly as long as its AMQP connection. When the connection
+drops, the bus throws the session away and opens a new one: nothing on a
+session is ever repaired in place, so no state survives that the broker has
+forgotten (consumers, declared queues, reply-to consumers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+import aiormq.abc
+import structlog
+from aio_pika import Connection, ExchangeType
+from aio_pika.abc import AbstractChannel
+from aio_pika.connection import make_url
+from aiormq.channel import Channel as AmqpChannel
+from aiormq.exceptions import AMQPError, ChannelPreconditionFailed
+from pamqp.common import FieldTable
+
+from shared.bus.base import (
+    DEAD_COMMANDS_QUEUE,
+    DEAD_LETTER_EXCHANGE,
+    EVENT_LOG_STREAM,
+    EVENTS_EXCHANGE,
+    command_queue,
+)
+
+log = structlog.get_logger(__name__)
+
+# What a lost connection or channel raises. RuntimeError covers aiormq's
+# ChannelInvalidStateError and aio-pika's "connection was not opened".
+TRANSIENT: tuple[type[Exception], ...] = (AMQPError, ConnectionError, OSError, RuntimeError)
+
+DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
+STREAM_SEGMENT_BYTES = 16_000_000
+CONNECT_TIMEOUT = 10.0
+
+T = TypeVar("T")
+
+ReplyCallback = Callable[[aiormq.abc.DeliveredMessage], Coroutine[Any, Any, None]]
+
+
+def command_queue_arguments() -> FieldTable:
+    return {
+        "x-queue-type": "quorum",
+        "x-single-active-consumer": True,
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+    }
+
+
+async def declare_command_queue(channel: AbstractChannel, branch: str) -> None:
+    await channel.declare_queue(
+        command_queue(branch), durable=True, arguments=command_queue_arguments()
+    )
+
+
+async def declare_topology(session: Session, stream_max_age: str) -> None:
+    channel, _ = await session.channel(confirms=False)
+    try:
+        events = await channel.declare_exchange(EVENTS_EXCHANGE, ExchangeType.TOPIC, durable=True)
+        try:
+            stream = await channel.declare_queue(
+                EVENT_LOG_STREAM,
+                durable=True,
+                arguments={
+                    "x-queue-type": "stream",
+                    "x-max-age": stream_max_age,
+                    "x-stream-max-segment-size-bytes": STREAM_SEGMENT_BYTES,
+                },
+            )
+        except ChannelPreconditionFailed as exc:
+            # The log exists with other arguments (its retention was changed
+            # in the configuration): a queue's arguments are fixed, and the
+            # log must not stop the services. A policy changes retention.
+            log.warning("event log exists with other arguments; keeping them", error=str(exc))
+            await close_quietly(channel)
+            channel, _ = await session.channel(confirms=False)
+            stream = await channel.declare_queue(EVENT_LOG_STREAM, passive=True)
+        await stream.bind(events, "#")
+        dlx = await channel.declare_exchange(
+            DEAD_LETTER_EXCHANGE, ExchangeType.FANOUT, durable=True
+        )
+        dead = await channel.declare_queue(DEAD_COMMANDS_QUEUE, durable=True)
+        await dead.bind(dlx)
+    finally:
+        await close_quietly(channel)
+
+
+def watch(channel: AbstractChannel) -> asyncio.Future[None]:
+    """A future that resolves when the channel closes (or its connection does)."""
+    lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def closed(*_: object) -> None:
+        if not lost.done():
+            lost.set_result(None)
+
+    channel.close_callbacks.add(closed)
+    if channel.is_closed:
+        closed()
+    return lost
+
+
+async def unless_lost(lost: asyncio.Future[Any], work: Awaitable[T]) -> T:
+    """Await `work`, or raise ConnectionError as soon as `lost` resolves.
+
+    aiormq can wait forever on a dead connection: a publish or an ack waits for
+    room in the connection's bounded write queue, which nobody drains any more.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.wait({task, lost}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not task.done():
+            task.cancel()
+    if task.cancelled():
+        raise ConnectionError("the connection was lost")
+    return task.result()
+
+
+async def close_quietly(channel: AbstractChannel | None) -> None:
+    if channel is not None and channel.is_initialized and not channel.is_closed:
+        with contextlib.suppress(*TRANSIENT):
+            await channel.close()
+
+
+class Session:
+    def __init__(self, connection: Connection, on_lost: Callable[[], None]) -> None:
+        self.connection = connection
+        # Resolves (never raises) with the reason when the connection is gone.
+        self.lost: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
+        self._on_lost = on_lost
+        self._lock = asyncio.Lock()
+        self._publisher: AbstractChannel | None = None
+        self._rpc: AbstractChannel | None = None
+        self._rpc_lost: asyncio.Future[None] | None = None
+        self._declared: set[str] = set()
+        self._declaring = asyncio.Lock()
+        connection.close_callbacks.add(self._closed)
+
+    @classmethod
+    async def open(
+        cls, url: str, *, heartbeat: int, stream_max_age: str, on_lost: Callable[[], None]
+    ) -> Session:
+        connection = Connection(
+            make_url(url, heartbeat=heartbeat),
+            client_properties={"connection_name": f"qms-bus pid {os.getpid()}"},
+        )
+        try:
+            await connection.connect(timeout=CONNECT_TIMEOUT)
+            session = cls(connection, on_lost)
+            await declare_topology(session, stream_max_age)
+        except BaseException:
+            await connection.close()
+            raise
+        return session
+
+    @property
+    def alive(self) -> bool:
+        return not self.lost.done()
+
+    def _closed(self, _sender: object, reason: BaseException | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(reason)
+            self._on_lost()
+
+    async def dispose(self) -> None:
+        with contextlib.suppress(*TRANSIENT):
+            await self.connection.close()
+
+    async def channel(
+        self, *, confirms: bool
+    ) -> tuple[AbstractChannel, aiormq.abc.AbstractChannel]:
+        if not self.alive:
+            raise ConnectionError("the bus connection is gone")
+        channel = self.connection.channel(publisher_confirms=confirms)
+        await channel.initialize()
+        return channel, await channel.get_underlay_channel()
+
+    async def publisher(self) -> AmqpChannel:
+        """The shared channel (with publisher confirms) for events and raw commands."""
+        async with self._lock:
+            if self._publisher is None or self._publisher.is_closed:
+                self._publisher, _ = await self.channel(confirms=True)
+            underlay = await self._publisher.get_underlay_channel()
+        # The concrete class: its basic_publish can skip the per-message drain.
+        assert isinstance(underlay, AmqpChannel)
+        return underlay
+
+    async def rpc(
+        self, on_reply: ReplyCallback
+    ) -> tuple[aiormq.abc.AbstractChannel, asyncio.Future[None]]:
+        """The request channel: publishes commands and consumes their direct replies.
+
+        Direct reply-to only delivers to the channel that published the request,
+        and only once that channel consumes `amq.rabbitmq.reply-to` (no-ack).
+        The future resolves when the channel is gone, and with it every reply
+        still on its way.
+        """
+        async with self._lock:
+            if self._rpc is None or self._rpc.is_closed or self._rpc_lost is None:
+                channel, underlay = await self.channel(confirms=True)
+                try:
+                    await underlay.basic_consume(DIRECT_REPLY_TO, on_reply, no_ack=True)
+                except BaseException:
+                    await close_quietly(channel)
+                    raise
+                self._rpc, self._rpc_lost = channel, watch(channel)
+            return await self._rpc.get_underlay_channel(), self._rpc_lost
+
+    async def ensure_command_queue(self, branch: str) -> None:
+        if branch in self._declared:
+            return
+        # One declaration per branch, however many requests arrive at once.
+        async with self._declaring:
+            if branch in self._declared:
+                return
+            # A channel of its own: a refused declaration closes its channel.
+            channel, _ = await self.channel(confirms=False)
+            try:
+                await declare_command_queue(channel, branch)
+            finally:
+                await close_quietly(channel)
+            self._declared.add(branch)
