@@ -8,8 +8,8 @@
 3. Replay from RabbitMQ: the day is published to the stream under a fresh
    branch id, then read back from the day's start with `RabbitBus.read_events`
    into a fresh state with the shared projection, timed to the last seq. The
-   raw floor beside it: a bare aio-pika stream consumer reading the same
-   entries without parsing them.
+   raw floor beside it: the bus's bare stream client reading the same entries
+   without parsing them (aio-pika itself reads under 10,000/s here).
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ import time
 import uuid
 from pathlib import Path
 
-import aio_pika
-
 from services.routing.engine import CountingIds, decide_and_apply
 from shared.bus import EVENT_LOG_STREAM
+from shared.bus.rabbit_stream import StreamConnection
 from shared.config import BranchConfig, load_branch_file
 from shared.config.schema import WEEKDAYS, StaffedHours, parse_hours
 from shared.contract import (
@@ -129,28 +128,26 @@ async def replay_from_stream(config: BranchConfig, log: list[Event]) -> tuple[fl
 
 
 async def raw_stream_read(since: dt.datetime, count: int, branch: str) -> float:
-    """The broker floor: a bare consumer that only counts and acks this branch's entries."""
-    connection = await aio_pika.connect(AMQP_URL)
-    channel = await connection.channel()
-    await channel.set_qos(prefetch_count=1000)
-    queue = await channel.get_queue(EVENT_LOG_STREAM, ensure=False)
+    """The broker floor: the bare stream client, counting and acking entries, no parsing."""
     done = asyncio.get_running_loop().create_future()
-    prefix = f"{branch}."
+    prefix = f"{branch}.".encode()
     seen = 0
-    started = time.perf_counter()
+    connection: StreamConnection | None = None
 
-    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+    def on_delivery(tag: int, key: bytes, _offset: int | None, _body: bytes) -> None:
         nonlocal seen
-        await message.ack()
-        if (message.routing_key or "").startswith(prefix):
+        if tag % 200 == 0 and connection is not None:
+            connection.ack(tag)
+        if key.startswith(prefix):
             seen += 1
             if seen == count and not done.done():
                 done.set_result(None)
 
-    tag = await queue.consume(on_message, arguments={"x-stream-offset": since})
+    started = time.perf_counter()
+    connection = await StreamConnection.open(AMQP_URL, on_delivery, heartbeat=10, name="bench")
+    await connection.consume(EVENT_LOG_STREAM, prefetch=2000, arguments={"x-stream-offset": since})
     await done
     elapsed = time.perf_counter() - started
-    await queue.cancel(tag)
     await connection.close()
     return elapsed
 
@@ -176,7 +173,7 @@ def main() -> None:
     ours, raw = asyncio.run(replay_from_stream(config, log))
     print(f"replay from stream:  {len(log) / ours:10,.0f} events/s ({ours:.2f} s for the day)")
     print(
-        f"raw stream read:     {len(log) / raw:10,.0f} events/s (aio-pika, no parsing; "
+        f"raw stream read:     {len(log) / raw:10,.0f} events/s (bare client, no parsing; "
         f"ours is {raw / ours:.0%} of it)"
     )
 

@@ -71,8 +71,12 @@ class EventReader(abc.ABC):
 
 class CommandConsumer(abc.ABC):
     @abc.abstractmethod
-    async def close(self) -> None:
-        """Stop consuming. Unacknowledged commands go to the next consumer, in order."""
+    async def close(self, drain_s: float = 5.0) -> None:
+        """Stop consuming. Unacknowledged commands go to the next consumer, in order.
+
+        The command being handled may finish for up to `drain_s` (it is then
+        answered and acknowledged); after that it is abandoned to the next.
+        """
 
 
 class Bus(abc.ABC):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import datetime as dt
 import time
 from collections import deque
@@ -222,11 +223,15 @@ class _EmbeddedCommandConsumer(CommandConsumer):
             self._queue.consumers.append(self)
         self._task = asyncio.create_task(self._run(), name="embedded-command-consumer")
 
-    async def close(self) -> None:
+    async def close(self, drain_s: float = 5.0) -> None:
         if self._closed:
             return
         self._closed = True
         if self._task is not None:
+            if self._in_flight is not None:
+                # Drain: let the command in hand be answered, take no other.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(self._task), drain_s)
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         async with self._queue.changed:
@@ -242,7 +247,7 @@ class _EmbeddedCommandConsumer(CommandConsumer):
         return bool(self._queue.pending) and self._queue.consumers[0] is self
 
     async def _run(self) -> None:
-        while True:
+        while not self._closed:
             async with self._queue.changed:
                 await self._queue.changed.wait_for(self._my_turn)
                 self._in_flight = self._queue.pending.popleft()

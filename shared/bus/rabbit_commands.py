@@ -34,6 +34,7 @@ from shared.errors import BusClosed, BusError, MessageError
 log = structlog.get_logger(__name__)
 
 PREFETCH = 10
+DRAIN_S = 5.0  # how long close() lets the command in hand finish
 BACKOFF_START = 0.1
 BACKOFF_CAP = 2.0
 
@@ -53,6 +54,8 @@ class RabbitCommandConsumer(CommandConsumer):
         self._generation = 0
         self._waiter: asyncio.Future[None] | None = None
         self._closing = False
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._on_close: list[Callable[[RabbitCommandConsumer], object]] = []
 
@@ -80,15 +83,19 @@ class RabbitCommandConsumer(CommandConsumer):
         if error is not None and not isinstance(error, BusClosed):
             log.error("command consumer stopped", branch=self._branch, exc_info=error)
 
-    async def close(self) -> None:
+    async def close(self, drain_s: float = DRAIN_S) -> None:
         if self._closing:
             return
         self._closing = True
         self._wake()
+        # Drain: the command in hand is answered and acknowledged (SIGTERM must
+        # not cost a citizen a retry); no further one is taken.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), drain_s)
         # Close the channel, never cancel the consumer: see the module docstring.
         await close_quietly(self._channel)
-        # A handler still running is cancelled: its command is already on its
-        # way to the next consumer, and idempotency makes the repeat harmless.
+        # A handler still running after the drain time is cancelled: its command
+        # is on its way to the next consumer, and idempotency makes the repeat harmless.
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -159,7 +166,11 @@ class RabbitCommandConsumer(CommandConsumer):
         loop = asyncio.get_running_loop()
         while not self._closing and not lost.done():
             if self._inbox:
-                await self._handle(self._inbox.popleft())
+                self._idle.clear()
+                try:
+                    await self._handle(self._inbox.popleft())
+                finally:
+                    self._idle.set()
                 continue
             self._waiter = loop.create_future()
             try:

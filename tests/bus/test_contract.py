@@ -143,7 +143,7 @@ async def test_single_active_consumer_hands_over_in_order(connect: Connect) -> N
 
     await asyncio.wait_for(first_stuck.wait(), 10)
     assert by_second == []  # the standby waits while the first is active
-    await first_consumer.close()
+    await first_consumer.close(drain_s=0.2)  # the third never finishes: abandoned
     await asyncio.wait_for(second_done.wait(), 15)
 
     ids = [c.id for c in sent]
@@ -194,3 +194,37 @@ async def test_poison_event_is_skipped_without_reconnecting(connect: Connect) ->
     assert reader.skipped == 2
     assert bus.reconnects == 0
     assert bus.connected
+
+
+async def test_close_lets_the_command_in_hand_finish(connect: Connect) -> None:
+    branch = unique_branch()
+    first_bus, second_bus, client = await connect(), await connect(), await connect()
+    started, release = asyncio.Event(), asyncio.Event()
+    by_second: list[str] = []
+
+    async def slow(delivery: CommandDelivery) -> Reply:
+        started.set()
+        await release.wait()
+        return Reply.success({"by": "first"})
+
+    async def second(delivery: CommandDelivery) -> Reply:
+        by_second.append(delivery.command.id)
+        return Reply.success({"by": "second"})
+
+    first_consumer = await first_bus.consume_commands(branch, slow)
+    await second_bus.consume_commands(branch, second)
+    in_hand = command(branch)
+    answer = asyncio.create_task(client.request(in_hand, timeout=10))
+    await asyncio.wait_for(started.wait(), 10)
+
+    closing = asyncio.create_task(first_consumer.close(drain_s=10))
+    await asyncio.sleep(0)  # close() has begun and is waiting for the command in hand
+    assert not closing.done()
+    release.set()
+    await asyncio.wait_for(closing, 10)
+
+    reply = await answer
+    assert reply.result == {"by": "first"}
+    after = await client.request(command(branch), timeout=10)
+    assert after.result == {"by": "second"}
+    assert in_hand.id not in by_second  # acknowledged by the first, never handed over
