@@ -1,57 +1,64 @@
-"""Suite-wide hygiene: leave the shared broker as clean as we found it.
+"""Suite-wide broker hygiene: each test run gets a RabbitMQ vhost of its own.
 
-Every test uses branch ids of its own (`t-…`), so its quorum queue
-`qms.commands.t-…` is new. A quorum queue holds file descriptors in the
-broker (whose limit is about 900 on a default install), so a suite that left
-hundreds behind would starve the broker. Fixtures delete what they made; this
-sweep at the end catches the rest.
+Every reader rebuilds today's state by reading the event stream from local
+midnight; on a shared vhost that means reading every event every earlier run
+(and benchmark) wrote today, which makes each service start slower as the day
+goes on. A vhost per run gives every run an empty stream and its own queues,
+and deleting it afterwards returns the broker's file descriptors (each quorum
+queue holds a few; a default install has about 900). Tests read the run's
+URL from QMS_TEST_AMQP_URL, which is set here before any other conftest loads.
+
+With QMS_TEST_AMQP_URL already set, or no `rabbitmqctl` on this machine (a
+remote broker), the given URL is used as it is.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+import uuid
 
 import pytest
 
-AMQP_URL = os.environ.get("QMS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-TEST_QUEUE_PREFIXES = ("qms.commands.t-", "qms.commands.bench-")
+DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
-def idle_test_queues() -> list[str]:
-    if shutil.which("rabbitmqctl") is None:
-        return []
-    listed = subprocess.run(
-        ["rabbitmqctl", "list_queues", "name", "consumers", "--no-table-headers", "-q"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+def _rabbitmqctl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["rabbitmqctl", *args], capture_output=True, text=True, timeout=120, check=False
     )
-    names = []
-    for line in listed.stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0].startswith(TEST_QUEUE_PREFIXES) and parts[1] == "0":
-            names.append(parts[0])
-    return names
+
+
+def _make_run_vhost() -> str | None:
+    if os.environ.get("QMS_TEST_AMQP_URL") or shutil.which("rabbitmqctl") is None:
+        return None
+    vhost = f"qms-test-{uuid.uuid4().hex[:10]}"
+    if _rabbitmqctl("add_vhost", vhost).returncode != 0:
+        # No broker to talk to: tests that need one fail and say so themselves.
+        return None
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    os.environ["QMS_TEST_AMQP_URL"] = f"{DEFAULT_URL}{vhost}"
+    return vhost
+
+
+# At import, not in pytest_configure: the conftests of the folders named on
+# the command line are imported before that hook runs, and they read the URL.
+RUN_VHOST = _make_run_vhost()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if RUN_VHOST is not None:
+        _rabbitmqctl("delete_vhost", RUN_VHOST)
+        os.environ.pop("QMS_TEST_AMQP_URL", None)
 
 
 async def delete_queues(names: list[str]) -> None:
+    """Drop queues a test made (a run's vhost goes at the end anyway)."""
     import aio_pika
 
-    connection = await aio_pika.connect(AMQP_URL)
+    connection = await aio_pika.connect(os.environ.get("QMS_TEST_AMQP_URL", DEFAULT_URL))
     async with connection:
         channel = await connection.channel()
         for name in names:
             await channel.queue_delete(name)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def sweep_test_queues() -> Iterator[None]:
-    yield
-    names = idle_test_queues()
-    if names:
-        asyncio.run(delete_queues(names))
