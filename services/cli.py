@@ -4,7 +4,11 @@
   default URL if a broker answers there) each runs as its own process,
   `python -m services.<name>`; with no broker, or with `--embedded`, all run in
   this process on the embedded bus, its log in `QMS_DATA_DIR`.
+- `qms up --demo`: with `QMS_STAFF_TOKENS` empty, a one-off manager token for
+  the staff pages, printed at start.
 - `qms hash-token TOKEN`: the sha256 hex that `QMS_STAFF_TOKENS` holds.
+- `qms staff --branch B --counter C ACTION`: a desk through the staff API
+  (services/staff_cli.py).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Mapping, Sequence
 import aiohttp
 import structlog
 
+from services import staff_cli
 from shared.bus.connect import redact, resolve_amqp_url
 from shared.config.schema import BranchConfig
 from shared.config.settings import DEFAULT_AMQP_URL, Settings
@@ -41,26 +46,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="all services in this process on the embedded bus, even if RabbitMQ answers",
     )
+    up.add_argument(
+        "--demo",
+        action="store_true",
+        help="with QMS_STAFF_TOKENS empty: print a one-off manager token for the staff pages",
+    )
     hash_token = commands.add_parser("hash-token", help="print the sha256 hex of a staff token")
     hash_token.add_argument("token")
+    staff_cli.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "hash-token":
         print(token_hash(args.token))
         return 0
-    return up_command(embedded=args.embedded)
+    if args.command == "staff":
+        return staff_cli.run(args)
+    return up_command(embedded=args.embedded, demo=args.demo)
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def up_command(*, embedded: bool) -> int:
+def up_command(*, embedded: bool, demo: bool = False) -> int:
     configure_logging("qms", log_format_from_env(os.environ))
     log = get_logger("qms")
     config = load_config(log)
     if config is None:
         return EXIT_CONFIG
     settings, branches = config
+    made = staff_cli.demo_token(settings) if demo else None
+    if made is not None:
+        token, settings, tokens_env = made
+        os.environ["QMS_STAFF_TOKENS"] = tokens_env  # what the service processes read
+        print(f"Demo staff token (manager, this run only): {token}", flush=True)
     return asyncio.run(_up(settings, branches, embedded=embedded, log=log))
 
 

@@ -42,6 +42,7 @@ class EventFollower:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._catching_up: set[asyncio.Task[None]] = set()
         self._caught_up: set[str] = set()
+        self._caught_up_events = {branch_id: asyncio.Event() for branch_id in ctx.branches}
         self._read = Counter(
             "qms_events_read_total",
             "Log entries read, by branch and what the projection made of them",
@@ -53,6 +54,10 @@ class EventFollower:
     @property
     def caught_up(self) -> frozenset[str]:
         return frozenset(self._caught_up)
+
+    async def wait_caught_up(self, branch: str) -> None:
+        """Until `branch`'s reader has read the log up to now (at once if it has)."""
+        await self._caught_up_events[branch].wait()
 
     def start(self) -> None:
         for branch_id in self._ctx.branches:
@@ -82,6 +87,7 @@ class EventFollower:
     async def _catch_up(self, live: LiveBranch) -> None:
         if await read_up_to_now(self._ctx.bus, live, self.writer, CATCH_UP_WITHIN_S):
             self._caught_up.add(live.branch)
+            self._caught_up_events[live.branch].set()
             self._update_readiness()
         else:
             self._ctx.log.warning("could not catch up with the log", branch=live.branch)
@@ -115,6 +121,7 @@ class EventFollower:
                 finally:
                     catching_up.cancel()
                     self._caught_up.discard(branch_id)
+                    self._caught_up_events[branch_id].clear()
                     self._update_readiness()
                     await reader.close()
             await asyncio.sleep(delay)

@@ -1,0 +1,241 @@
+"""The staff API's commands: desk actions and issuing a ticket on a citizen's behalf.
+
+Each request becomes one engine command whose actor is the token's staff id;
+the engine's refusal comes back as problem+json with its code (CommandClient).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from aiohttp import web
+from prometheus_client import Counter
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.staff.auth import STAFF
+from services.staff.inputs import body_of, branch_of, idempotency_key
+from services.staff.keys import AUTH_KEY, COMMANDS_KEY, FOLLOWER_KEY
+from shared.config.schema import BranchConfig
+from shared.contract import (
+    CallNext,
+    CallTicket,
+    CloseCounter,
+    CommandData,
+    Finish,
+    IssueTicket,
+    NoShow,
+    OpenCounter,
+    Recall,
+    StartServing,
+    Transfer,
+)
+from shared.http.problem import ProblemError, problem
+from shared.runtime import CONTEXT_KEY
+from shared.runtime.live import read_up_to_now
+
+Identifier = Annotated[str, Field(min_length=1, max_length=128)]
+CHECK_WITHIN_S = 5.0
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpenBody(_Body):
+    services: list[Identifier] | None = None
+
+
+class NoBody(_Body):
+    pass
+
+
+class HeldBody(_Body):
+    """Actions on the desk's current ticket.
+
+    `number`, optional: the ticket the console shows. When the desk holds
+    another one by now (a second console acted first), the action is refused
+    with `ticket_changed` instead of hitting the wrong citizen.
+    """
+
+    number: Identifier | None = None
+
+
+class CallBody(_Body):
+    ticket_id: Identifier
+
+
+class TransferBody(HeldBody):
+    service: Identifier
+    position: Literal["front", "back"] = "back"
+
+
+class IssueBody(_Body):
+    service: Identifier
+    priority: Literal[0, 1] = 0
+
+
+Build = Callable[[str, Any], CommandData]
+
+# action (the last path segment) -> (body model, command builder)
+ACTIONS: dict[str, tuple[type[_Body], Build]] = {
+    "open": (OpenBody, lambda c, b: OpenCounter(counter=c, services=b.services)),
+    "close": (NoBody, lambda c, b: CloseCounter(counter=c)),
+    "call-next": (NoBody, lambda c, b: CallNext(counter=c)),
+    "call": (CallBody, lambda c, b: CallTicket(counter=c, ticket_id=b.ticket_id)),
+    "recall": (HeldBody, lambda c, b: Recall(counter=c)),
+    "start": (HeldBody, lambda c, b: StartServing(counter=c)),
+    "finish": (HeldBody, lambda c, b: Finish(counter=c)),
+    "no-show": (HeldBody, lambda c, b: NoShow(counter=c)),
+    "transfer": (
+        TransferBody,
+        lambda c, b: Transfer(counter=c, service=b.service, position=b.position),
+    ),
+}
+
+
+def add_routes(app: web.Application) -> None:
+    counted = Counter(
+        "qms_staff_commands_total",
+        "Staff API commands, by branch, action and result code",
+        ["branch", "action", "code"],
+        registry=app[CONTEXT_KEY].registry,
+    )
+    for action in ACTIONS:
+        app.router.add_post(
+            f"/api/v1/branches/{{branch}}/counters/{{counter}}/{action}",
+            _desk_handler(action, counted),
+        )
+    app.router.add_post("/api/v1/branches/{branch}/tickets", _issue_handler(counted))
+
+
+def _command_id(staff_id: str, request: web.Request) -> str:
+    """A fresh id, or the client's Idempotency-Key made the staff member's own.
+
+    Chosen here rather than by the command client, so this service's log
+    lines carry the id the engine's lines carry.
+    """
+    key = idempotency_key(request)
+    if key is None:
+        return str(uuid.uuid4())
+    return "staff-" + hashlib.sha256(f"{staff_id}\n{key}".encode()).hexdigest()[:40]
+
+
+def _desk_handler(
+    action: str, counted: Counter
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    model, build = ACTIONS[action]
+
+    async def handle(request: web.Request) -> web.Response:
+        who = request.app[AUTH_KEY].authorize(request, STAFF)
+        config = branch_of(request)
+        counter = request.match_info["counter"]
+        desk = config.counter(counter)
+        if desk is None:  # the engine would say the same, one round trip later
+            raise problem(404, "unknown_counter", f"no desk {counter!r} here")
+        body = await body_of(request, model)
+        command_id = _command_id(who.staff_id, request)
+        expected = getattr(body, "number", None)
+        if expected is not None:
+            await _check_current(request, config, counter, expected)
+        result = await _send(
+            request, config, build(counter, body), who.staff_id, command_id, action, counted
+        )
+        result["counter_name"] = desk.name
+        return web.json_response(result)
+
+    return handle
+
+
+def _issue_handler(counted: Counter) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handle(request: web.Request) -> web.Response:
+        who = request.app[AUTH_KEY].authorize(request, STAFF)
+        config = branch_of(request)
+        body = await body_of(request, IssueBody)
+        command_id = _command_id(who.staff_id, request)
+        data = IssueTicket(service=body.service, channel="staff", priority=body.priority)
+        result = await _send(request, config, data, who.staff_id, command_id, "issue", counted)
+        result["channel"] = "staff"
+        base = _ticketing_base(request)
+        result["status_url"] = f"{base}/api/v1/branches/{config.id}/tickets/{result['ticket_id']}"
+        result["ticket_url"] = f"{base}/t/{config.id}/{result['ticket_id']}"
+        return web.json_response(result, status=201)
+
+    return handle
+
+
+def _ticketing_base(request: web.Request) -> str:
+    """Where the citizen's ticket lives: the ticketing service, as browsers reach it."""
+    settings = request.app[CONTEXT_KEY].settings
+    if settings.public_ticketing_url is not None:
+        return settings.public_ticketing_url.rstrip("/")  # "" = same origin
+    return str(request.url.origin().with_port(settings.port("ticketing")))
+
+
+async def _send(
+    request: web.Request,
+    config: BranchConfig,
+    data: CommandData,
+    staff_id: str,
+    command_id: str,
+    action: str,
+    counted: Counter,
+) -> dict[str, Any]:
+    ctx = request.app[CONTEXT_KEY]
+    log = ctx.log.bind(branch=config.id, action=action, staff=staff_id, command_id=command_id)
+    try:
+        result = await request.app[COMMANDS_KEY].send(
+            config.id, data, actor=staff_id, command_id=command_id
+        )
+    except ProblemError as exc:
+        counted.labels(config.id, action, exc.code).inc()
+        log.info("staff command refused", code=exc.code, counter=getattr(data, "counter", None))
+        raise
+    counted.labels(config.id, action, "ok").inc()
+    log.info(
+        "staff command done",
+        counter=result.get("counter"),
+        number=result.get("number"),
+        status=result.get("status"),
+    )
+    return result
+
+
+async def _check_current(
+    request: web.Request, config: BranchConfig, counter: str, expected: str
+) -> None:
+    """Refuse when the desk holds another ticket than the console showed.
+
+    Checked on this service's read model; when it disagrees, it is brought up
+    to now first (a marker through the log), so a console that is ahead of the
+    read model is never refused. The engine still refuses what is stale by
+    the time it decides (`no_current_ticket`).
+    """
+    follower = request.app[FOLLOWER_KEY]
+    live = follower.lives[config.id]
+
+    def other() -> str | None:
+        """The number of another ticket the desk holds; None if it holds `expected`.
+
+        A closed or empty desk is the engine's to refuse (`counter_closed`,
+        `no_current_ticket`), with the codes every client knows.
+        """
+        ticket = live.state.ticket_at(counter)
+        if ticket is None or ticket.number == expected:
+            return None
+        return ticket.number
+
+    if other() is None:
+        return
+    ctx = request.app[CONTEXT_KEY]
+    await read_up_to_now(ctx.bus, live, follower.writer, CHECK_WITHIN_S)
+    held = other()
+    if held is not None:
+        raise problem(
+            409,
+            "ticket_changed",
+            f"the desk now holds {held}, not {expected}: someone else acted on it",
+            extra={"current": held, "expected": expected},
+        )

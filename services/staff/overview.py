@@ -1,0 +1,189 @@
+"""The live overview of a branch: a pure function of the projected state and the time.
+
+The manager page, the desk console (over the staff WebSocket) and
+`GET .../overview` all show this one document. Desks are named by staff id
+only: no names of people anywhere. Ticket ids are left out (the id is the
+citizen's key to the ticket); numbers are enough for the hall.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from shared.config.schema import BranchConfig, Service
+from shared.projection import (
+    BranchState,
+    CounterState,
+    ServiceFigures,
+    Ticket,
+    TicketStatus,
+    elapsed_s,
+    service_figures,
+)
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def build_overview(state: BranchState, config: BranchConfig, now: dt.datetime) -> dict[str, Any]:
+    figures = service_figures(state, config, now)
+    ended = _ended_counts(state)
+    oldest = _oldest_waiting(state)
+    services = {
+        s.id: _service(s, figures[s.id], ended.get(s.id, {}), oldest.get(s.id), state)
+        for s in config.services
+    }
+    counters = [_counter(state, config, c, now) for c in _desks(state, config)]
+    areas = []
+    for area in config.areas:
+        mine = [services[s.id] for s in config.services if s.area == area.id]
+        desks = [c for c in counters if c["area"] == area.id and c["open"]]
+        hint = _hint(area.name, mine)
+        areas.append(
+            {
+                "area": area.id,
+                "name": area.name,
+                "waiting": sum(s["waiting"] for s in mine),
+                "longest_wait_s": max((s["longest_wait_s"] for s in mine), default=0),
+                "served": sum(s["served"] for s in mine),
+                "no_show": sum(s["no_show"] for s in mine),
+                "open_desks": [
+                    {k: c[k] for k in ("counter", "name", "staff", "services")} for c in desks
+                ],
+                "services": mine,
+                "hint": hint,
+            }
+        )
+    return {
+        "branch": config.id,
+        "name": config.branch.name,
+        "day": state.day.isoformat(),
+        "seq": state.seq,
+        "at": now.isoformat(),
+        "max_recalls": config.branch.max_recalls,
+        "day_closed": state.day_closed,
+        "areas": areas,
+        "counters": counters,
+        "hints": [a["hint"] for a in areas if a["hint"] is not None],
+    }
+
+
+def _ended_counts(state: BranchState) -> dict[str, dict[TicketStatus, int]]:
+    counts: dict[str, dict[TicketStatus, int]] = {}
+    for ticket in state.tickets.values():
+        per = counts.setdefault(ticket.service, {})
+        per[ticket.status] = per.get(ticket.status, 0) + 1
+    return counts
+
+
+def _oldest_waiting(state: BranchState) -> dict[str, dt.datetime]:
+    oldest: dict[str, dt.datetime] = {}
+    for ticket in state.waiting.values():
+        known = oldest.get(ticket.service)
+        if known is None or ticket.queued_at.timestamp() < known.timestamp():
+            oldest[ticket.service] = ticket.queued_at
+    return oldest
+
+
+def _service(
+    service: Service,
+    figures: ServiceFigures,
+    ended: dict[TicketStatus, int],
+    oldest: dt.datetime | None,
+    state: BranchState,
+) -> dict[str, Any]:
+    target_s = round(service.target_wait_min * 60)
+    return {
+        "service": service.id,
+        "name": {"da": service.name.da, "en": service.name.en},
+        "area": service.area,
+        "prefix": service.prefix,
+        "target_wait_s": target_s,
+        "waiting": figures.waiting,
+        "longest_wait_s": figures.longest_wait_s,
+        # Where the longest wait counts from: pages keep the figure ticking.
+        "longest_since": _iso(oldest),
+        "over_target": figures.longest_wait_s > target_s,
+        "estimated_wait_s": figures.estimated_wait_s,
+        "open_desks": figures.open_desks,
+        "desks": sorted(c.id for c in state.counters.values() if c.takes(service.id)),
+        "served": ended.get(TicketStatus.FINISHED, 0),
+        "no_show": ended.get(TicketStatus.NO_SHOW, 0),
+        "cancelled": ended.get(TicketStatus.CANCELLED, 0),
+    }
+
+
+def _hint(area_name: str, services: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Open one more desk where the estimate for a new ticket passes the target.
+
+    Only services with someone waiting count; the worst one (estimate/target) speaks.
+    """
+    worst: dict[str, Any] | None = None
+    worst_ratio = 1.0
+    for s in services:
+        estimate = s["estimated_wait_s"]
+        if not s["waiting"] or estimate is None:
+            continue
+        ratio = estimate / s["target_wait_s"]
+        if ratio > worst_ratio:
+            worst, worst_ratio = s, ratio
+    if worst is None:
+        return None
+    minutes, target_min = round(worst["estimated_wait_s"] / 60), round(worst["target_wait_s"] / 60)
+    return {
+        "area": worst["area"],
+        "area_name": area_name,
+        "service": worst["service"],
+        "service_name": worst["name"],
+        "estimated_wait_s": worst["estimated_wait_s"],
+        "target_wait_s": worst["target_wait_s"],
+        "text": {
+            "da": f"Åbn en skranke mere i {area_name}: ventetiden er {minutes} min, "
+            f"målet er {target_min} min ({worst['name']['da']})",
+            "en": f"Open one more desk in {area_name}: the wait is {minutes} min, "
+            f"the target is {target_min} min ({worst['name']['en']})",
+        },
+    }
+
+
+def _desks(state: BranchState, config: BranchConfig) -> list[CounterState]:
+    """Configured desks in file order, then any only the log knows."""
+    known = [state.counters[c.id] for c in config.counters if c.id in state.counters]
+    extra = [c for cid, c in state.counters.items() if config.counter(cid) is None]
+    return known + extra
+
+
+def _counter(
+    state: BranchState, config: BranchConfig, desk: CounterState, now: dt.datetime
+) -> dict[str, Any]:
+    configured = config.counter(desk.id)
+    ticket = state.ticket_at(desk.id)
+    return {
+        "counter": desk.id,
+        "name": configured.name if configured else desk.id,
+        "area": desk.area or (configured.area if configured else None),
+        "skills": list(configured.skills) if configured else list(desk.services),
+        "open": desk.is_open,
+        "staff": desk.staff,
+        "services": list(desk.services),
+        "opened_at": _iso(desk.opened_at),
+        "ticket": _ticket(ticket, now) if ticket is not None else None,
+    }
+
+
+def _ticket(ticket: Ticket, now: dt.datetime) -> dict[str, Any]:
+    called = ticket.called_at or now
+    return {
+        "number": ticket.number,
+        "service": ticket.service,
+        "status": ticket.status.value,
+        "priority": ticket.priority,
+        "recalls": ticket.recalls,
+        "issued_at": _iso(ticket.issued_at),
+        "called_at": _iso(ticket.called_at),
+        "serving_at": _iso(ticket.serving_at),
+        # How long the citizen waited before this call (from the queue time).
+        "waited_s": round(max(0.0, elapsed_s(called, ticket.queued_at))),
+    }

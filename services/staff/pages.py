@@ -1,0 +1,40 @@
+"""The pages: `/staff/{branch}` (desk console) and `/manager/{branch}` (overview, statistics).
+
+Static files beside the service; the pages sign in with a token kept in
+sessionStorage and talk to the staff API and WebSocket. Their assets live
+under `/static/staff/`, a prefix no other service uses, so one reverse proxy
+can serve every service on one origin.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from services.staff.inputs import branch_of
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/staff/{branch}", console_page)
+    app.router.add_get("/manager/{branch}", manager_page)
+    app.router.add_static("/static/staff/", STATIC)
+
+
+def _page(name: str) -> web.FileResponse:
+    response = web.FileResponse(STATIC / name)
+    # The page is tiny and changes with releases: always ask again.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+async def console_page(request: web.Request) -> web.FileResponse:
+    branch_of(request)
+    return _page("console.html")
+
+
+async def manager_page(request: web.Request) -> web.FileResponse:
+    branch_of(request)
+    return _page("manager.html")

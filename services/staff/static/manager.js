@@ -1,0 +1,362 @@
+// The manager page: live figures per area and service (staff WebSocket), hints to open a
+// desk, and the statistics of a chosen day with charts and a CSV download.
+import {
+  api, applyTexts, branch, connectLive, el, minutes, secondsSince, serviceName, setupLanguage,
+  setupSignIn, state, t, token, useTexts,
+} from "./common.js";
+import { barChart, legend } from "./charts.js";
+
+useTexts({
+  da: {
+    "manager.title": "Overblik",
+    "manager.only": "Siden er for ledere: log ind med en ledernøgle.",
+    "live.title": "Lige nu",
+    "live.live": "Live",
+    "col.service": "Ydelse",
+    "col.waiting": "Venter",
+    "col.longest": "Længste ventetid / mål",
+    "col.estimate": "Forventet ventetid",
+    "col.desks": "Åbne skranker",
+    "col.served": "Betjent i dag",
+    "col.no_show": "Udeblevet",
+    "desks.title": "Skranker",
+    "desk.closed": "lukket",
+    "desk.free": "ledig",
+    "status.called": "kaldt",
+    "status.serving": "i betjening",
+    "stats.title": "Statistik",
+    "stats.date": "Dato",
+    "stats.show": "Vis",
+    "stats.csv": "Hent CSV",
+    "stats.loading": "Henter …",
+    "stats.partial": "I dag indtil nu",
+    "stats.complete": "Hele dagen",
+    "chart.hours": "Ankomster og gennemsnitlig ventetid pr. time",
+    "chart.waits": "Ventetid pr. ydelse (median og 90 %) mod målet",
+    "chart.served": "Betjente og udeblevne pr. ydelse",
+    "legend.arrivals": "Ankomster",
+    "legend.wait": "Gns. ventetid (min)",
+    "legend.p50": "Median",
+    "legend.p90": "90 %",
+    "legend.target": "Mål",
+    "legend.served": "Betjent",
+    "legend.no_show": "Udeblevet",
+    "st.issued": "Trukket",
+    "st.served": "Betjent",
+    "st.no_show": "Udeblevet",
+    "st.cancelled": "Annulleret",
+    "st.wait_p50": "Ventetid, median",
+    "st.wait_p90": "Ventetid, 90 %",
+    "st.wait_max": "Ventetid, længste",
+    "st.service_p50": "Betjeningstid, median",
+    "st.service_p90": "Betjeningstid, 90 %",
+    "st.within": "Inden for målet",
+    "you": "Logget ind som {staff}",
+  },
+  en: {
+    "manager.title": "Overview",
+    "manager.only": "This page is for managers: sign in with a manager token.",
+    "live.title": "Right now",
+    "live.live": "Live",
+    "col.service": "Service",
+    "col.waiting": "Waiting",
+    "col.longest": "Longest wait / target",
+    "col.estimate": "Estimated wait",
+    "col.desks": "Open desks",
+    "col.served": "Served today",
+    "col.no_show": "No-shows",
+    "desks.title": "Desks",
+    "desk.closed": "closed",
+    "desk.free": "free",
+    "status.called": "called",
+    "status.serving": "being served",
+    "stats.title": "Statistics",
+    "stats.date": "Date",
+    "stats.show": "Show",
+    "stats.csv": "Download CSV",
+    "stats.loading": "Loading …",
+    "stats.partial": "Today so far",
+    "stats.complete": "Whole day",
+    "chart.hours": "Arrivals and average wait per hour",
+    "chart.waits": "Wait per service (median and 90 %) against the target",
+    "chart.served": "Served and no-shows per service",
+    "legend.arrivals": "Arrivals",
+    "legend.wait": "Avg. wait (min)",
+    "legend.p50": "Median",
+    "legend.p90": "90 %",
+    "legend.target": "Target",
+    "legend.served": "Served",
+    "legend.no_show": "No-show",
+    "st.issued": "Issued",
+    "st.served": "Served",
+    "st.no_show": "No-show",
+    "st.cancelled": "Cancelled",
+    "st.wait_p50": "Wait, median",
+    "st.wait_p90": "Wait, 90 %",
+    "st.wait_max": "Wait, longest",
+    "st.service_p50": "Service time, median",
+    "st.service_p90": "Service time, 90 %",
+    "st.within": "Within target",
+    "you": "Signed in as {staff}",
+  },
+});
+
+const $ = (id) => document.getElementById(id);
+const COLORS = { a: "#0b5cad", b: "#7fb2e5", line: "#b35c00", target: "#b3261e", bad: "#c8776f" };
+
+let overview = null;
+let you = null;
+let live = null;
+let stats = null;
+
+function show(section) {
+  $("sign-in").hidden = section !== "sign-in";
+  $("not-manager").hidden = section !== "not-manager";
+  $("content").hidden = section !== "content";
+  $("sign-out").hidden = section === "sign-in";
+}
+
+// --- live -----------------------------------------------------------------------
+
+function render() {
+  if (!overview || !you) return;
+  $("branch-name").textContent = overview.name;
+  $("who").textContent = t("you", { staff: you.staff_id });
+  if (you.role !== "manager") return show("not-manager");
+  const first = $("content").hidden;
+  show("content");
+  renderHints();
+  renderAreas();
+  renderDesks();
+  if (first) loadStats();
+}
+
+function renderHints() {
+  $("hints").replaceChildren(
+    ...overview.hints.map((h) => el("li", { dataset: { area: h.area } }, h.text[state.lang])),
+  );
+}
+
+function longest(s, now) {
+  return s.waiting && s.longest_since ? secondsSince(s.longest_since, now) : 0;
+}
+
+function renderAreas() {
+  const now = Date.now();
+  const rows = [];
+  for (const area of overview.areas) {
+    const areaLongest = Math.max(0, ...area.services.map((s) => longest(s, now)));
+    rows.push(el("tr", { class: "area-row", dataset: { area: area.area } },
+      el("td", {}, area.name),
+      el("td", { class: "num" }, String(area.waiting)),
+      el("td", { class: "num" }, area.waiting ? minutes(areaLongest) : t("none")),
+      el("td", { class: "num" }, ""),
+      el("td", {}, area.open_desks.map((d) => `${d.name} (${d.staff})`).join(", ") || t("none")),
+      el("td", { class: "num" }, String(area.served)),
+      el("td", { class: "num" }, String(area.no_show))));
+    for (const s of area.services) {
+      const waited = longest(s, now);
+      const late = s.waiting && waited > s.target_wait_s;
+      rows.push(el("tr", { dataset: { service: s.service } },
+        el("td", {}, serviceName(s)),
+        el("td", { class: "num" }, String(s.waiting)),
+        el("td", { class: late ? "num late" : "num" },
+          `${s.waiting ? minutes(waited) : t("none")} / ${minutes(s.target_wait_s)}`),
+        el("td", { class: s.estimated_wait_s > s.target_wait_s && s.waiting ? "num late" : "num" },
+          minutes(s.estimated_wait_s)),
+        el("td", {}, s.desks.map((id) => deskLabel(id)).join(", ") || t("none")),
+        el("td", { class: "num" }, String(s.served)),
+        el("td", { class: "num" }, String(s.no_show))));
+    }
+  }
+  $("overview-rows").replaceChildren(...rows);
+}
+
+function deskLabel(id) {
+  const desk = overview.counters.find((c) => c.counter === id);
+  return desk ? `${desk.name} (${desk.staff})` : id;
+}
+
+function renderDesks() {
+  $("desks").replaceChildren(
+    ...overview.counters.map((desk) => el("div", { class: `desk ${desk.open ? "open" : "closed"}`, dataset: { counter: desk.counter } },
+      el("strong", {}, desk.name), " ",
+      desk.open ? `· ${desk.staff}` : `· ${t("desk.closed")}`,
+      el("div", { class: "muted" }, desk.open
+        ? desk.services.map((id) => serviceName(overview.areas.flatMap((a) => a.services).find((s) => s.service === id) ?? { service: id })).join(", ")
+        : ""),
+      el("div", {}, desk.ticket ? `${desk.ticket.number} · ${t(`status.${desk.ticket.status}`)}` : desk.open ? t("desk.free") : ""))),
+  );
+}
+
+// --- statistics ---------------------------------------------------------------------
+
+function localToday() {
+  const now = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+function statsPath(format) {
+  const date = $("stats-date").value || overview?.day || localToday();
+  const query = new URLSearchParams({ date });
+  if (format) query.set("format", format);
+  return `/api/v1/branches/${encodeURIComponent(branch)}/stats?${query}`;
+}
+
+async function loadStats() {
+  if (!$("stats-date").value) $("stats-date").value = overview?.day ?? localToday();
+  $("stats-date").max = overview?.day ?? localToday();
+  $("stats-status").textContent = t("stats.loading");
+  $("stats-error").textContent = "";
+  $("stats-error").className = "message";
+  try {
+    stats = await api("GET", statsPath());
+    renderStats();
+  } catch (error) {
+    $("stats-status").textContent = "";
+    $("stats-error").textContent = error.text;
+    $("stats-error").className = "message error";
+    if (error.status === 401) signOut(true);
+  }
+}
+
+async function downloadCsv() {
+  try {
+    const response = await api("GET", statsPath("csv"));
+    const blob = await response.blob();
+    const url = URL.createObjectURL(blob);
+    const link = el("a", { href: url, download: `qms-${branch}-${$("stats-date").value}.csv` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (error) {
+    $("stats-error").textContent = error.text;
+    $("stats-error").className = "message error";
+  }
+}
+
+function percent(share) {
+  return share === null || share === undefined ? t("none") : `${Math.round(share * 100)} %`;
+}
+
+function renderStats() {
+  if (!stats) return;
+  $("stats-status").textContent = `${stats.date}: ${t(stats.complete ? "stats.complete" : "stats.partial")}`;
+  const rows = [...stats.services, stats.total].map((s) => el("tr", { dataset: { service: s.service } },
+    el("td", {}, s.service === "all" ? s.name[state.lang] : serviceName(s)),
+    ...["issued", "served", "no_show", "cancelled"].map((k) => el("td", { class: "num" }, String(s[k]))),
+    ...["wait_p50_s", "wait_p90_s", "wait_max_s", "service_p50_s", "service_p90_s"].map((k) =>
+      el("td", { class: "num" }, minutes(s[k]))),
+    el("td", { class: "num" }, percent(s.within_target))));
+  $("stats-rows").replaceChildren(...rows);
+  drawCharts();
+}
+
+function chartInto(id, svg, items) {
+  const figure = $(id);
+  figure.querySelector("svg")?.remove();
+  figure.querySelector(".legend")?.remove();
+  figure.append(svg, legend(items));
+}
+
+function drawCharts() {
+  const hours = stats.total.hours;
+  const used = hours.filter((h) => h.arrivals > 0).map((h) => h.hour);
+  const from = used.length ? Math.min(...used) : 8;
+  const to = used.length ? Math.max(...used) : 16;
+  const shown = hours.filter((h) => h.hour >= from && h.hour <= to);
+  const toMin = (s) => (s === null || s === undefined ? null : s / 60);
+  chartInto("chart-hours", barChart({
+    title: t("chart.hours"),
+    categories: shown.map((h) => String(h.hour).padStart(2, "0")),
+    series: [{ label: t("legend.arrivals"), color: COLORS.a, values: shown.map((h) => h.arrivals) }],
+    line: { label: t("legend.wait"), color: COLORS.line, values: shown.map((h) => toMin(h.average_wait_s)), format: (v) => `${Math.round(v)}` },
+    format: (v) => String(Math.round(v)),
+  }), [
+    { label: t("legend.arrivals"), color: COLORS.a },
+    { label: t("legend.wait"), color: COLORS.line },
+  ]);
+  const services = stats.services;
+  const names = services.map((s) => serviceName(s));
+  chartInto("chart-waits", barChart({
+    title: t("chart.waits"),
+    categories: names,
+    series: [
+      { label: t("legend.p50"), color: COLORS.b, values: services.map((s) => toMin(s.wait_p50_s)) },
+      { label: t("legend.p90"), color: COLORS.a, values: services.map((s) => toMin(s.wait_p90_s)) },
+    ],
+    marks: [{ label: t("legend.target"), color: COLORS.target, values: services.map((s) => toMin(s.target_wait_s)) }],
+    format: (v) => `${Math.round(v)}`,
+  }), [
+    { label: t("legend.p50"), color: COLORS.b },
+    { label: t("legend.p90"), color: COLORS.a },
+    { label: t("legend.target"), color: COLORS.target },
+  ]);
+  chartInto("chart-served", barChart({
+    title: t("chart.served"),
+    categories: names,
+    series: [
+      { label: t("legend.served"), color: COLORS.a, values: services.map((s) => s.served) },
+      { label: t("legend.no_show"), color: COLORS.bad, values: services.map((s) => s.no_show) },
+    ],
+    format: (v) => String(Math.round(v)),
+  }), [
+    { label: t("legend.served"), color: COLORS.a },
+    { label: t("legend.no_show"), color: COLORS.bad },
+  ]);
+}
+
+$("stats-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  loadStats();
+});
+$("stats-csv").addEventListener("click", downloadCsv);
+
+// --- signing in and out ------------------------------------------------------------
+
+function startLive() {
+  $("live-status").textContent = t("live.connecting");
+  live = connectLive({
+    onFrame(frame) {
+      if (frame.you) you = frame.you;
+      overview = frame.overview;
+      render();
+    },
+    onRefused: () => signOut(true),
+    onStatus(status) {
+      $("live-status").textContent = t(`live.${status}`);
+      $("live-status").dataset.status = status;
+    },
+  });
+}
+
+function signOut(refused = false) {
+  live?.stop();
+  live = null;
+  token.clear();
+  overview = null;
+  you = null;
+  stats = null;
+  $("who").textContent = "";
+  $("live-status").textContent = "";
+  $("sign-in-error").textContent = refused ? t("signin.bad") : "";
+  show("sign-in");
+}
+
+$("sign-out").addEventListener("click", () => signOut(false));
+setupSignIn($("sign-in-form"), $("token-input"), startLive);
+setupLanguage($("lang"), () => {
+  render();
+  renderStats();
+});
+
+applyTexts();
+// Waits move with the clock: redraw the live table every second (no requests).
+setInterval(() => {
+  if (overview && !$("content").hidden) renderAreas();
+}, 1000);
+
+if (token.get()) startLive();
+else signOut(false);

@@ -1,0 +1,238 @@
+"""A day's statistics: a pure function of that day's events (and the branch file).
+
+The events are replayed through the shared projection (`apply` on a fresh
+state), so duplicates, gaps and a losing writer's events are skipped exactly
+as every other reader skips them; only applied events count.
+
+Where each figure is counted (a transfer moves a ticket to another service):
+- issued, arrivals per hour, waits: the service the ticket was issued for.
+  The wait is issue -> first call; a ticket can only be transferred once a
+  desk holds it, so its first call is always under the service it was issued for.
+- served, no-show, cancelled, service times: the service the ticket had when it ended.
+- transferred_out / transferred_in: each transfer, on both services.
+- within_target: of the tickets called at least once, the share whose wait
+  was at most the service's `target_wait_min` (None when none was called).
+- Percentiles are nearest-rank: p90 is the smallest wait that at least 90 %
+  of the waits do not exceed; it is always a wait that happened.
+- Hours are the branch's local clock hours of the issue time (0-23); on the
+  autumn DST night the repeated hour counts into one bucket.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.config.schema import BranchConfig
+from shared.contract.events import (
+    Event,
+    TicketCalled,
+    TicketCancelled,
+    TicketFinished,
+    TicketIssued,
+    TicketNoShow,
+    TicketTransferred,
+)
+from shared.projection import BranchState, Verdict, apply, elapsed_s, local_time
+
+ALL = "all"  # the service id of the branch-wide totals
+HOURS = range(24)
+
+
+def nearest_rank(values: list[float], percent: float) -> float | None:
+    """The smallest value that at least `percent` % of `values` do not exceed."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(percent / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class _Tally:
+    """Raw figures of one service (or of all), filled while walking the events."""
+
+    issued: int = 0
+    served: int = 0
+    no_show: int = 0
+    cancelled: int = 0
+    transferred_in: int = 0
+    transferred_out: int = 0
+    waits: list[float] = field(default_factory=list)
+    service_times: list[float] = field(default_factory=list)
+    within_target: int = 0
+    arrivals: list[int] = field(default_factory=lambda: [0] * 24)
+    hour_wait_sum: list[float] = field(default_factory=lambda: [0.0] * 24)
+    hour_wait_count: list[int] = field(default_factory=lambda: [0] * 24)
+
+
+@dataclass
+class _Issue:
+    service: str
+    issued_at: dt.datetime
+    hour: int
+    called: bool = False
+
+
+def day_stats(
+    config: BranchConfig, day: dt.date, events: Iterable[Event], *, complete: bool = True
+) -> dict[str, Any]:
+    """The statistics document of `day` (the JSON of GET .../stats).
+
+    `complete` is False for today: the figures are up to the moment of the replay.
+    """
+    state = BranchState.fresh(config, day)
+    targets = {s.id: s.target_wait_min * 60.0 for s in config.services}
+    tallies: dict[str, _Tally] = {s.id: _Tally() for s in config.services}
+    total = _Tally()
+    issues: dict[str, _Issue] = {}
+
+    def tally(service: str) -> _Tally:
+        if service not in tallies:  # a service the branch file no longer names
+            tallies[service] = _Tally()
+        return tallies[service]
+
+    for event in events:
+        if apply(state, event) is not Verdict.APPLY:
+            continue
+        data = event.data
+        if isinstance(data, TicketIssued):
+            hour = local_time(config, data.issued_at).hour
+            issues[data.ticket_id] = _Issue(data.service, data.issued_at, hour)
+            for t in (tally(data.service), total):
+                t.issued += 1
+                t.arrivals[hour] += 1
+        elif isinstance(data, TicketCalled):
+            issue = issues.get(data.ticket_id)
+            if issue is None or issue.called:
+                continue
+            issue.called = True
+            wait = max(0.0, elapsed_s(event.at, issue.issued_at))
+            within = wait <= targets.get(issue.service, math.inf)
+            for t in (tally(issue.service), total):
+                t.waits.append(wait)
+                t.within_target += within
+                t.hour_wait_sum[issue.hour] += wait
+                t.hour_wait_count[issue.hour] += 1
+        elif isinstance(data, TicketTransferred):
+            tally(data.from_service).transferred_out += 1
+            tally(data.to_service).transferred_in += 1
+        elif isinstance(data, TicketFinished | TicketNoShow | TicketCancelled):
+            ticket = state.tickets.get(data.ticket_id)
+            if ticket is None:
+                continue
+            for t in (tally(ticket.service), total):
+                if isinstance(data, TicketFinished):
+                    t.served += 1
+                    t.service_times.append(data.service_s)
+                elif isinstance(data, TicketNoShow):
+                    t.no_show += 1
+                else:
+                    t.cancelled += 1
+    # Branch-wide, a transfer moves a ticket inside the branch: nothing in or out.
+    services = [_figures(config, service_id, t, targets) for service_id, t in tallies.items()]
+    return {
+        "branch": config.id,
+        "date": day.isoformat(),
+        "complete": complete,
+        "services": services,
+        "total": _figures(config, ALL, total, targets),
+    }
+
+
+def _seconds(value: float | None) -> int | None:
+    return None if value is None else round(value)
+
+
+def _figures(
+    config: BranchConfig, service_id: str, t: _Tally, targets: dict[str, float]
+) -> dict[str, Any]:
+    service = config.service(service_id)
+    if service_id == ALL:
+        name = {"da": "Alle ydelser", "en": "All services"}
+        area = None
+    elif service is not None:
+        name = {"da": service.name.da, "en": service.name.en}
+        area = service.area
+    else:
+        name = {"da": service_id, "en": service_id}
+        area = None
+    target = targets.get(service_id)
+    return {
+        "service": service_id,
+        "name": name,
+        "area": area,
+        "target_wait_s": _seconds(target),
+        "issued": t.issued,
+        "called": len(t.waits),
+        "served": t.served,
+        "no_show": t.no_show,
+        "cancelled": t.cancelled,
+        "transferred_in": t.transferred_in,
+        "transferred_out": t.transferred_out,
+        "wait_p50_s": _seconds(nearest_rank(t.waits, 50)),
+        "wait_p90_s": _seconds(nearest_rank(t.waits, 90)),
+        "wait_max_s": _seconds(max(t.waits) if t.waits else None),
+        "service_p50_s": _seconds(nearest_rank(t.service_times, 50)),
+        "service_p90_s": _seconds(nearest_rank(t.service_times, 90)),
+        "within_target": round(t.within_target / len(t.waits), 3) if t.waits else None,
+        "hours": [
+            {
+                "hour": hour,
+                "arrivals": t.arrivals[hour],
+                "average_wait_s": (
+                    round(t.hour_wait_sum[hour] / t.hour_wait_count[hour])
+                    if t.hour_wait_count[hour]
+                    else None
+                ),
+            }
+            for hour in HOURS
+        ],
+    }
+
+
+SUMMARY_COLUMNS = (
+    "date",
+    "service",
+    "name",
+    "area",
+    "target_wait_s",
+    "issued",
+    "called",
+    "served",
+    "no_show",
+    "cancelled",
+    "transferred_in",
+    "transferred_out",
+    "wait_p50_s",
+    "wait_p90_s",
+    "wait_max_s",
+    "service_p50_s",
+    "service_p90_s",
+    "within_target",
+)
+
+
+def to_csv(stats: dict[str, Any]) -> str:
+    """One row per service and a last row `all`, each with arrivals and average wait per hour.
+
+    RFC 4180 (comma, dot decimals, CRLF); empty cells where a figure has no value.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out)
+    hour_columns = [f"arrivals_{h:02d}" for h in HOURS] + [f"average_wait_s_{h:02d}" for h in HOURS]
+    writer.writerow([*SUMMARY_COLUMNS, *hour_columns])
+    for figures in [*stats["services"], stats["total"]]:
+        row: list[Any] = [stats["date"]]
+        for column in SUMMARY_COLUMNS[1:]:
+            value = figures[column]
+            row.append(figures["name"]["da"] if column == "name" else value)
+        row += [h["arrivals"] for h in figures["hours"]]
+        row += [h["average_wait_s"] for h in figures["hours"]]
+        writer.writerow(["" if v is None else v for v in row])
+    return out.getvalue()

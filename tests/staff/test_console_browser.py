@@ -1,0 +1,85 @@
+"""The desk console in headless Chromium: sign in, open, call by key; a second console follows."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.staff.conftest import MANAGER_TOKEN, STAFF_TOKEN, Hall
+
+pytestmark = pytest.mark.browser
+
+WITHIN_MS = 10_000
+
+
+async def sign_in_at_desk(page: Page, hall: Hall, token: str, counter: str) -> None:
+    await page.goto(hall.url("/staff/{branch}"))
+    await page.fill("#token-input", token)
+    await page.press("#token-input", "Enter")
+    await expect(page.locator("#picker")).to_be_visible(timeout=WITHIN_MS)
+    await page.select_option("#desk-select", counter)
+    await page.click("#use-desk")
+    await expect(page.locator("#desk")).to_be_visible()
+
+
+async def test_two_consoles_on_one_desk(
+    embedded_hall: Hall, page: Page, browser: Browser, artifacts: Path
+) -> None:
+    hall = embedded_hall
+    await sign_in_at_desk(page, hall, STAFF_TOKEN, "service-1")
+    await expect(page.locator("#desk-state")).to_have_text("Lukket")
+    # The token stays out of the address and in this tab's sessionStorage only.
+    assert STAFF_TOKEN not in page.url
+    assert await page.evaluate("sessionStorage.getItem('qms.staff.token')") == STAFF_TOKEN
+    assert await page.evaluate("localStorage.getItem('qms.staff.token')") is None
+
+    await page.uncheck("#service-boxes input[value=koerekort]")
+    await page.keyboard.press("o")
+    await expect(page.locator("#desk-state")).to_have_text("Åben · anna", timeout=WITHIN_MS)
+    desk = await hall.desk("service-1", "open", {"services": ["pas"]})
+    assert desk[1]["services"] == ["pas"]
+
+    await hall.issue("koerekort")
+    await hall.issue("pas")
+    await expect(page.locator("#queue-rows tr").first).to_contain_text("1", timeout=WITHIN_MS)
+    await page.keyboard.press("n")
+    await expect(page.locator("#current-number")).to_have_text("P001", timeout=WITHIN_MS)
+    await expect(page.locator("#message")).to_have_text("Kalder P001 (Pas)")
+    await page.screenshot(path=artifacts / "staff-console.png")
+
+    second_context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        second = await second_context.new_page()
+        await sign_in_at_desk(second, hall, MANAGER_TOKEN, "service-1")
+        await expect(second.locator("#current-number")).to_have_text("P001", timeout=WITHIN_MS)
+
+        await page.keyboard.press("f")  # the first console finishes: the second sees it live
+        await expect(second.locator("#current-number")).to_have_text("–", timeout=WITHIN_MS)
+        await expect(second.locator("#actions button[data-action=finish]")).to_be_disabled()
+
+        # Nothing waits for pas any more: the refusal is shown, in words.
+        await second.keyboard.press("n")
+        message = second.locator("#message")
+        await expect(message).to_have_text("Ingen venter på denne skranke.", timeout=WITHIN_MS)
+        await expect(message).to_have_class(re.compile(r"\berror\b"))
+        await second.screenshot(path=artifacts / "staff-console-second.png")
+
+        await second.click("#lang")
+        await expect(second.locator("#actions button[data-action=call-next]")).to_contain_text(
+            "Call next"
+        )
+    finally:
+        await second_context.close()
+
+
+async def test_a_wrong_token_is_sent_back_to_sign_in(embedded_hall: Hall, page: Page) -> None:
+    await page.goto(embedded_hall.url("/staff/{branch}"))
+    await page.fill("#token-input", "not-a-token")
+    await page.press("#token-input", "Enter")
+    await expect(page.locator("#sign-in-error")).to_have_text(
+        "Nøglen blev ikke godkendt.", timeout=WITHIN_MS
+    )
+    assert await page.evaluate("sessionStorage.getItem('qms.staff.token')") is None
