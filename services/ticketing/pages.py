@@ -1,0 +1,125 @@
+"""The kiosk page, the phone ticket page, and the ticket's QR code.
+
+The pages are static files in `static/`; the only server-side work is
+putting a few values (branch, display address) into `data-` attributes of
+the HTML by placeholder substitution, escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import segno
+from aiohttp import web
+
+from services.ticketing.runtime import TICKET_ID, TICKETING_KEY
+from services.ticketing.urls import phone_url
+from shared.http import problem
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_PREFIX = "/static/ticketing"
+PAGE_HEADERS = {"Cache-Control": "no-cache"}
+
+
+@dataclass(frozen=True)
+class Templates:
+    kiosk: str
+    ticket: str
+
+    @classmethod
+    def load(cls, folder: Path = STATIC_DIR) -> Templates:
+        """Read once at start (not in a request: no file reads in the event loop)."""
+        return cls(
+            kiosk=(folder / "kiosk.html").read_text(encoding="utf-8"),
+            ticket=(folder / "ticket.html").read_text(encoding="utf-8"),
+        )
+
+
+TEMPLATES_KEY = web.AppKey("ticketing.templates", Templates)
+
+
+def render(template: str, values: Mapping[str, str]) -> str:
+    """Replace each `{{name}}` with its value, HTML-escaped (attribute-safe)."""
+    for name, value in values.items():
+        template = template.replace("{{" + name + "}}", html.escape(value, quote=True))
+    return template
+
+
+def _page(text: str) -> web.Response:
+    return web.Response(text=text, content_type="text/html", headers=PAGE_HEADERS)
+
+
+async def kiosk_page(request: web.Request) -> web.Response:
+    t = request.app[TICKETING_KEY]
+    config, _live = t.branch(request)
+    values = {"branch": config.id, "branch_name": config.branch.name, "static": STATIC_PREFIX}
+    return _page(render(request.app[TEMPLATES_KEY].kiosk, values))
+
+
+def display_address(public_display_url: str | None) -> tuple[str, str]:
+    """(mode, url) for the phone page: where the display service's WebSocket is.
+
+    - unset: `auto`, the page's own host name with the display port;
+    - empty: `same-origin` (a reverse proxy serves display under this host);
+    - else that URL.
+    """
+    if public_display_url is None:
+        return "auto", ""
+    if not public_display_url.strip():
+        return "same-origin", ""
+    return "url", public_display_url.strip().rstrip("/")
+
+
+async def ticket_page(request: web.Request) -> web.Response:
+    t = request.app[TICKETING_KEY]
+    config, _live = t.branch(request)
+    ticket_id = request.match_info["ticket_id"]
+    if not TICKET_ID.fullmatch(ticket_id):
+        raise problem(404, "unknown_ticket", "no such ticket")
+    settings = t.ctx.settings
+    mode, url = display_address(settings.public_display_url)
+    values = {
+        "branch": config.id,
+        "branch_name": config.branch.name,
+        "ticket_id": ticket_id,
+        "display_mode": mode,
+        "display_url": url,
+        "display_port": str(settings.port("display")),
+        "static": STATIC_PREFIX,
+    }
+    return _page(render(request.app[TEMPLATES_KEY].ticket, values))
+
+
+def qr_svg(text: str) -> bytes:
+    """A QR code as SVG; medium error correction survives a creased thermal slip."""
+    out = io.BytesIO()
+    segno.make(text, error="m").save(
+        out, kind="svg", scale=4, border=2, xmldecl=False, title="QR", dark="#000"
+    )
+    return out.getvalue()
+
+
+async def ticket_qr(request: web.Request) -> web.Response:
+    """`GET /kiosk/{branch}/qr/{ticket_id}.svg`: the phone page's absolute address."""
+    t = request.app[TICKETING_KEY]
+    config, _live = t.branch(request)
+    ticket_id = request.match_info["ticket_id"]
+    if not TICKET_ID.fullmatch(ticket_id):
+        raise problem(404, "unknown_ticket", "no such ticket")
+    body = qr_svg(phone_url(request, t.ctx.settings, config.id, ticket_id))
+    # The address of a ticket never changes: the browser may keep the image.
+    return web.Response(
+        body=body, content_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app[TEMPLATES_KEY] = Templates.load()
+    app.router.add_get("/kiosk/{branch}", kiosk_page)
+    app.router.add_get("/kiosk/{branch}/qr/{ticket_id}.svg", ticket_qr)
+    app.router.add_get("/t/{branch}/{ticket_id}", ticket_page)
+    app.router.add_static(STATIC_PREFIX, STATIC_DIR)

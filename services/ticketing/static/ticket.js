@@ -1,0 +1,316 @@
+// The phone ticket page: the ticket's status, position and estimate, live.
+//
+// First the citizen API (GET the ticket) for the whole picture, then the
+// display service's WebSocket /ws/tickets/{branch}/{ticket_id}, which sends
+// {"type": "ticket", "seq", "number", "status", "position",
+// "estimated_wait_s", "counter", "counter_name"} on connect and at every
+// change. Lost connections come back with back-off; while it is down, each
+// attempt also refreshes the ticket from the API, so the page never shows
+// something older than the last attempt.
+
+import { backoffMs, keepTogether, request, show, translator, waitText } from "./common.js";
+
+const WORDS = {
+  da: {
+    your_number: "Dit nummer",
+    lang: "English",
+    loading: "Henter dit nummer …",
+    position: "Du er nr. {n} i køen",
+    position_next: "Du er den næste",
+    estimate: "Forventet ventetid: {wait}",
+    waiting_where: "Vent ved {area}. Du bliver også kaldt på skærmen.",
+    your_turn: "Det er din tur!",
+    go: "Gå til {counter}",
+    called_sub: "Skranken venter på dig.",
+    serving: "Du bliver betjent ved {counter}",
+    finished: "Tak for besøget",
+    finished_sub: "Dit nummer er afsluttet.",
+    no_show: "Du blev kaldt, men nåede ikke frem",
+    no_show_sub: "Spørg ved KVIK, hvis du stadig har brug for hjælp.",
+    cancelled: "Dit nummer er annulleret",
+    cancelled_sub: "Du står ikke længere i køen.",
+    unknown: "Nummeret findes ikke",
+    unknown_sub: "Et nummer gælder kun den dag, det er trukket.",
+    live: "Opdateres automatisk",
+    reconnecting: "Forbindelsen er afbrudt – prøver igen …",
+    offline: "Ingen forbindelse – prøver igen …",
+    leave: "Forlad køen",
+    confirm: "Vil du forlade køen? Du mister dit nummer.",
+    confirm_yes: "Ja, forlad køen",
+    confirm_no: "Nej, bliv i køen",
+    cancel_failed: "Det lykkedes ikke. Prøv igen.",
+    in_service: "Du er allerede ved skranken.",
+  },
+  en: {
+    your_number: "Your number",
+    lang: "Dansk",
+    loading: "Loading your number …",
+    position: "You are number {n} in the queue",
+    position_next: "You are next",
+    estimate: "Estimated wait: {wait}",
+    waiting_where: "Wait at {area}. You will also be called on the screen.",
+    your_turn: "It is your turn!",
+    go: "Go to {counter}",
+    called_sub: "The desk is waiting for you.",
+    serving: "You are being served at {counter}",
+    finished: "Thank you for your visit",
+    finished_sub: "Your number is done.",
+    no_show: "You were called but did not make it",
+    no_show_sub: "Ask at KVIK if you still need help.",
+    cancelled: "Your number is cancelled",
+    cancelled_sub: "You are no longer in the queue.",
+    unknown: "This number does not exist",
+    unknown_sub: "A number is valid only on the day it was taken.",
+    live: "Updates automatically",
+    reconnecting: "Connection lost – retrying …",
+    offline: "No connection – retrying …",
+    leave: "Leave the queue",
+    confirm: "Leave the queue? You will lose your number.",
+    confirm_yes: "Yes, leave the queue",
+    confirm_no: "No, stay in the queue",
+    cancel_failed: "That did not work. Please try again.",
+    in_service: "You are already at the desk.",
+  },
+};
+const t = translator(WORDS);
+const ENDED = new Set(["finished", "no_show", "cancelled"]);
+const PING_MS = 20000;
+const SILENT_MS = 50000;
+
+const body = document.body;
+const branch = body.dataset.branch;
+const ticketId = body.dataset.ticket;
+const statusUrl = `/api/v1/branches/${encodeURIComponent(branch)}/tickets/${encodeURIComponent(ticketId)}`;
+const $ = (id) => document.getElementById(id);
+
+const page = {
+  lang: localStorage.getItem("qms-lang") === "en" ? "en" : "da",
+  ticket: null, // the API's view, updated by frames
+  seq: -1,
+  socket: null,
+  attempt: 0,
+  retryTimer: null,
+  connected: false,
+  unknown: false,
+  pinger: null,
+  lastMessageAt: 0,
+};
+
+function displayBase() {
+  const mode = body.dataset.displayMode;
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  if (mode === "url") return body.dataset.displayUrl.replace(/^http/, "ws");
+  if (mode === "same-origin") return `${scheme}//${location.host}`;
+  return `${scheme}//${location.hostname}:${body.dataset.displayPort}`;
+}
+
+function counterName(ticket) {
+  return keepTogether(ticket.counter_name || ticket.counter || "");
+}
+
+function render() {
+  const lang = page.lang;
+  document.documentElement.lang = lang;
+  for (const element of document.querySelectorAll("[data-t]")) element.textContent = t(lang, element.dataset.t);
+  $("lang").textContent = t(lang, "lang");
+  $("lang").lang = lang === "da" ? "en" : "da";
+  const ticket = page.ticket;
+  let main = "";
+  let wait = "";
+  let sub = "";
+  let status = "loading";
+  if (page.unknown) {
+    status = "unknown";
+    main = t(lang, "unknown");
+    sub = t(lang, "unknown_sub");
+    $("number").textContent = "–";
+  } else if (!ticket) {
+    main = t(lang, "loading");
+  } else {
+    status = ticket.status;
+    $("number").textContent = ticket.number;
+    $("service").textContent = ticket.service_name ? ticket.service_name[lang] || ticket.service_name.da : "";
+    const counter = counterName(ticket);
+    if (status === "waiting") {
+      main = ticket.position === 1 ? t(lang, "position_next") : ticket.position ? t(lang, "position", { n: ticket.position }) : "";
+      const estimate = waitText(lang, ticket.estimated_wait_s);
+      wait = estimate ? t(lang, "estimate", { wait: estimate }) : "";
+      sub = t(lang, "waiting_where", { area: ticket.area_name });
+    } else if (status === "called") {
+      sub = t(lang, "called_sub");
+    } else if (status === "serving") {
+      main = t(lang, "serving", { counter });
+    } else if (ENDED.has(status)) {
+      main = t(lang, status);
+      sub = t(lang, `${status}_sub`);
+    }
+    $("called-go").textContent = t(lang, "go", { counter });
+    document.title = `${ticket.number} · ${status === "called" ? t(lang, "go", { counter }) : main}`;
+  }
+  body.dataset.status = status;
+  show($("called"), status === "called");
+  $("state-main").textContent = main;
+  $("state-wait").textContent = wait;
+  $("state-sub").textContent = sub;
+  show($("leave"), status === "waiting" || status === "called");
+  renderLive();
+}
+
+function renderLive() {
+  const ended = page.unknown || (page.ticket && ENDED.has(page.ticket.status));
+  show($("live"), !ended && page.ticket !== null);
+  $("live").dataset.state = page.connected ? "live" : "down";
+  $("live-text").textContent = t(page.lang, page.connected ? "live" : "reconnecting");
+}
+
+// Apply a newer picture of the ticket (API answer or WebSocket frame).
+function update(fields) {
+  const seq = typeof fields.seq === "number" ? fields.seq : page.seq;
+  if (seq < page.seq) return; // older than what is shown: a late frame
+  const before = page.ticket ? page.ticket.status : null;
+  page.seq = seq;
+  page.ticket = { ...(page.ticket || {}), ...fields };
+  if (page.ticket.status === "called" && before !== "called") {
+    if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 300]);
+  }
+  render();
+  if (ENDED.has(page.ticket.status)) stopLive();
+}
+
+async function refresh() {
+  try {
+    const answer = await request(statusUrl, { timeoutMs: 8000 });
+    if (answer.status === 200) update(answer.body);
+    else if (answer.status === 404) {
+      page.unknown = true;
+      stopLive();
+      render();
+    }
+    return answer.status;
+  } catch {
+    return 0;
+  }
+}
+
+function stopLive() {
+  clearTimeout(page.retryTimer);
+  clearInterval(page.pinger);
+  if (page.socket) {
+    page.socket.onclose = null;
+    page.socket.close(1000);
+    page.socket = null;
+  }
+  page.connected = false;
+}
+
+function scheduleReconnect() {
+  page.connected = false;
+  renderLive();
+  clearTimeout(page.retryTimer);
+  page.retryTimer = setTimeout(connect, backoffMs(page.attempt++));
+}
+
+// A phone's connection can die without a close (NAT, radio sleep): ask the
+// display for a "pong" now and then, and reconnect when nothing comes back.
+function watchLiveness(socket) {
+  clearInterval(page.pinger);
+  page.pinger = setInterval(() => {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - page.lastMessageAt > SILENT_MS) socket.close();
+    else socket.send("ping");
+  }, PING_MS);
+}
+
+function connect() {
+  clearTimeout(page.retryTimer);
+  if (page.unknown || (page.ticket && ENDED.has(page.ticket.status))) return;
+  if (page.socket) return;
+  const url = `${displayBase()}/ws/tickets/${encodeURIComponent(branch)}/${encodeURIComponent(ticketId)}`;
+  let socket;
+  try {
+    socket = new WebSocket(url);
+  } catch {
+    scheduleReconnect();
+    return;
+  }
+  page.socket = socket;
+  page.lastMessageAt = Date.now();
+  socket.onopen = () => watchLiveness(socket);
+  socket.onmessage = (message) => {
+    page.lastMessageAt = Date.now();
+    let frame;
+    try {
+      frame = JSON.parse(message.data);
+    } catch {
+      return;
+    }
+    if (frame.type !== "ticket") return; // "pong", or "error" before a 4404 close
+    page.attempt = 0;
+    page.connected = true;
+    const { type, ...fields } = frame;
+    update(fields);
+  };
+  socket.onclose = () => {
+    clearInterval(page.pinger);
+    page.socket = null;
+    if (page.unknown || (page.ticket && ENDED.has(page.ticket.status))) return;
+    refresh(); // meanwhile, the API's picture
+    scheduleReconnect();
+  };
+}
+
+async function cancel() {
+  show($("cancel-error"), false);
+  try {
+    const answer = await request(statusUrl, { method: "DELETE", timeoutMs: 10000 });
+    if (answer.status === 200) {
+      show($("confirm"), false);
+      show($("cancel"), true);
+      await refresh();
+      if (page.ticket && page.ticket.status !== "cancelled") update({ status: "cancelled" });
+      return;
+    }
+    const code = answer.body && answer.body.code;
+    $("cancel-error").textContent = t(page.lang, code === "ticket_in_service" ? "in_service" : "cancel_failed");
+  } catch {
+    $("cancel-error").textContent = t(page.lang, "cancel_failed");
+  }
+  show($("cancel-error"), true);
+  refresh();
+}
+
+$("lang").addEventListener("click", () => {
+  page.lang = page.lang === "da" ? "en" : "da";
+  localStorage.setItem("qms-lang", page.lang);
+  render();
+});
+$("cancel").addEventListener("click", () => {
+  show($("cancel"), false);
+  show($("confirm"), true);
+});
+$("confirm-no").addEventListener("click", () => {
+  show($("confirm"), false);
+  show($("cancel"), true);
+});
+$("confirm-yes").addEventListener("click", cancel);
+// Phones freeze background tabs: coming back, reconnect at once.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && !page.socket) {
+    page.attempt = 0;
+    refresh();
+    connect();
+  }
+});
+
+async function start() {
+  render();
+  for (let attempt = 0; ; attempt++) {
+    const status = await refresh();
+    if (status === 200 || status === 404) break;
+    $("state-main").textContent = t(page.lang, "offline");
+    await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
+  }
+  connect();
+}
+
+start();

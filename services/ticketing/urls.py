@@ -1,0 +1,34 @@
+"""Addresses of a ticket: its status in the API and its phone page (the QR code's)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from aiohttp import web
+
+from shared.config.settings import Settings
+
+
+def status_path(branch: str, ticket_id: str) -> str:
+    return f"/api/v1/branches/{quote(branch)}/tickets/{quote(ticket_id)}"
+
+
+def phone_path(branch: str, ticket_id: str) -> str:
+    return f"/t/{quote(branch)}/{quote(ticket_id)}"
+
+
+def public_ticketing_base(request: web.Request, settings: Settings) -> str:
+    """Where phones reach ticketing: QMS_PUBLIC_TICKETING_URL, else this request's origin.
+
+    The origin is the host and port the kiosk itself used (by default the
+    ticketing port). A QR code needs an absolute address, so the empty value
+    ("same origin behind a proxy") also means the request's own origin.
+    """
+    configured = (settings.public_ticketing_url or "").strip()
+    if configured:
+        return configured.rstrip("/")
+    return f"{request.scheme}://{request.host}"
+
+
+def phone_url(request: web.Request, settings: Settings, branch: str, ticket_id: str) -> str:
+    return public_ticketing_base(request, settings) + phone_path(branch, ticket_id)
