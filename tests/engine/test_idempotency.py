@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.routing.engine import CountingIds, decide
+from services.routing.engine.decide import COMMAND_TTL_S
 from shared.contract import decode_event, encode_event
 from shared.projection import BranchState, apply_all
 from tests.engine.hall import Hall
@@ -69,3 +70,26 @@ def test_decide_does_not_change_the_state() -> None:
     )
     assert len(decision.events) == 1 and decision.reply is None
     assert hall.state == before
+
+
+def test_a_command_that_waited_too_long_in_the_queue_is_refused() -> None:
+    hall = Hall()
+    stale = hall.command("issue_ticket", service="pas")
+    hall.tick(COMMAND_TTL_S + 1)
+    reply = hall.send(stale)
+    assert reply.error is not None and reply.error.code == "expired"
+    assert not hall.log
+
+    fresh_enough = hall.command("issue_ticket", service="pas")
+    hall.tick(COMMAND_TTL_S - 1)
+    assert hall.send(fresh_enough).ok
+
+
+def test_a_retry_of_a_done_command_is_answered_however_late() -> None:
+    hall = Hall()
+    first = hall.command("issue_ticket", service="pas")
+    answer = hall.send(first)
+    hall.tick(10 * COMMAND_TTL_S)
+    again = hall.send(first)
+    assert again.ok and again.result is not None and answer.result is not None
+    assert again.result["ticket_id"] == answer.result["ticket_id"]

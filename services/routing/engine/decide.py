@@ -24,6 +24,12 @@ from shared.projection import BranchState, Verdict, apply, local_day
 
 _Handler = Callable[[Context, Any], Decision]
 
+# How old a command may be when it is decided. Senders retry for a few seconds
+# and then report failure; a command that waited longer (routing was down, the
+# queue held it) is refused rather than acted on by surprise. Generous enough
+# for clocks a few seconds apart.
+COMMAND_TTL_S = 30.0
+
 _HANDLERS: dict[CommandType, _Handler] = {
     CommandType.ISSUE_TICKET: ticket_commands.issue_ticket,
     CommandType.CANCEL_TICKET: ticket_commands.cancel_ticket,
@@ -69,6 +75,14 @@ def decide(
     earlier = reply_for(state, command.id, config, now)
     if earlier is not None:
         return Decision(reply=earlier)
+    age_s = now.timestamp() - command.at.timestamp()
+    if age_s > COMMAND_TTL_S:
+        # The sender gave up long ago (routing was down): a kiosk that told the
+        # citizen "try again" must not have a ticket appear behind its back.
+        return Decision.refuse(
+            Refusal.EXPIRED,
+            f"the command waited {age_s:.0f} s, longer than {COMMAND_TTL_S:.0f} s; send it anew",
+        )
     ctx = Context(
         state=state, command=command, config=config, now=now, day=day, ids=ids, writer=writer
     )

@@ -32,6 +32,7 @@ class Refusal(StrEnum):
     RECALLS_REMAINING = "recalls_remaining"  # no_show before max_recalls recalls
     TICKET_IN_SERVICE = "ticket_in_service"  # cancelling a ticket being served
     TICKET_ENDED = "ticket_ended"  # cancelling a finished/no-show/cancelled ticket
+    EXPIRED = "expired"  # the command waited in the queue past COMMAND_TTL_S
 
 
 @dataclass(frozen=True, slots=True)
