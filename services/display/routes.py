@@ -1,0 +1,215 @@
+"""The display's routes: the hall screen page, its speech, and the two WebSockets.
+
+- `GET /display/{branch}/{area}`: the page (a static file; it reads branch
+  and area from its own address). Its assets are under `/display/_static/`
+  (`_` cannot start a branch id), so one reverse-proxy rule, `/display/`,
+  covers the page, its assets and `/display/tts`.
+- `GET /display/tts?text=…`: an announcement as audio/wav (espeak-ng).
+- `/ws/display/{branch}/{area}` and `/ws/tickets/{branch}/{ticket_id}`.
+
+WebSocket handshakes accept any Origin: the phone page is served by
+ticketing on another port, and these sockets are read only and public.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+from services.display.fanout import SEND_BUFFER_LIMIT, Subscriber
+from services.display.hub import CLOSE_UNKNOWN, BranchHub, Hubs, unknown_ticket_frame
+from services.display.speech import Speech, SpeechError
+from services.display.wire import encode, frame_of
+from shared.http import problem
+from shared.runtime import CONTEXT_KEY, EventFollower
+
+STATIC_DIR = Path(__file__).parent / "static"
+PAGE = STATIC_DIR / "display.html"
+
+PONG = frame_of({"type": "pong"})
+# A phone's page may open before the display has read its ticket's issue.
+TICKET_APPEARS_WITHIN_S = 2.0
+
+
+@dataclass(frozen=True)
+class DisplayOptions:
+    """Tunables (tests shrink them); the defaults are what the service runs with."""
+
+    heartbeat_s: float = 10.0
+    send_buffer_limit: int = SEND_BUFFER_LIMIT
+    # The kernel's send buffer of each WebSocket (Linux doubles it). Fixed, so
+    # a stuck client holds at most this in the kernel (autotuning would let it
+    # grow to megabytes) before the send-buffer bound above drops it.
+    socket_send_buffer: int = 64 * 1024
+    caught_up_within_s: float = 30.0
+    close_within_s: float = 2.0
+
+
+HUBS_KEY = web.AppKey("display.hubs", Hubs)
+EVENTS_KEY = web.AppKey("display.events", EventFollower)
+SPEECH_KEY = web.AppKey("display.speech", Speech)
+OPTIONS_KEY = web.AppKey("display.options", DisplayOptions)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_static("/display/_static", STATIC_DIR)
+    app.router.add_get("/display/tts", speak)
+    app.router.add_get("/display/{branch}/{area}", screen_page)
+    app.router.add_get("/ws/display/{branch}/{area}", screen_socket)
+    app.router.add_get("/ws/tickets/{branch}/{ticket_id}", ticket_socket)
+
+
+async def screen_page(request: web.Request) -> web.FileResponse:
+    branch, area = request.match_info["branch"], request.match_info["area"]
+    config = request.app[CONTEXT_KEY].branches.get(branch)
+    if config is None:
+        raise problem(404, "unknown_branch", f"no branch {branch!r} here")
+    if config.area(area) is None:
+        raise problem(404, "unknown_area", f"branch {branch!r} has no area {area!r}")
+    # The page is the same for every screen; no-cache so an update reaches
+    # screens at their next (rare) load without a stale copy.
+    return web.FileResponse(PAGE, headers={"Cache-Control": "no-cache"})
+
+
+async def speak(request: web.Request) -> web.Response:
+    speech = request.app[SPEECH_KEY]
+    text = request.query.get("text")
+    if text is None:
+        raise problem(400, "missing_text", "the query parameter text is required")
+    why = speech.problem_with(text)
+    if why is not None:
+        raise problem(422, "invalid_text", f"text: {why}")
+    if not speech.available:
+        raise problem(503, "speech_unavailable", "espeak-ng is not installed on this server")
+    try:
+        audio = await speech.wav(text)
+    except SpeechError as exc:
+        request.app[CONTEXT_KEY].log.warning("speech failed", error=str(exc))
+        raise problem(502, "speech_failed", str(exc)) from exc
+    return web.Response(
+        body=audio, content_type="audio/wav", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+def _socket(request: web.Request) -> web.WebSocketResponse:
+    # No compression: a deflate context per client costs far more memory than
+    # these small frames save, and frames are pre-encoded for everyone. No
+    # aiohttp heartbeat or autoping: the hubs ping every client themselves
+    # (`Fanout.ping`) and `_serve` notes the pongs.
+    return web.WebSocketResponse(
+        autoping=False,
+        compress=False,
+        max_msg_size=1024,
+        timeout=request.app[OPTIONS_KEY].close_within_s,
+    )
+
+
+async def _refuse(ws: web.WebSocketResponse, code: str, detail: str) -> web.WebSocketResponse:
+    """An error frame, then close 4404 (a code the page can act on: stop retrying)."""
+    with contextlib.suppress(ConnectionError):  # the client may have left meanwhile
+        await ws.send_str(encode({"type": "error", "code": code, "detail": detail}).decode())
+        await ws.close(code=CLOSE_UNKNOWN, message=code.encode())
+    return ws
+
+
+async def _caught_up(request: web.Request, branch: str) -> bool:
+    """Wait until the branch's log has been read up to now.
+
+    Before that the state is partial, and the deltas of the events still to
+    come would make a screen announce the whole morning's calls again.
+    """
+    try:
+        async with asyncio.timeout(request.app[OPTIONS_KEY].caught_up_within_s):
+            await request.app[EVENTS_KEY].wait_caught_up(branch)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def _serve(ws: web.WebSocketResponse, hubs: Hubs, subscriber: Subscriber) -> None:
+    """Read until the client goes: note that it is alive, answer its pings."""
+    loop = asyncio.get_running_loop()
+    async for message in ws:
+        subscriber.heard = loop.time()
+        if message.type is WSMsgType.TEXT and message.data == "ping":
+            # The page's own liveness check (browsers cannot see pings).
+            hubs.fanout.send(subscriber, PONG)
+        elif message.type is WSMsgType.PING:
+            await ws.pong(message.data)
+
+
+async def screen_socket(request: web.Request) -> web.WebSocketResponse:
+    branch, area = request.match_info["branch"], request.match_info["area"]
+    ws = _socket(request)
+    await ws.prepare(request)
+    hubs = request.app[HUBS_KEY]
+    hub = hubs.get(branch)
+    if hub is None:
+        return await _refuse(ws, "unknown_branch", f"no branch {branch!r} here")
+    if hub.config.area(area) is None:
+        return await _refuse(ws, "unknown_area", f"branch {branch!r} has no area {area!r}")
+    if not await _caught_up(request, branch):
+        await ws.close(code=1013, message=b"try again later")
+        return ws
+    subscriber = _subscriber(request, ws, "screen", branch, area)
+    if subscriber is None:
+        return ws
+    hub.add_screen(area, subscriber)
+    try:
+        await _serve(ws, hubs, subscriber)
+    finally:
+        hub.remove_screen(area, subscriber)
+    return ws
+
+
+async def ticket_socket(request: web.Request) -> web.WebSocketResponse:
+    branch, ticket_id = request.match_info["branch"], request.match_info["ticket_id"]
+    ws = _socket(request)
+    await ws.prepare(request)
+    hubs = request.app[HUBS_KEY]
+    hub = hubs.get(branch)
+    if hub is None:
+        return await _refuse(ws, "unknown_branch", f"no branch {branch!r} here")
+    if not await _caught_up(request, branch):
+        await ws.close(code=1013, message=b"try again later")
+        return ws
+    if not await _ticket_known(hub, ticket_id):
+        frame = unknown_ticket_frame("no such ticket today")
+        return await _refuse(ws, frame["code"], frame["detail"])
+    number = hub.live.state.tickets[ticket_id].number
+    subscriber = _subscriber(request, ws, "ticket", branch, number)
+    if subscriber is None or not hub.add_phone(ticket_id, subscriber):
+        return ws
+    try:
+        await _serve(ws, hubs, subscriber)
+    finally:
+        hub.remove_phone(ticket_id, subscriber)
+    return ws
+
+
+async def _ticket_known(hub: BranchHub, ticket_id: str) -> bool:
+    if len(ticket_id) > 128:
+        return False
+    if hub.knows_ticket(ticket_id):
+        return True
+    return await hub.live.wait_until(
+        lambda state: ticket_id in state.tickets, TICKET_APPEARS_WITHIN_S
+    )
+
+
+def _subscriber(
+    request: web.Request, ws: web.WebSocketResponse, kind: str, branch: str, topic: str
+) -> Subscriber | None:
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        return None  # the client left during the handshake
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        size = request.app[OPTIONS_KEY].socket_send_buffer
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+    return Subscriber(ws, transport, kind, branch, topic, heard=asyncio.get_running_loop().time())

@@ -1,0 +1,97 @@
+"""The hall screen page in headless Chromium, against running routing and display services."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page
+
+from shared.contract import CallNext, IssueTicket, OpenCounter
+from tests.display.conftest import BusFactory, Hall
+
+pytestmark = pytest.mark.browser
+
+ONLINE = "document.body.dataset.connection === 'online'"
+OFFLINE = "document.body.dataset.connection === 'offline'"
+TWO_DONE = (
+    "window.qmsAnnouncements.length === 2 && window.qmsAnnouncements.every(a => a.state === 'done')"
+)
+
+
+async def open_screen(page: Page, hall: Hall, area: str) -> None:
+    await page.goto(hall.display_url(f"/display/{hall.branch}/{area}"))
+    await page.wait_for_function(ONLINE, timeout=10_000)
+    # Survives only as long as the document: a reload would lose it.
+    await page.evaluate("window.sameDocument = true")
+
+
+async def test_calls_appear_without_reload_and_are_announced_in_order(
+    embedded: BusFactory,
+    hall_on: Callable[[BusFactory], Awaitable[Hall]],
+    page: Page,
+    artifacts: Path,
+) -> None:
+    hall = await hall_on(embedded)
+    await hall.start_routing()
+    await hall.start_display()
+    for _ in range(3):
+        await hall.send(IssueTicket(service="pas", channel="kiosk"))
+    await hall.send(OpenCounter(counter="service-1"))
+    await hall.send(OpenCounter(counter="service-2"))
+    await open_screen(page, hall, "service")
+
+    first = await hall.send(CallNext(counter="service-1"))
+    second = await hall.send(CallNext(counter="service-2"))
+    await page.wait_for_function(TWO_DONE, timeout=30_000)
+
+    said = await page.evaluate("window.qmsAnnouncements")
+    danish_voice = await page.evaluate(
+        "speechSynthesis.getVoices().some(v => v.lang.toLowerCase().startsWith('da'))"
+    )
+    assert [a["number"] for a in said] == [first["number"], second["number"]]
+    assert [a["text"] for a in said] == ["Nummer P 1, Skranke 1", "Nummer P 2, Skranke 2"]
+    assert said[1]["startedAt"] >= said[0]["finishedAt"]  # queued, never cut off
+    if danish_voice:
+        assert {a["via"] for a in said} == {"speech"}
+    elif shutil.which("espeak-ng"):  # headless Chromium has no voices: the server speaks
+        assert {a["via"] for a in said} == {"espeak"}
+    else:
+        assert {a["via"] for a in said} == {"chime"}
+    assert await page.text_content("#recent li.newest .number") == second["number"]
+    desks = await page.locator("#serving li").all_text_contents()
+    assert [d.replace(" ", "") for d in desks] == ["Skranke1P001", "Skranke2P002"]
+    assert await page.evaluate("window.sameDocument") is True
+    waiting = await page.text_content("#waiting li[data-service='pas'] .count")
+    assert waiting == "1"
+    await page.screenshot(path=artifacts / "display-service-16x9.png")
+    await page.set_viewport_size({"width": 1080, "height": 1920})
+    await page.screenshot(path=artifacts / "display-service-portrait.png")
+
+
+async def test_the_offline_sign_shows_while_the_service_is_away(
+    embedded: BusFactory,
+    hall_on: Callable[[BusFactory], Awaitable[Hall]],
+    page: Page,
+    artifacts: Path,
+) -> None:
+    hall = await hall_on(embedded)
+    await hall.start_routing()
+    display = await hall.start_display()
+    await open_screen(page, hall, "kvik")
+    assert not await page.is_visible("#status")
+
+    await hall.stop(display)
+    await page.wait_for_function(OFFLINE, timeout=10_000)
+    offline_sign = await page.is_visible("#status")
+    offline_text = await page.text_content("#status") or ""
+    await page.screenshot(path=artifacts / "display-offline.png")
+    await hall.start_display(port=display.port)
+    await page.wait_for_function(ONLINE, timeout=20_000)
+
+    assert offline_sign
+    assert "Ingen forbindelse" in offline_text and "Offline" in offline_text
+    assert not await page.is_visible("#status")
+    assert await page.evaluate("window.sameDocument") is True
