@@ -73,6 +73,11 @@ class FencedWriter:
 
     async def _one_round(self, live: LiveBranch, command: Command) -> Reply | None:
         now = self._clock()
+        last = live.state.last_event_at
+        if last is not None and last > now:
+            # Another replica's clock runs ahead of ours: never decide in the
+            # log's past (at midnight that would be yesterday's state).
+            now = last
         state = live.state_for(now)
         config = live.config
         decision = decide(
