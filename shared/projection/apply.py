@@ -214,9 +214,9 @@ def _transferred(state: BranchState, event: Event, data: TicketTransferred) -> N
     ticket.recalls = 0
     ticket.transfers += 1
     if data.position == "front":
-        ticket.queued_at, ticket.queue_order = ticket.issued_at, ticket.issue_order
+        ticket.requeue(ticket.issued_at, ticket.issue_order)
     else:
-        ticket.queued_at, ticket.queue_order = event.at, event.seq or 0
+        ticket.requeue(event.at, event.seq or 0)
     state.waiting[ticket.id] = ticket
 
 

@@ -140,9 +140,10 @@ def service_figures(
     """Per configured service: waiting count, longest wait, open desks, estimate."""
     counts: dict[str, int] = {}
     longest: dict[str, float] = {}
+    now_ts = now.timestamp()
     for ticket in state.waiting.values():
         counts[ticket.service] = counts.get(ticket.service, 0) + 1
-        waited = max(0.0, elapsed_s(now, ticket.queued_at))
+        waited = max(0.0, now_ts - ticket.queued_ts)
         longest[ticket.service] = max(longest.get(ticket.service, 0.0), waited)
     out: dict[str, ServiceFigures] = {}
     for service in config.services:

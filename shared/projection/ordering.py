@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Collection, Iterable
 
 from shared.config.schema import BranchConfig
-from shared.projection.hours import elapsed_s
 from shared.projection.state import BranchState, Ticket
 
 # For a ticket whose service the configuration no longer names.
@@ -27,9 +26,14 @@ def target_seconds(config: BranchConfig) -> dict[str, float]:
 
 def rank_key(ticket: Ticket, now: dt.datetime, targets: dict[str, float]) -> RankKey:
     """Smaller is called first."""
+    return rank_key_at(ticket, now.timestamp(), targets)
+
+
+def rank_key_at(ticket: Ticket, now_ts: float, targets: dict[str, float]) -> RankKey:
+    """`rank_key` with `now` as a POSIX timestamp, for loops over the whole queue."""
     # Clamped at zero: a ticket stamped a moment "after" now (another
     # replica's clock) has simply not waited yet.
-    waited = max(0.0, elapsed_s(now, ticket.queued_at))
+    waited = max(0.0, now_ts - ticket.queued_ts)
     ratio = waited / targets.get(ticket.service, DEFAULT_TARGET_S)
     return (-ticket.priority, -ratio, ticket.queue_order)
 
@@ -37,8 +41,8 @@ def rank_key(ticket: Ticket, now: dt.datetime, targets: dict[str, float]) -> Ran
 def in_call_order(
     tickets: Iterable[Ticket], config: BranchConfig, now: dt.datetime
 ) -> list[Ticket]:
-    targets = target_seconds(config)
-    return sorted(tickets, key=lambda t: rank_key(t, now, targets))
+    targets, now_ts = target_seconds(config), now.timestamp()
+    return sorted(tickets, key=lambda t: rank_key_at(t, now_ts, targets))
 
 
 def waiting_in_call_order(
@@ -51,13 +55,13 @@ def next_ticket(
     state: BranchState, config: BranchConfig, services: Collection[str], now: dt.datetime
 ) -> Ticket | None:
     """The waiting ticket a desk taking `services` calls next, or None."""
-    targets = target_seconds(config)
+    targets, now_ts = target_seconds(config), now.timestamp()
     best: Ticket | None = None
     best_key: RankKey | None = None
     for ticket in state.waiting.values():
         if ticket.service not in services:
             continue
-        key = rank_key(ticket, now, targets)
+        key = rank_key_at(ticket, now_ts, targets)
         if best_key is None or key < best_key:
             best, best_key = ticket, key
     return best

@@ -60,6 +60,9 @@ class Ticket:
     queued_at: dt.datetime
     queue_order: int
     status: TicketStatus = TicketStatus.WAITING
+    # queued_at as a POSIX timestamp: the call order compares every waiting
+    # ticket's wait at every call, and `.timestamp()` on each is the cost.
+    queued_ts: float = field(init=False)
     # The desk holding the ticket while called/serving; after finish or no-show
     # the desk that handled it (statistics); None while waiting.
     counter: str | None = None
@@ -70,6 +73,13 @@ class Ticket:
     service_s: float | None = None
     cancel_reason: str | None = None
     transfers: int = 0
+
+    def __post_init__(self) -> None:
+        self.queued_ts = self.queued_at.timestamp()
+
+    def requeue(self, at: dt.datetime, order: int) -> None:
+        """Queue anew from `at` (a transfer): what the call order counts from."""
+        self.queued_at, self.queued_ts, self.queue_order = at, at.timestamp(), order
 
     @property
     def at_desk(self) -> bool:
