@@ -68,7 +68,8 @@ class Stack:
 def hash_token(token: str) -> str:
     """What an operator runs to fill QMS_STAFF_TOKENS: `qms hash-token TOKEN`."""
     done = subprocess.run(
-        [sys.executable, "-m", "services.cli", "hash-token", token],
+        # "--": a random token may start with "-" and must not read as an option.
+        [sys.executable, "-m", "services.cli", "hash-token", "--", token],
         capture_output=True,
         text=True,
         cwd=REPO,

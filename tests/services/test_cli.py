@@ -16,6 +16,14 @@ def test_hash_token_prints_the_sha256_hex(capsys: pytest.CaptureFixture[str]) ->
     assert out == hashlib.sha256(b"s3cret-token").hexdigest() + "\n"
 
 
+def test_a_token_starting_with_a_dash_is_hashed_after_double_dash(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # token_urlsafe() starts with "-" one time in 64.
+    assert main(["hash-token", "--", "-AKpXfQSl2imysX1"]) == 0
+    assert capsys.readouterr().out == hashlib.sha256(b"-AKpXfQSl2imysX1").hexdigest() + "\n"
+
+
 def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main([])
