@@ -15,14 +15,12 @@ from shared.projection import (
     AT_DESK,
     BranchState,
     Ticket,
-    day_end,
-    elapsed_s,
     estimate_for,
     local_day,
     local_time,
-    next_opening,
+    runs_past_closing,
     service_figures,
-    staffed_until,
+    staffed_window,
 )
 
 
@@ -62,14 +60,8 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
     `would_exceed_closing` when a ticket taken now is estimated to wait past
     closing time (the engine refuses those; the kiosk greys the button).
     """
-    closes = None if state.day_closed else staffed_until(config, now)
+    closes, opens_at = staffed_window(state, config, now)
     is_open = closes is not None
-    opens_at = None
-    if state.day_closed:
-        # A day closed by staff opens again after its end, not later today.
-        opens_at = next_opening(config, day_end(config, state.day) - dt.timedelta(microseconds=1))
-    elif not is_open:
-        opens_at = next_opening(config, now)
     figures = service_figures(state, config, now)
     waiting_by_area: dict[str, int] = {}
     services = []
@@ -79,9 +71,7 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
         reason = None
         if closes is None:
             reason = "closed"
-        elif figure.estimated_wait_s is not None and (
-            elapsed_s(closes, now) < figure.estimated_wait_s
-        ):
+        elif runs_past_closing(closes, now, figure.estimated_wait_s):
             # The engine's own rule for issue_ticket (would_exceed_closing).
             reason = "would_exceed_closing"
         area = config.area(service.area)

@@ -5,6 +5,7 @@ with `BranchState.fresh(config, day)` and `apply(state, event)`; positions and
 estimates come from `estimates` so every screen shows the same figure.
 """
 
+from shared.projection.admission import runs_past_closing, staffed_window
 from shared.projection.apply import (
     SERVICE_TIME_OUTLIER_FACTOR,
     SERVICE_TIME_WEIGHT,
@@ -85,9 +86,11 @@ __all__ = [
     "next_opening",
     "next_ticket",
     "rank_key",
+    "runs_past_closing",
     "service_figures",
     "staffed_ranges",
     "staffed_until",
+    "staffed_window",
     "target_seconds",
     "waiting_by_area",
     "waiting_in_call_order",

@@ -10,11 +10,9 @@ from shared.contract.commands import CancelTicket, IssueTicket
 from shared.contract.events import DayClosed, TicketCancelled, TicketIssued
 from shared.projection import (
     TicketStatus,
-    day_end,
-    elapsed_s,
     estimate_new,
-    next_opening,
-    staffed_until,
+    runs_past_closing,
+    staffed_window,
 )
 
 # A random ticket id colliding with today's is astronomically unlikely; the
@@ -27,18 +25,15 @@ def issue_ticket(ctx: Context, data: IssueTicket) -> Decision:
     service = config.service(data.service)
     if service is None:
         return Decision.refuse(Refusal.UNKNOWN_SERVICE, f"no service {data.service!r} here")
-    if state.day_closed:
-        # Closed for the rest of the local day: the next opening is after it.
-        after = day_end(config, ctx.day) - dt.timedelta(microseconds=1)
-        return _closed(ctx, "the day is closed", after)
-    closes = staffed_until(config, now)
+    closes, opens = staffed_window(state, config, now)
     if closes is None:
-        return _closed(ctx, "staffed service is closed now", now)
+        why = "the day is closed" if state.day_closed else "staffed service is closed now"
+        return _closed(why, opens)
     estimate = estimate_new(state, config, service.id, data.priority, now)
-    if estimate.wait_s is not None and elapsed_s(closes, now) < estimate.wait_s:
+    if runs_past_closing(closes, now, estimate.wait_s):
         return Decision.refuse(
             Refusal.WOULD_EXCEED_CLOSING,
-            f"the estimated wait ({estimate.wait_s // 60} min) runs past closing at "
+            f"the estimated wait ({(estimate.wait_s or 0) // 60} min) runs past closing at "
             f"{closes.isoformat()}",
             {"closes_at": closes.isoformat(), "estimated_wait_s": estimate.wait_s},
         )
@@ -64,8 +59,7 @@ def issue_ticket(ctx: Context, data: IssueTicket) -> Decision:
     return ctx.written()
 
 
-def _closed(ctx: Context, why: str, after: dt.datetime) -> Decision:
-    opens = next_opening(ctx.config, after)
+def _closed(why: str, opens: dt.datetime | None) -> Decision:
     when = f"; it opens {opens.isoformat()}" if opens else "; no staffed hours are configured"
     details = {"opens_at": opens.isoformat() if opens else None}
     return Decision.refuse(Refusal.CLOSED, why + when, details)
