@@ -41,8 +41,8 @@ class EventFollower:
         self.lives = {branch_id: LiveBranch(config) for branch_id, config in ctx.branches.items()}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._catching_up: set[asyncio.Task[None]] = set()
-        self._caught_up: set[str] = set()
-        self._caught_up_events = {branch_id: asyncio.Event() for branch_id in ctx.branches}
+        # Set while the branch's reader has read the log up to now.
+        self._caught_up = {branch_id: asyncio.Event() for branch_id in ctx.branches}
         self._read = Counter(
             "qms_events_read_total",
             "Log entries read, by branch and what the projection made of them",
@@ -53,11 +53,11 @@ class EventFollower:
 
     @property
     def caught_up(self) -> frozenset[str]:
-        return frozenset(self._caught_up)
+        return frozenset(b for b, done in self._caught_up.items() if done.is_set())
 
     async def wait_caught_up(self, branch: str) -> None:
         """Until `branch`'s reader has read the log up to now (at once if it has)."""
-        await self._caught_up_events[branch].wait()
+        await self._caught_up[branch].wait()
 
     def start(self) -> None:
         for branch_id in self._ctx.branches:
@@ -74,7 +74,7 @@ class EventFollower:
         self._ctx.readiness.set_not_ready(self._check, "stopped")
 
     def _update_readiness(self) -> None:
-        missing = sorted(set(self._ctx.branches) - self._caught_up)
+        missing = sorted(set(self._ctx.branches) - self.caught_up)
         if missing:
             self._ctx.readiness.set_not_ready(
                 self._check, f"not caught up with the events of: {', '.join(missing)}"
@@ -86,8 +86,7 @@ class EventFollower:
 
     async def _catch_up(self, live: LiveBranch) -> None:
         if await read_up_to_now(self._ctx.bus, live, self.writer, CATCH_UP_WITHIN_S):
-            self._caught_up.add(live.branch)
-            self._caught_up_events[live.branch].set()
+            self._caught_up[live.branch].set()
             self._update_readiness()
         else:
             self._ctx.log.warning("could not catch up with the log", branch=live.branch)
@@ -120,8 +119,7 @@ class EventFollower:
                     log.exception("the event reader failed", retry_in_s=delay)
                 finally:
                     catching_up.cancel()
-                    self._caught_up.discard(branch_id)
-                    self._caught_up_events[branch_id].clear()
+                    self._caught_up[branch_id].clear()
                     self._update_readiness()
                     await reader.close()
             await asyncio.sleep(delay)
