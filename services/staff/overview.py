@@ -30,10 +30,8 @@ def _iso(moment: dt.datetime | None) -> str | None:
 def build_overview(state: BranchState, config: BranchConfig, now: dt.datetime) -> dict[str, Any]:
     figures = service_figures(state, config, now)
     ended = _ended_counts(state)
-    oldest = _oldest_waiting(state)
     services = {
-        s.id: _service(s, figures[s.id], ended.get(s.id, {}), oldest.get(s.id), state)
-        for s in config.services
+        s.id: _service(s, figures[s.id], ended.get(s.id, {}), state) for s in config.services
     }
     counters = [_counter(state, config, c, now) for c in _desks(state, config)]
     areas = []
@@ -78,20 +76,10 @@ def _ended_counts(state: BranchState) -> dict[str, dict[TicketStatus, int]]:
     return counts
 
 
-def _oldest_waiting(state: BranchState) -> dict[str, dt.datetime]:
-    oldest: dict[str, dt.datetime] = {}
-    for ticket in state.waiting.values():
-        known = oldest.get(ticket.service)
-        if known is None or ticket.queued_at.timestamp() < known.timestamp():
-            oldest[ticket.service] = ticket.queued_at
-    return oldest
-
-
 def _service(
     service: Service,
     figures: ServiceFigures,
     ended: dict[TicketStatus, int],
-    oldest: dt.datetime | None,
     state: BranchState,
 ) -> dict[str, Any]:
     target_s = round(service.target_wait_min * 60)
@@ -104,7 +92,7 @@ def _service(
         "waiting": figures.waiting,
         "longest_wait_s": figures.longest_wait_s,
         # Where the longest wait counts from: pages keep the figure ticking.
-        "longest_since": _iso(oldest),
+        "longest_since": _iso(figures.longest_since),
         "over_target": figures.longest_wait_s > target_s,
         "estimated_wait_s": figures.estimated_wait_s,
         "open_desks": figures.open_desks,

@@ -46,8 +46,10 @@ class ServiceFigures:
     service: str
     area: str
     waiting: int
-    # Longest time in this service's queue among its waiting tickets (seconds).
+    # Longest time in this service's queue among its waiting tickets (seconds),
+    # and where it counts from (None: nobody waits).
     longest_wait_s: int
+    longest_since: dt.datetime | None
     open_desks: int
     # What a normal ticket taken now would be told.
     estimated_wait_s: int | None
@@ -139,19 +141,22 @@ def service_figures(
 ) -> dict[str, ServiceFigures]:
     """Per configured service: waiting count, longest wait, open desks, estimate."""
     counts: dict[str, int] = {}
-    longest: dict[str, float] = {}
-    now_ts = now.timestamp()
+    oldest: dict[str, Ticket] = {}
     for ticket in state.waiting.values():
         counts[ticket.service] = counts.get(ticket.service, 0) + 1
-        waited = max(0.0, now_ts - ticket.queued_ts)
-        longest[ticket.service] = max(longest.get(ticket.service, 0.0), waited)
+        known = oldest.get(ticket.service)
+        if known is None or ticket.queued_ts < known.queued_ts:
+            oldest[ticket.service] = ticket
+    now_ts = now.timestamp()
     out: dict[str, ServiceFigures] = {}
     for service in config.services:
+        first = oldest.get(service.id)
         out[service.id] = ServiceFigures(
             service=service.id,
             area=service.area,
             waiting=counts.get(service.id, 0),
-            longest_wait_s=round(longest.get(service.id, 0.0)),
+            longest_wait_s=round(max(0.0, now_ts - first.queued_ts)) if first else 0,
+            longest_since=first.queued_at if first else None,
             open_desks=sum(1 for c in state.counters.values() if c.takes(service.id)),
             estimated_wait_s=estimate_new(state, config, service.id, 0, now).wait_s,
         )
