@@ -13,6 +13,7 @@ run: $(STAMP)
 
 test: $(STAMP) rabbitmq chromium
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest

@@ -52,9 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="with QMS_STAFF_TOKENS empty: print a one-off manager token for the staff pages",
     )
     hash_token = commands.add_parser("hash-token", help="print the sha256 hex of a staff token")
-    hash_token.add_argument(
-        "token", help='the token; put "--" before one that starts with "-"'
-    )
+    hash_token.add_argument("token", help='the token; put "--" before one that starts with "-"')
     staff_cli.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "hash-token":

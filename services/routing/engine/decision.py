@@ -54,9 +54,7 @@ class Decision:
         return self.reply is not None and not self.reply.ok
 
     @classmethod
-    def refuse(
-        cls, code: Refusal, message: str, details: dict[str, Any] | None = None
-    ) -> Decision:
+    def refuse(cls, code: Refusal, message: str, details: dict[str, Any] | None = None) -> Decision:
         return cls(reply=Reply.failure(code.value, message, details))
 
 
