@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.bus import Bus, command_queue
+from shared.bus import Bus, command_queue, event_log_stream
 from shared.bus.embedded import EmbeddedBroker
 from tests.bus.messages import created_branches
 from tests.conftest import delete_queues
@@ -45,5 +45,7 @@ async def connect(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     if broker is not None:
         await broker.close()
     else:
-        await delete_queues([command_queue(b) for b in created_branches])
+        await delete_queues(
+            [name for b in created_branches for name in (command_queue(b), event_log_stream(b))]
+        )
     created_branches.clear()
