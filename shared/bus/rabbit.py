@@ -265,15 +265,18 @@ class RabbitBus(Bus):
 
     async def declare_branches(self, branches: Iterable[str]) -> None:
         self._check_open()
-        for branch in sorted(set(branches)):
-            while True:
-                session = await self._wait_session()
-                try:
-                    await session.ensure_event_log(branch)
-                    break
-                except TRANSIENT as exc:
-                    log.debug("declaring an event log failed", branch=branch, error=repr(exc))
-                    await asyncio.sleep(BACKOFF_START)
+        # All at once: a stream declaration takes the broker a while (~0.1-0.7 s here).
+        await asyncio.gather(*(self._declare_branch(b) for b in sorted(set(branches))))
+
+    async def _declare_branch(self, branch: str) -> None:
+        while True:
+            session = await self._wait_session()
+            try:
+                await session.ensure_event_log(branch)
+                return
+            except TRANSIENT as exc:
+                log.debug("declaring an event log failed", branch=branch, error=repr(exc))
+                await asyncio.sleep(BACKOFF_START)
 
     def _count_reconnect(self) -> None:
         self._reconnects += 1

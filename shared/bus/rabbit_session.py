@@ -170,7 +170,8 @@ class Session:
         self._declared: set[str] = set()
         self._declaring = asyncio.Lock()
         self._logs: set[str] = set()
-        self._declaring_logs = asyncio.Lock()
+        # One lock per branch: branches declare their streams at the same time.
+        self._declaring_logs: dict[str, asyncio.Lock] = {}
         connection.close_callbacks.add(self._closed)
 
     @classmethod
@@ -262,7 +263,7 @@ class Session:
         """Declare the branch's stream once per session (`again`: even if declared before)."""
         if branch in self._logs and not again:
             return
-        async with self._declaring_logs:
+        async with self._declaring_logs.setdefault(branch, asyncio.Lock()):
             if branch in self._logs and not again:
                 return
             await declare_event_log(self, branch, self._stream_max_age)

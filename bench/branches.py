@@ -1,0 +1,328 @@
+"""One hall among many on one broker: its cost without and with the other branches' events.
+
+    .venv/bin/python bench/branches.py [--branches 100] [--today 2000]
+        [--history-days 30] [--history-per-day 200] [--call-seconds 10]
+
+In a RabbitMQ vhost of its own (created, then deleted), one hall's four
+services run as real processes (`bench/localstack.py`). The hall first gets a
+day of its own (`--today` tickets through ticketing, desks opened). Then,
+twice in the same run, all four are started from nothing and measured:
+
+1. alone: only the hall's events are in the broker;
+2. among others: after `--branches` other branches' events were published
+   to `qms.events` (`--today` each for today, and `--history-per-day` for
+   each of `--history-days` earlier days; `ticket.issued`, valid envelopes).
+
+Each time: start -> every `/healthz` 200 (the slowest service, and each),
+the day's statistics (`GET /stats`, a replay of the hall's day; today is
+never cached), and call -> screen at 50 calls/s for `--call-seconds`. The
+table puts both beside each other. With one stream per branch the hall's
+figures must not move: its readers never receive the other branches' events.
+
+The other branches' history is published now, so its stream timestamps are
+today's: a reader of one shared stream starting at local midnight would have
+had to read all of it. Sizes: the defaults publish 260,000 events into 100
+streams (about 100 MB on disk); see `--help` to change them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import secrets
+import signal
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import NoReturn
+from zoneinfo import ZoneInfo
+
+import aiormq
+import orjson
+from aiormq.channel import Channel as AmqpChannel
+from localstack import Proc, Stack, branch_toml, health, own_vhost
+from measure import call_to_screen, issue_tickets, open_desks, percentile, staff_headers
+from suite_tools import Row, fmt, verdict
+
+from services.cli import token_hash
+from shared.bus import EVENTS_EXCHANGE
+from shared.bus.rabbit import RabbitBus
+
+HALL = "bench-hall"
+DESKS = [f"service-{n}" for n in range(1, 21)]
+SERVICES = ("routing", "ticketing", "staff", "display")
+CALL_RATE = 50.0
+PUBLISH_BATCH = 2000
+HEALTHY_WITHIN_S = 10.0
+STATS_WITHIN_S = 1.0
+WARM_UP_S = 2.0
+
+
+# Zones from UTC+14 to UTC-10: at any hour one of them is early in its day, so the
+# hall's tickets never wait past its midnight closing (the engine refuses those).
+ZONES = (
+    "Pacific/Kiritimati",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Europe/Copenhagen",
+    "America/Sao_Paulo",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Pacific/Honolulu",
+)
+
+
+def early_zone(now: dt.datetime) -> str:
+    """A zone where it is between 03:00 and 15:00 now: hours of staffed day ahead."""
+    for zone in ZONES:
+        if 3 <= now.astimezone(ZoneInfo(zone)).hour < 15:
+            return zone
+    raise AssertionError("the zones cover every hour")
+
+
+def hall_toml() -> str:
+    zone = early_zone(dt.datetime.now(dt.UTC))
+    return branch_toml(HALL, len(DESKS)).replace(
+        'timezone = "Europe/Copenhagen"', f'timezone = "{zone}"'
+    )
+
+
+class HallStack(Stack):
+    """The bench stack with a manager token: the statistics are a manager's route."""
+
+    def environment(self, service: str, port: int) -> dict[str, str]:
+        env = super().environment(service, port)
+        env["QMS_STAFF_TOKENS"] = f"bench:manager:{token_hash(self.token)}"
+        return env
+
+
+def other_bodies(branch: str, day: dt.date, count: int, at: dt.datetime) -> list[bytes]:
+    """`count` ticket.issued envelopes of `branch` on `day`, seq 1..count."""
+    stamp = at.isoformat().replace("+00:00", "Z")
+    return [
+        orjson.dumps(
+            {
+                "v": 1,
+                "id": str(uuid.uuid4()),
+                "type": "ticket.issued",
+                "branch": branch,
+                "day": day.isoformat(),
+                "seq": seq,
+                "at": stamp,
+                "command_id": None,
+                "writer": "bench-other",
+                "data": {
+                    "ticket_id": f"{branch}-{day}-{seq}",
+                    "number": f"P{seq:03d}",
+                    "service": "pas",
+                    "area": "service",
+                    "channel": "kiosk",
+                    "priority": 0,
+                    "issued_at": stamp,
+                },
+            }
+        )
+        for seq in range(1, count + 1)
+    ]
+
+
+async def publish_others(url: str, args: argparse.Namespace) -> tuple[int, float]:
+    """Declare the other branches' streams, then publish their events; (events, seconds)."""
+    branches = [f"bench-other-{n:03d}" for n in range(1, args.branches + 1)]
+    bus = RabbitBus(url)
+    await bus.start()
+    started = time.perf_counter()
+    await bus.declare_branches(branches)
+    declared = time.perf_counter() - started
+    await bus.close()
+    print(f"declared {len(branches)} branch streams in {declared:.1f} s", flush=True)
+
+    connection = await aiormq.connect(url)
+    channel = await connection.channel(publisher_confirms=True)
+    assert isinstance(channel, AmqpChannel)  # the concrete class: its publish can skip the drain
+    now = dt.datetime.now(dt.UTC)
+    today = now.date()
+    days = [(today, args.today)] + [
+        (today - dt.timedelta(days=d), args.history_per_day)
+        for d in range(1, args.history_days + 1)
+    ]
+    published = 0
+    started = time.perf_counter()
+    for branch in branches:
+        bodies = [body for day, count in days for body in other_bodies(branch, day, count, now)]
+        key = f"{branch}.ticket.issued"
+        for start in range(0, len(bodies), PUBLISH_BATCH):
+            # One confirm round trip per batch, as the bus publishes (wait=False: no drain).
+            await asyncio.gather(
+                *(
+                    channel.basic_publish(
+                        body, exchange=EVENTS_EXCHANGE, routing_key=key, wait=False
+                    )
+                    for body in bodies[start : start + PUBLISH_BATCH]
+                )
+            )
+        published += len(bodies)
+    seconds = time.perf_counter() - started
+    await connection.close()
+    return published, seconds + declared
+
+
+def stats_seconds(port: int, token: str) -> float:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/branches/{HALL}/stats", headers=staff_headers(token)
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as response:
+        response.read()
+    return time.perf_counter() - started
+
+
+def start_all(stack: Stack) -> tuple[dict[str, Proc], dict[str, float]]:
+    """All four started at once; seconds from start to the first /healthz 200, per service."""
+    procs = {name: stack.start(name) for name in SERVICES}
+    healthy: dict[str, float] = {}
+    deadline = time.monotonic() + 120
+    while len(healthy) < len(procs) and time.monotonic() < deadline:
+        for name, proc in procs.items():
+            if name not in healthy and health(proc.port) == 200:
+                healthy[name] = time.monotonic() - proc.started
+            if not proc.alive:
+                raise RuntimeError(f"{name} exited:\n{proc.log.read_text()[-3000:]}")
+        time.sleep(0.05)
+    for name in procs:
+        healthy.setdefault(name, float("nan"))
+    return procs, healthy
+
+
+async def measure(stack: HallStack, label: str, call_seconds: float) -> dict[str, float]:
+    procs, healthy = start_all(stack)
+    figures = {f"healthy {name}": s for name, s in healthy.items()}
+    figures["healthy all"] = max(healthy.values())
+    figures["stats"] = stats_seconds(procs["staff"].port, stack.token)
+    staff = f"http://127.0.0.1:{procs['staff'].port}"
+    display = f"ws://127.0.0.1:{procs['display'].port}/ws/display/{HALL}/service"
+    # A few calls first: the first requests of fresh processes are not the steady state.
+    await call_to_screen(staff, display, HALL, DESKS, stack.token, rate=10.0, seconds=WARM_UP_S)
+    screen = await call_to_screen(
+        staff, display, HALL, DESKS, stack.token, rate=CALL_RATE, seconds=call_seconds
+    )
+    figures["call p50"] = percentile(screen.latencies_ms, 50)
+    figures["call p99"] = percentile(screen.latencies_ms, 99)
+    print(
+        f"{label}: healthy in {figures['healthy all']:.2f} s "
+        f"({', '.join(f'{n} {s:.2f} s' for n, s in healthy.items())}); "
+        f"statistics {figures['stats']:.3f} s; call -> screen p50 {figures['call p50']:.2f} ms, "
+        f"p99 {figures['call p99']:.2f} ms ({len(screen.latencies_ms)}/{screen.calls} calls, "
+        f"errors {screen.errors or 'none'})",
+        flush=True,
+    )
+    stack.stop()
+    stack.procs.clear()
+    return figures
+
+
+async def prepare_hall(stack: HallStack, tickets: int) -> None:
+    procs, _ = start_all(stack)
+    ticketing = f"http://127.0.0.1:{procs['ticketing'].port}"
+    staff = f"http://127.0.0.1:{procs['staff'].port}"
+    issued = await issue_tickets(ticketing, HALL, count=tickets)
+    await open_desks(staff, HALL, DESKS, stack.token)
+    print(f"the hall's day: {issued.ok} tickets issued, {len(DESKS)} desks open", flush=True)
+    stack.stop()
+    stack.procs.clear()
+
+
+def rows(alone: dict[str, float], among: dict[str, float]) -> list[Row]:
+    def row(name: str, key: str, unit: str, target: str, met: bool | None) -> Row:
+        scale = 1000.0 if unit == "ms" and key == "stats" else 1.0
+        return (
+            name,
+            fmt(alone[key] * scale, unit),
+            fmt(among[key] * scale, unit),
+            f"{among[key] / alone[key]:.1f}x" if alone[key] else "n/a",
+            target,
+            verdict(met),
+        )
+
+    return [
+        row(
+            "start -> all healthy",
+            "healthy all",
+            "s",
+            f"<= {HEALTHY_WITHIN_S:.0f} s",
+            among["healthy all"] <= HEALTHY_WITHIN_S,
+        ),
+        *(row(f"  start -> {n} healthy", f"healthy {n}", "s", "-", None) for n in SERVICES),
+        row("day statistics", "stats", "ms", "<= 1,000 ms", among["stats"] <= STATS_WITHIN_S),
+        row(
+            "call -> screen p50",
+            "call p50",
+            "ms",
+            "unchanged (<= 1.5x)",
+            among["call p50"] <= 1.5 * alone["call p50"],
+        ),
+        row(
+            "call -> screen p99",
+            "call p99",
+            "ms",
+            "unchanged (<= 1.5x or 20 ms)",
+            among["call p99"] <= max(20.0, 1.5 * alone["call p99"]),
+        ),
+    ]
+
+
+def print_table(table: list[Row], others: str) -> None:
+    header: Row = ("figure", "alone", f"among {others}", "ratio", "target", "met?")
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(6)]
+    print(f"\n== one hall ({HALL}) alone and among {others}, same run")
+    for n, line in enumerate([header, *table]):
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def on_sigterm(_signum: int, _frame: object) -> NoReturn:
+    raise SystemExit(143)  # unwinds through the finally blocks: processes, then vhost
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--branches", type=int, default=100, help="other branches")
+    parser.add_argument("--today", type=int, default=2000, help="events per branch today")
+    parser.add_argument("--history-days", type=int, default=30)
+    parser.add_argument("--history-per-day", type=int, default=200)
+    parser.add_argument("--call-seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, on_sigterm)
+    began = time.monotonic()
+    calls = int(CALL_RATE * args.call_seconds)
+    with own_vhost() as url, tempfile.TemporaryDirectory(prefix="qms-bench-branches-") as folder:
+        work = Path(folder)
+        (work / f"{HALL}.toml").write_text(hall_toml())
+        stack = HallStack(work, url, secrets.token_urlsafe(16))
+        try:
+            warm_up = int(10 * WARM_UP_S)
+            asyncio.run(prepare_hall(stack, args.today + 2 * (calls + warm_up) + 100))
+            alone = asyncio.run(measure(stack, "alone", args.call_seconds))
+            published, seconds = asyncio.run(publish_others(url, args))
+            print(
+                f"other branches: {published:,} events of {args.branches} branches published "
+                f"in {seconds:.1f} s ({published / seconds:,.0f}/s, declaring included)",
+                flush=True,
+            )
+            among = asyncio.run(measure(stack, "among others", args.call_seconds))
+        finally:
+            stack.stop()
+    others = f"{args.branches} branches x {published // max(1, args.branches):,} events"
+    table = rows(alone, among)
+    print_table(table, others)
+    print(f"\n(took {time.monotonic() - began:.0f} s)")
+    return 0 if all(r[5] != "NO" for r in table) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
