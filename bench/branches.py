@@ -1,11 +1,13 @@
 """One hall among many on one broker: its cost without and with the other branches' events.
 
     .venv/bin/python bench/branches.py [--branches 100] [--today 2000]
-        [--history-days 30] [--history-per-day 200] [--call-seconds 10]
+        [--history-days 30] [--history-per-day 200] [--hall-tickets 300] [--call-seconds 5]
 
 In a RabbitMQ vhost of its own (created, then deleted), one hall's four
 services run as real processes (`bench/localstack.py`). The hall first gets a
-day of its own (`--today` tickets through ticketing, desks opened). Then,
+day of its own (`--hall-tickets` tickets through ticketing, 20 desks opened;
+each phase below issues and calls as many again, so both phases call with the
+same queue waiting: the engine's cost per command grows with it). Then,
 twice in the same run, all four are started from nothing and measured:
 
 1. alone: only the hall's events are in the broker;
@@ -86,8 +88,12 @@ def early_zone(now: dt.datetime) -> str:
 
 def hall_toml() -> str:
     zone = early_zone(dt.datetime.now(dt.UTC))
-    return branch_toml(HALL, len(DESKS)).replace(
-        'timezone = "Europe/Copenhagen"', f'timezone = "{zone}"'
+    # A minute per ticket: a day of 3,000 tickets at 20 desks fits the hours left
+    # (the engine refuses a ticket whose estimated wait runs past closing).
+    return (
+        branch_toml(HALL, len(DESKS))
+        .replace('timezone = "Europe/Copenhagen"', f'timezone = "{zone}"')
+        .replace("service_time_min = 8", "service_time_min = 1")
     )
 
 
@@ -205,6 +211,10 @@ async def measure(stack: HallStack, label: str, call_seconds: float) -> dict[str
     figures["stats"] = stats_seconds(procs["staff"].port, stack.token)
     staff = f"http://127.0.0.1:{procs['staff'].port}"
     display = f"ws://127.0.0.1:{procs['display'].port}/ws/display/{HALL}/service"
+    # As many tickets as this phase calls: each phase calls with the same queue behind.
+    calls = int(CALL_RATE * call_seconds + 10 * WARM_UP_S)
+    ticketing = f"http://127.0.0.1:{procs['ticketing'].port}"
+    await issue_tickets(ticketing, HALL, count=calls, clients=8)
     # A few calls first: the first requests of fresh processes are not the steady state.
     await call_to_screen(staff, display, HALL, DESKS, stack.token, rate=10.0, seconds=WARM_UP_S)
     screen = await call_to_screen(
@@ -229,7 +239,7 @@ async def prepare_hall(stack: HallStack, tickets: int) -> None:
     procs, _ = start_all(stack)
     ticketing = f"http://127.0.0.1:{procs['ticketing'].port}"
     staff = f"http://127.0.0.1:{procs['staff'].port}"
-    issued = await issue_tickets(ticketing, HALL, count=tickets)
+    issued = await issue_tickets(ticketing, HALL, count=tickets, clients=8)
     await open_desks(staff, HALL, DESKS, stack.token)
     print(f"the hall's day: {issued.ok} tickets issued, {len(DESKS)} desks open", flush=True)
     stack.stop()
@@ -295,18 +305,19 @@ def main() -> int:
     parser.add_argument("--today", type=int, default=2000, help="events per branch today")
     parser.add_argument("--history-days", type=int, default=30)
     parser.add_argument("--history-per-day", type=int, default=200)
-    parser.add_argument("--call-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--hall-tickets", type=int, default=300, help="the hall's own day: tickets left waiting"
+    )
+    parser.add_argument("--call-seconds", type=float, default=5.0)
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_sigterm)
     began = time.monotonic()
-    calls = int(CALL_RATE * args.call_seconds)
     with own_vhost() as url, tempfile.TemporaryDirectory(prefix="qms-bench-branches-") as folder:
         work = Path(folder)
         (work / f"{HALL}.toml").write_text(hall_toml())
         stack = HallStack(work, url, secrets.token_urlsafe(16))
         try:
-            warm_up = int(10 * WARM_UP_S)
-            asyncio.run(prepare_hall(stack, args.today + 2 * (calls + warm_up) + 100))
+            asyncio.run(prepare_hall(stack, args.hall_tickets))
             alone = asyncio.run(measure(stack, "alone", args.call_seconds))
             published, seconds = asyncio.run(publish_others(url, args))
             print(
