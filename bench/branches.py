@@ -16,7 +16,10 @@ twice in the same run, all four are started from nothing and measured:
    each of `--history-days` earlier days; `ticket.issued`, valid envelopes).
 
 Each time: start -> every `/healthz` 200 (the slowest service, and each),
-the day's statistics (`GET /stats`, a replay of the hall's day; today is
+how many entries the display's reader of the hall received (its `/healthz`
+says) beside how many the hall's stream holds (`rabbitmqctl list_queues`): a
+figure no machine load can move, at most the hall's own however many other
+branches there are; the day's statistics (`GET /stats`, a replay of the hall's day; today is
 never cached), and call -> screen at 50 calls/s for `--call-seconds`. The
 table puts both beside each other. With one stream per branch the hall's
 figures must not move: its readers never receive the other branches' events.
@@ -38,8 +41,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import re
 import secrets
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,7 +62,7 @@ from measure import call_to_screen, issue_tickets, open_desks, percentile, staff
 from suite_tools import Row, fmt, verdict
 
 from services.cli import token_hash
-from shared.bus import EVENTS_EXCHANGE
+from shared.bus import EVENTS_EXCHANGE, event_log_stream
 from shared.bus.rabbit import RabbitBus
 
 HALL = "bench-hall"
@@ -183,6 +188,28 @@ async def publish_others(url: str, args: argparse.Namespace) -> tuple[int, float
     return published, seconds + declared
 
 
+def entries_read(port: int) -> float:
+    """What the service's reader of the hall received, from its /healthz detail."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+        detail = orjson.loads(response.read())["checks"]["events"]["detail"]
+    found = re.search(rf"{HALL}: (\d+) entries read", detail)
+    return float(found.group(1)) if found else float("nan")
+
+
+def stream_entries(amqp_url: str, stream: str) -> float:
+    """How many entries a stream holds, as the broker counts them."""
+    vhost = amqp_url.rsplit("/", 1)[1]
+    listed = subprocess.run(
+        ["rabbitmqctl", "list_queues", "-p", vhost, "-q", "--no-table-headers", "name", "messages"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    counts = dict(line.split("\t") for line in listed.splitlines() if "\t" in line)
+    return float(counts.get(stream, "nan"))
+
+
 def stats_seconds(port: int, token: str) -> float:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/v1/branches/{HALL}/stats", headers=staff_headers(token)
@@ -214,6 +241,7 @@ async def measure(stack: HallStack, label: str, call_seconds: float) -> dict[str
     procs, healthy = start_all(stack)
     figures = {f"healthy {name}": s for name, s in healthy.items()}
     figures["healthy all"] = max(healthy.values())
+    figures["received"] = entries_read(procs["display"].port)
     figures["stats"] = stats_seconds(procs["staff"].port, stack.token)
     staff = f"http://127.0.0.1:{procs['staff'].port}"
     display = f"ws://127.0.0.1:{procs['display'].port}/ws/display/{HALL}/service"
@@ -228,9 +256,13 @@ async def measure(stack: HallStack, label: str, call_seconds: float) -> dict[str
     )
     figures["call p50"] = percentile(screen.latencies_ms, 50)
     figures["call p99"] = percentile(screen.latencies_ms, 99)
+    # Counted last: the broker's count of a stream lags its writes by a few seconds.
+    figures["hall stream"] = stream_entries(stack.amqp_url, event_log_stream(HALL))
     print(
         f"{label}: healthy in {figures['healthy all']:.2f} s "
         f"({', '.join(f'{n} {s:.2f} s' for n, s in healthy.items())}); "
+        f"display's reader received {figures['received']:.0f} entries "
+        f"(the hall's stream holds {figures['hall stream']:.0f} at the end); "
         f"statistics {figures['stats']:.3f} s; call -> screen p50 {figures['call p50']:.2f} ms, "
         f"p99 {figures['call p99']:.2f} ms ({len(screen.latencies_ms)}/{screen.calls} calls, "
         f"errors {screen.errors or 'none'})",
@@ -273,6 +305,13 @@ def rows(alone: dict[str, float], among: dict[str, float]) -> list[Row]:
             among["healthy all"] <= HEALTHY_WITHIN_S,
         ),
         *(row(f"  start -> {n} healthy", f"healthy {n}", "s", "-", None) for n in SERVICES),
+        row(
+            "entries the hall's reader received",
+            "received",
+            "",
+            f"<= its stream's {among['hall stream']:,.0f}",
+            among["received"] <= among["hall stream"],
+        ),
         row("day statistics", "stats", "ms", "<= 1,000 ms", among["stats"] <= STATS_WITHIN_S),
         row(
             "call -> screen p50",
