@@ -3,24 +3,26 @@
     .venv/bin/python bench/branches.py [--branches 100] [--today 2000]
         [--history-days 30] [--history-per-day 20] [--hall-tickets 300] [--call-seconds 5]
 
-In a RabbitMQ vhost of its own (created, then deleted), one hall's four
-services run as real processes (`bench/localstack.py`). The hall first gets a
-day of its own (`--hall-tickets` tickets through ticketing, 20 desks opened;
-each phase below issues and calls as many again, so both phases call with the
-same queue waiting: the engine's cost per command grows with it). Then,
-twice in the same run, all four are started from nothing and measured:
+In two RabbitMQ vhosts of its own (created, then deleted), one hall's four
+services run as real processes (`bench/localstack.py`), the same hall with
+the same day in each: `--hall-tickets` tickets through ticketing, 20 desks
+opened, services stopped. Then, in the same run:
 
-1. alone: only the hall's events are in the broker;
-2. among others: after `--branches` other branches' events were published
-   to `qms.events` (`--today` each for today, and `--history-per-day` for
-   each of `--history-days` earlier days; `ticket.issued`, valid envelopes).
+1. alone: in the first vhost, with only the hall's events;
+2. among others: in the second, after `--branches` other branches' events
+   were published to `qms.events` (`--today` each for today, and
+   `--history-per-day` for each of `--history-days` earlier days;
+   `ticket.issued`, valid envelopes),
+
+all four are started from nothing and measured.
 
 Each time: start -> every `/healthz` 200 (the slowest service, and each),
 how many entries the display's reader of the hall received (its `/healthz`
 says) beside how many the hall's stream holds (`rabbitmqctl list_queues`): a
 figure no machine load can move, at most the hall's own however many other
 branches there are; the day's statistics (`GET /stats`, a replay of the hall's day; today is
-never cached), and call -> screen at 50 calls/s for `--call-seconds`. The
+never cached), and call -> screen at 50 calls/s for `--call-seconds` (as
+many tickets issued first, so both call with the same queue waiting). The
 table puts both beside each other. With one stream per branch the hall's
 figures must not move: its readers never receive the other branches' events.
 
@@ -29,7 +31,7 @@ today's: a reader of one shared stream starting at local midnight would have
 had to read all of it. Sizes: the defaults publish 260,000 events into 100
 streams (about 90 MB on disk): the issue's 100 x 2,000 of today, and 30 days
 of a thinner history (20 a day), because the one-node broker here takes
-about 1,500-3,000 confirmed publishes a second while other work shares the 2
+about 1,000-2,000 confirmed publishes a second while other work shares the 2
 cores, and the full 30 x 2,000 a day (6 million events) would take most of
 an hour. History lands in other branches' streams, which the hall never
 reads, so its size does not change what is measured; `--history-per-day`
@@ -357,22 +359,35 @@ def main() -> int:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_sigterm)
     began = time.monotonic()
-    with own_vhost() as url, tempfile.TemporaryDirectory(prefix="qms-bench-branches-") as folder:
-        work = Path(folder)
-        (work / f"{HALL}.toml").write_text(hall_toml())
-        stack = HallStack(work, url, secrets.token_urlsafe(16))
-        try:
-            asyncio.run(prepare_hall(stack, args.hall_tickets))
-            alone = asyncio.run(measure(stack, "alone", args.call_seconds))
-            published, seconds = asyncio.run(publish_others(url, args))
-            print(
-                f"other branches: {published:,} events of {args.branches} branches published "
-                f"in {seconds:.1f} s ({published / seconds:,.0f}/s, declaring included)",
-                flush=True,
-            )
-            among = asyncio.run(measure(stack, "among others", args.call_seconds))
-        finally:
-            stack.stop()
+    token = secrets.token_urlsafe(16)
+    toml = hall_toml()
+    figures: dict[str, dict[str, float]] = {}
+    published = 0
+    with (
+        own_vhost() as alone_url,
+        own_vhost() as among_url,
+        tempfile.TemporaryDirectory(prefix="qms-bench-branches-") as folder,
+    ):
+        for label, url in (("alone", alone_url), ("among others", among_url)):
+            work = Path(folder) / label.replace(" ", "-")
+            work.mkdir()
+            (work / f"{HALL}.toml").write_text(toml)
+            stack = HallStack(work, url, token)
+            try:
+                # The same day for the hall in both vhosts; only the others differ.
+                asyncio.run(prepare_hall(stack, args.hall_tickets))
+                if url == among_url:
+                    published, seconds = asyncio.run(publish_others(url, args))
+                    print(
+                        f"other branches: {published:,} events of {args.branches} branches "
+                        f"published in {seconds:.1f} s ({published / seconds:,.0f}/s, "
+                        "declaring included)",
+                        flush=True,
+                    )
+                figures[label] = asyncio.run(measure(stack, label, args.call_seconds))
+            finally:
+                stack.stop()
+    alone, among = figures["alone"], figures["among others"]
     others = f"{args.branches} branches x {published // max(1, args.branches):,} events"
     table = rows(alone, among)
     print_table(table, others)
