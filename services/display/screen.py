@@ -45,7 +45,7 @@ def recent(state: BranchState, config: BranchConfig, area: str) -> list[Frame]:
             "counter_name": desk_name(config, call.counter),
             "at": call.at.isoformat(),
         }
-        for call in state.recent_calls.get(area, ())
+        for call in state.recent_calls_in(area)
     ]
 
 

@@ -274,14 +274,15 @@ def _counter(state: BranchState, counter_id: str) -> CounterState:
 def _remember_call(
     state: BranchState, area: str, ticket_id: str, number: str, counter: str, at: dt.datetime
 ) -> None:
-    """Put a call first in its area's recent calls (the ticket's older row there goes)."""
-    rows = state.recent_calls.setdefault(area, [])
-    for index, row in enumerate(rows):
-        if row.ticket_id == ticket_id:
-            del rows[index]
-            break
-    rows.insert(0, RecentCall(ticket_id, number, counter, at))
-    del rows[RECENT_CALLS:]
+    """Make a call the newest of its area's recent calls (the ticket's older row there goes)."""
+    rows = state.recent_calls.get(area)
+    if rows is None:
+        rows = state.recent_calls[area] = {}
+    else:
+        rows.pop(ticket_id, None)
+    rows[ticket_id] = RecentCall(ticket_id, number, counter, at)
+    if len(rows) > RECENT_CALLS:
+        del rows[next(iter(rows))]
 
 
 def _release(state: BranchState, ticket: Ticket) -> None:

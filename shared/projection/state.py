@@ -147,9 +147,11 @@ class BranchState:
     # Decisions that lost the seq race: (writer, command_id, at) of a rejected
     # event. The rest of that decision is rejected too, even if its seq fits.
     lost_decisions: set[tuple[str, str, dt.datetime]] = field(default_factory=set)
-    # Area -> its latest calls, newest first, at most RECENT_CALLS, one row per
-    # ticket: kept by `apply` from ticket.called / ticket.recalled.
-    recent_calls: dict[str, list[RecentCall]] = field(default_factory=dict)
+    # Area -> ticket id -> the ticket's latest call there, oldest first (a
+    # dict keeps insertion order, so a repeat call moves to the end in O(1)),
+    # at most RECENT_CALLS: kept by `apply` from ticket.called / ticket.recalled.
+    # Read it with `recent_calls_in`.
+    recent_calls: dict[str, dict[str, RecentCall]] = field(default_factory=dict)
     day_closed: bool = False
     last_event_at: dt.datetime | None = None
 
@@ -178,7 +180,7 @@ class BranchState:
             commands=dict(self.commands),
             applied_ids=set(self.applied_ids),
             lost_decisions=set(self.lost_decisions),
-            recent_calls={area: list(rows) for area, rows in self.recent_calls.items()},
+            recent_calls={area: dict(rows) for area, rows in self.recent_calls.items()},
             day_closed=self.day_closed,
             last_event_at=self.last_event_at,
         )
@@ -189,6 +191,11 @@ class BranchState:
         if counter is None or counter.ticket is None:
             return None
         return self.tickets.get(counter.ticket)
+
+    def recent_calls_in(self, area: str) -> list[RecentCall]:
+        """The area's latest calls today, newest first (one row per ticket)."""
+        rows = self.recent_calls.get(area)
+        return list(reversed(rows.values())) if rows else []
 
     def desk_area(self, counter_id: str) -> str | None:
         """The area a desk calls into: the configured one, else the one its calls named."""

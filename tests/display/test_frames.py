@@ -158,8 +158,8 @@ def test_a_recall_is_announced_again_and_keeps_one_row() -> None:
     assert types(frames, "service")[0] == "recalled"
     assert "called" not in types(frames, "service")
     assert frames["service"][0]["at"] == hall.now.isoformat()
-    assert [row.number for row in hall.state.recent_calls["service"]] == ["P001"]
-    assert hall.state.recent_calls["service"][0].at == hall.now
+    assert [row.number for row in hall.state.recent_calls_in("service")] == ["P001"]
+    assert hall.state.recent_calls_in("service")[0].at == hall.now
 
 
 @pytest.mark.parametrize(

@@ -282,7 +282,7 @@ def test_copy_is_independent_and_equal() -> None:
     assert twin.tickets["a"].status is TicketStatus.WAITING and "a" in twin.waiting
     assert twin.waiting["a"] is twin.tickets["a"]
     assert twin.counters["service-1"].ticket is None
-    assert "service" not in twin.recent_calls and len(state.recent_calls["service"]) == 1
+    assert "service" not in twin.recent_calls and len(state.recent_calls_in("service")) == 1
 
 
 # --- recent calls: kept by apply, per area, newest first ------------------------
@@ -298,7 +298,7 @@ def test_calls_and_recalls_are_the_areas_recent_calls_one_row_per_ticket() -> No
     apply(
         state, log.add(TicketRecalled(ticket_id="a", number="P001", counter="service-1", recalls=1))
     )
-    rows = state.recent_calls["service"]
+    rows = state.recent_calls_in("service")
     assert [(r.number, r.counter, r.at) for r in rows] == [
         ("P001", "service-1", log.now),
         ("P002", "service-2", log.now - dt.timedelta(seconds=60)),
@@ -311,7 +311,7 @@ def test_recent_calls_keep_the_newest_few() -> None:
     for n in range(1, RECENT_CALLS + 3):
         apply(state, issued(log, f"t{n}", f"P{n:03d}"))
         apply(state, called(log, f"t{n}", f"P{n:03d}", "service-1"))
-    numbers = [row.number for row in state.recent_calls["service"]]
+    numbers = [row.number for row in state.recent_calls_in("service")]
     assert numbers == [f"P{n:03d}" for n in range(RECENT_CALLS + 2, 2, -1)]
 
 
@@ -327,6 +327,6 @@ def test_a_desk_only_the_log_knows_calls_into_the_area_its_first_call_named() ->
         log.add(TicketRecalled(ticket_id="ghost", number="P404", counter="pop-up", recalls=1)),
     )
     assert state.desk_area("pop-up") == "service"
-    assert [row.number for row in state.recent_calls["service"]] == ["P404"]
+    assert [row.number for row in state.recent_calls_in("service")] == ["P404"]
     # Only the screens use the called area: the desk still has no configured one.
     assert state.counters["pop-up"].area is None
