@@ -3,9 +3,8 @@
 The shared follower applies every event to the branch's `LiveBranch` (whose
 projection also keeps the day's recent calls); this hub listens to it. Per
 event it computes the frames of each watched area once (`ScreenFrames`) and
-the ticket estimates
-of the branch once (`TicketFrames`), then writes each frame, encoded once,
-to everyone it concerns. All of it runs synchronously in the reader task
+the ticket estimates of the branch once (`TicketFrames`), then writes each
+frame, encoded once, to everyone it concerns. All of it runs synchronously in the reader task
 between two events: a new screen's snapshot and the deltas after it can
 never miss or repeat an event.
 

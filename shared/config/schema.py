@@ -1,4 +1,4 @@
-"""The branch file's schema (DESIGN.md, "Configuration").
+"""The branch file's schema (deploy/branches/magion.toml is a complete example).
 
 Field checks live on the models; checks across sections (a desk's area must
 exist, ...) live in `loader.cross_check`, which can name the exact key.
