@@ -3,7 +3,8 @@
 The ticketing API's ticket view, the phone's `ticket` frames on the display
 and the engine's reply to `issue_ticket` all present a ticket through these
 pure functions, so a number, a place in the queue or a desk's name reads the
-same on the kiosk, the phone and the hall screen.
+same on the kiosk, the phone and the hall screen (why here: docs/architecture.md,
+"Where a rule goes").
 
 `position` and `estimated_wait_s` are set while the ticket waits (else null);
 `counter` and `counter_name` while it is at a desk, called or being served.
