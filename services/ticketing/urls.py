@@ -1,20 +1,18 @@
-"""Addresses of a ticket: its status in the API and its phone page (the QR code's)."""
+"""Addresses of a ticket: its status in the API and its phone page (the QR code's).
+
+The paths are the shared presenter's (`shared.projection.present`); only the
+public origin is decided here.
+"""
 
 from __future__ import annotations
-
-from urllib.parse import quote
 
 from aiohttp import web
 
 from shared.config.settings import Settings
+from shared.projection import phone_path
+from shared.projection import ticket_path as status_path
 
-
-def status_path(branch: str, ticket_id: str) -> str:
-    return f"/api/v1/branches/{quote(branch)}/tickets/{quote(ticket_id)}"
-
-
-def phone_path(branch: str, ticket_id: str) -> str:
-    return f"/t/{quote(branch)}/{quote(ticket_id)}"
+__all__ = ["phone_path", "phone_url", "public_ticketing_base", "status_path"]
 
 
 def public_ticketing_base(request: web.Request, settings: Settings) -> str:

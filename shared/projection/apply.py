@@ -37,9 +37,11 @@ from shared.contract.events import (
     TicketTransferred,
 )
 from shared.projection.state import (
+    RECENT_CALLS,
     BranchState,
     CommandRecord,
     CounterState,
+    RecentCall,
     Ticket,
     TicketStatus,
 )
@@ -156,6 +158,9 @@ def _issued(state: BranchState, event: Event, data: TicketIssued) -> None:
 
 def _called(state: BranchState, event: Event, data: TicketCalled) -> None:
     counter = _counter(state, data.counter)
+    if counter.area is None and counter.called_area is None:
+        counter.called_area = data.area
+    _remember_call(state, data.area, data.ticket_id, data.number, data.counter, event.at)
     ticket = state.tickets.get(data.ticket_id)
     if ticket is None:
         return
@@ -171,6 +176,9 @@ def _called(state: BranchState, event: Event, data: TicketCalled) -> None:
 
 
 def _recalled(state: BranchState, event: Event, data: TicketRecalled) -> None:
+    area = state.desk_area(data.counter)
+    if area is not None:
+        _remember_call(state, area, data.ticket_id, data.number, data.counter, event.at)
     ticket = state.tickets.get(data.ticket_id)
     if ticket is not None:
         ticket.recalls = data.recalls
@@ -261,6 +269,20 @@ def _counter(state: BranchState, counter_id: str) -> CounterState:
     if counter is None:  # a desk the config does not (or no longer) name
         counter = state.counters[counter_id] = CounterState(id=counter_id)
     return counter
+
+
+def _remember_call(
+    state: BranchState, area: str, ticket_id: str, number: str, counter: str, at: dt.datetime
+) -> None:
+    """Make a call the newest of its area's recent calls (the ticket's older row there goes)."""
+    rows = state.recent_calls.get(area)
+    if rows is None:
+        rows = state.recent_calls[area] = {}
+    else:
+        rows.pop(ticket_id, None)
+    rows[ticket_id] = RecentCall(ticket_id, number, counter, at)
+    if len(rows) > RECENT_CALLS:
+        del rows[next(iter(rows))]
 
 
 def _release(state: BranchState, ticket: Ticket) -> None:
