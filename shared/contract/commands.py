@@ -1,4 +1,4 @@
-"""Command types, the command envelope and the reply (DESIGN.md, "Envelopes").
+"""Command types, the command envelope and the reply (docs/architecture.md, "Events and routes").
 
 Commands are imperative requests sent to a branch's routing engine over RPC.
 """

@@ -1,4 +1,4 @@
-"""The state of one branch for one local day: the one definition (DESIGN.md).
+"""The state of one branch for one local day: the one definition.
 
 Mutable dataclasses with slots, changed in place by `apply`. Replaying a day
 runs at tens of thousands of events a second; rebuilding immutable maps per

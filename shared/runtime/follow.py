@@ -1,6 +1,6 @@
 """Following the event log from the start of each branch's local day.
 
-DESIGN: every reader rebuilds today's state by reading the stream from the
+Every reader rebuilds today's state by reading the stream from the
 start of the branch's local day, then follows it live. The follower keeps one
 `LiveBranch` per branch, fed only by its reader through the shared projection,
 and is ready once every branch has read up to now (its own sync marker came

@@ -1,4 +1,4 @@
-"""`decide(state, command, ...)`: the pure queue engine (DESIGN.md).
+"""`decide(state, command, ...)`: the pure queue engine (docs/queue-rules.md).
 
 No I/O, no clock, no randomness: time, ids and the writer's name are
 arguments. A business refusal is a `Decision` with a failure reply, never an
@@ -111,7 +111,8 @@ def decide_and_apply(
 
     For a single process that owns its state (tests, benchmarks, tools). The
     routing service instead publishes the events and lets its log reader
-    apply them, then calls `reply_for` (DESIGN: read-your-writes).
+    apply them, then calls `reply_for` (read your writes: docs/architecture.md,
+    "The single writer").
     """
     decision = decide(state, command, config=config, now=now, ids=ids, writer=writer)
     if decision.reply is not None:
