@@ -223,7 +223,10 @@ class BranchHub:
 
 
 class Hubs:
-    """The hubs of every branch, the clock tick that keeps them current, and shutdown."""
+    """The hubs of every branch and the clock tick and heartbeat that keep them current.
+
+    At shutdown the kit's WebSocket registry closes every socket with 1001.
+    """
 
     def __init__(
         self,
@@ -263,24 +266,6 @@ class Hubs:
         task = asyncio.create_task(subscriber.ws.close(code=code, message=message))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
-
-    async def close_all(self, within_s: float) -> None:
-        """Shutdown: close every socket with 1001 (going away), all at once.
-
-        Clients that do not answer the close in time, or that are too far behind
-        to even receive it, are cut off.
-        """
-        subscribers = self.subscribers()
-        for subscriber in subscribers:
-            if subscriber.buffered() > self.fanout.limit:
-                subscriber.transport.abort()
-            else:
-                self.close_soon(subscriber, 1001, b"server going away")
-        if self._closing:
-            await asyncio.wait(set(self._closing), timeout=within_s)
-        for subscriber in subscribers:
-            if not subscriber.transport.is_closing():
-                subscriber.transport.abort()
 
     async def _tick_forever(self) -> None:
         while True:

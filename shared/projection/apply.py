@@ -110,19 +110,25 @@ def apply(state: BranchState, event: Event) -> Verdict:
             if key is not None:
                 state.lost_decisions.add(key)
         return verdict
-    handler = _HANDLERS.get(type(event.data))
+    data = event.data
+    ticket_id: str | None = getattr(data, "ticket_id", None)
+    desk: str | None = getattr(data, "counter", None)
+    if desk is None and event.command_id is not None and isinstance(data, TicketTransferred):
+        # The desk that held the ticket: the transfer frees it, and its event names no desk.
+        held = state.tickets.get(data.ticket_id)
+        desk = held.counter if held is not None else None
+    handler = _HANDLERS.get(type(data))
     if handler is not None:
-        handler(state, event, event.data)
+        handler(state, event, data)
     assert event.seq is not None  # admit() checked it; this narrows the type
     state.seq = event.seq
     state.last_event_at = event.at
     state.applied_ids.add(event.id)
     if event.command_id is not None:
         # Events of one command are consecutive; the last one is its outcome.
-        ticket_id: str | None = getattr(event.data, "ticket_id", None)
         ticket = state.tickets.get(ticket_id) if ticket_id is not None else None
         state.commands[event.command_id] = CommandRecord(
-            event, ticket.service if ticket is not None else None
+            event, ticket.service if ticket is not None else None, desk
         )
     return verdict
 

@@ -1,4 +1,4 @@
-"""The state of one branch for one local day: the one definition (docs/queue-rules.md).
+"""The state of one branch for one local day: the one definition (docs/architecture.md).
 
 Mutable dataclasses with slots, changed in place by `apply`. Replaying a day
 runs at tens of thousands of events a second; rebuilding immutable maps per
@@ -37,14 +37,19 @@ ENDED = frozenset({TicketStatus.FINISHED, TicketStatus.NO_SHOW, TicketStatus.CAN
 
 
 class CommandRecord(NamedTuple):
-    """What a command did: its last event, and its ticket's service right after.
+    """What a command did, as its events tell it: enough to answer and to check a retry.
 
-    The service is kept because ticket.called does not carry it and a later
-    transfer changes it, while a retried call must answer as it first did.
+    `event` is its last event. `service` is its ticket's service right after:
+    ticket.called does not carry it and a later transfer changes it, while a
+    retried call must answer as it first did. `counter` is the desk it acted
+    at, also for a transfer (ticket.transferred names no desk), so the engine
+    can tell a retry from another request under the same id
+    (docs/queue-rules.md, "Idempotency and refusals").
     """
 
     event: Event
     service: str | None
+    counter: str | None = None
 
 
 class RecentCall(NamedTuple):

@@ -268,7 +268,7 @@ def test_each_command_id_remembers_its_last_event() -> None:
     finish = log.add(TicketFinished(ticket_id="a", counter="service-1", service_s=1), "cmd")
     call = called(log, "a", "P001", "service-1", "cmd")  # same command: finish, then call
     apply_all(state, [finish, call])
-    assert state.commands["cmd"] == (call, "pas")
+    assert state.commands["cmd"] == (call, "pas", "service-1")
     assert state.commands["issue-a"].event.type == "ticket.issued"
 
 
