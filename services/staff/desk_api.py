@@ -33,6 +33,7 @@ from shared.http.body import STAFF_BODY, json_body
 from shared.http.idempotency import command_id
 from shared.http.problem import ProblemError, problem
 from shared.http.urls import ticket_urls
+from shared.projection import desk_name
 from shared.runtime import CONTEXT_KEY, FOLLOWER_KEY
 from shared.runtime.live import read_up_to_now
 from shared.runtime.requests import branch_of
@@ -134,7 +135,7 @@ def _desk_handler(
         result = await _send(
             request, config, build(counter, body), who.staff_id, command, action, counted
         )
-        result["counter_name"] = desk.name
+        result["counter_name"] = desk_name(config, counter)
         return web.json_response(result)
 
     return handle

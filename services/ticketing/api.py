@@ -24,7 +24,7 @@ from shared.http import ProblemError, problem
 from shared.http.body import CITIZEN_BODY, json_body
 from shared.http.idempotency import command_id, derived_command_id
 from shared.http.urls import ticket_urls
-from shared.projection import ticket_path
+from shared.projection import area_name, ticket_path
 from shared.runtime.requests import branch_of, live_of, require_caught_up
 
 # Every citizen shares one scope: a key is theirs by being random (16+ characters).
@@ -128,7 +128,6 @@ async def _issue(t: Ticketing, request: web.Request, sent: dict[str, str]) -> we
         channel=body.channel,
         replay=answer.replayed,
     )
-    area = config.area(str(result["area"]))
     location = ticket_path(config.id, ticket_id)
     answer_body = {
         "ticket_id": ticket_id,
@@ -140,7 +139,7 @@ async def _issue(t: Ticketing, request: web.Request, sent: dict[str, str]) -> we
         "issued_at": result["issued_at"],
         "status_url": location,
         "service_name": service.name.model_dump(),
-        "area_name": area.name if area else result["area"],
+        "area_name": area_name(config, str(result["area"])),
         "phone_url": ticket_urls(request, t.ctx.settings, config.id, ticket_id).page_url,
     }
     return _json(answer_body, status=201, headers={"Location": location})
