@@ -1,6 +1,6 @@
 """Following the event log from the start of each branch's local day.
 
-DESIGN: every reader rebuilds today's state by reading the stream from the
+Every reader rebuilds today's state by reading the stream from the
 start of the branch's local day, then follows it live. The follower keeps one
 `LiveBranch` per branch, fed only by its reader through the shared projection,
 and is ready once every branch has read up to now (its own sync marker came
@@ -16,7 +16,6 @@ publishes another and waits again, for as long as the reader lives. Meanwhile
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import uuid
 
 from prometheus_client import Counter, Gauge
@@ -130,10 +129,13 @@ class EventFollower:
         started = loop.time()
         log = self._ctx.log.bind(branch=live.branch)
         markers = 0
+        bus, clock = self._ctx.bus, self._ctx.clock
         while True:
             markers += 1
             try:
-                if await read_up_to_now(self._ctx.bus, live, self.writer, self._catch_up_within_s):
+                if await read_up_to_now(
+                    bus, live, self.writer, self._catch_up_within_s, clock=clock
+                ):
                     break
             except BusError as exc:  # the bus is closing or down: it reconnects, we try again
                 log.warning("cannot publish the catch-up marker", error=str(exc))
@@ -159,7 +161,7 @@ class EventFollower:
         log = self._ctx.log.bind(branch=branch_id)
         delay = RETRY_MIN_S
         while True:
-            since = live.read_from(dt.datetime.now(dt.UTC))
+            since = live.read_from(self._ctx.clock())
             try:
                 reader = self._ctx.bus.read_events(since, frozenset({branch_id}))
             except BusError as exc:

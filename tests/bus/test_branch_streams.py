@@ -18,7 +18,7 @@ from shared.bus.upgrade import upgrade
 from shared.config import Settings
 from shared.contract import encode_event
 from shared.projection import local_day
-from shared.runtime import EventFollower, ServiceContext
+from shared.runtime import EventFollower, ServiceContext, utc_now
 from tests.bus.conftest import AMQP_URL
 from tests.bus.messages import event, now, take, unique_branch
 from tests.bus.test_follower import branch_config
@@ -73,7 +73,7 @@ async def test_a_branch_s_statistics_receive_only_its_own_events(bus: Bus) -> No
     config = branch_config(unique_branch())
     await publish_around(bus, config.id)
     counting = CountingBus(bus)
-    stats = StatsService(counting, CollectorRegistry(), writer="test")
+    stats = StatsService(counting, CollectorRegistry(), writer="test", clock=utc_now)
     today = local_day(config, dt.datetime.now(dt.UTC))
 
     await stats.day(config, today, today)

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from services.display.app import DisplayOptions, create_app_with
+from services.display.app import DisplayOptions, create_app
 from services.routing.app import create_app as routing_app
 from shared.bus import Bus
 from shared.bus.embedded import EmbeddedBroker
@@ -191,7 +191,7 @@ class Hall:
         self, options: DisplayOptions = FAST, port: int = 0, bus: Bus | None = None
     ) -> RunningService:
         ctx = self._context("display", port, bus or await self.buses.connect())
-        self.display = await start_service(ctx, lambda c: create_app_with(c, options))
+        self.display = await start_service(ctx, lambda c: create_app(c, options))
         self._started.append(self.display)
         await self.until_ready(self.display)
         return self.display
@@ -234,7 +234,7 @@ class Hall:
         return self.url(self.display, path, scheme)
 
     async def send(self, data: CommandData) -> dict[str, Any]:
-        return await self.commands.send(self.branch, data, actor="staff-1")
+        return (await self.commands.send(self.branch, data, actor="staff-1")).result
 
     async def screen(self, area: str) -> aiohttp.ClientWebSocketResponse:
         return await self.http.ws_connect(self.display_url(f"/ws/display/{self.branch}/{area}"))

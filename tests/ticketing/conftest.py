@@ -19,11 +19,9 @@ import aiohttp
 import pytest
 
 from services.display.app import create_app as display_app
-from services.routing.app import FOLLOWER_KEY
 from services.routing.app import create_app as routing_app
 from services.ticketing.app import create_app as ticketing_app
 from services.ticketing.options import TicketingOptions
-from services.ticketing.runtime import TICKETING_KEY
 from shared.bus import Bus
 from shared.bus.embedded import EmbeddedBroker
 from shared.config import BranchConfig, Settings
@@ -31,7 +29,7 @@ from shared.config.loader import parse_branch
 from shared.config.schema import WEEKDAYS
 from shared.contract import CommandData
 from shared.projection import local_time
-from shared.runtime import CreateApp, RunningService, ServiceContext, start_service
+from shared.runtime import FOLLOWER_KEY, CreateApp, RunningService, ServiceContext, start_service
 from shared.runtime.commands import CommandClient
 from tests.browser.conftest import artifacts, browser, page  # noqa: F401  (fixtures)
 from tests.services.conftest import AMQP_URL, delete_command_queue, free_ports
@@ -165,7 +163,7 @@ class Hall:
 
     async def do(self, data: CommandData) -> dict[str, Any]:
         """A desk's command, straight to routing; then wait until ticketing has read it."""
-        result = await self.staff.send(self.branch, data, actor="staff-test")
+        result = (await self.staff.send(self.branch, data, actor="staff-test")).result
         await self.settle()
         return result
 
@@ -173,7 +171,7 @@ class Hall:
         """Until ticketing's reader has every event routing has applied (no sleeping)."""
         assert self.routing is not None
         written = self.routing.runner.app[FOLLOWER_KEY].lives[self.branch].state.seq
-        live = self.ticketing.runner.app[TICKETING_KEY].follower.lives[self.branch]
+        live = self.ticketing.runner.app[FOLLOWER_KEY].lives[self.branch]
         assert await live.wait_until(lambda state: state.seq >= written, 5.0)
 
     async def metrics(self) -> str:
