@@ -48,8 +48,8 @@ from shared.bus.rabbit_session import (
     TRANSIENT,
     Session,
     close_quietly,
-    legacy_log_exists,
     unless_lost,
+    warn_if_legacy_log,
 )
 from shared.contract import (
     Command,
@@ -136,21 +136,7 @@ class RabbitBus(Bus):
         self._supervisor = asyncio.get_running_loop().create_task(
             self._supervise(), name="qms-bus-supervisor"
         )
-        await self._warn_of_legacy_log(self._session)
-
-    @staticmethod
-    async def _warn_of_legacy_log(session: Session) -> None:
-        try:
-            found = await legacy_log_exists(session)
-        except TRANSIENT:
-            return  # the supervisor deals with a lost connection; this is advice only
-        if found:
-            log.warning(
-                "the shared event stream of an earlier version is still there; "
-                "today's events in it are not read: copy it into the branch streams "
-                "with `python -m shared.bus.upgrade` (see the README)",
-                stream="qms.events.log",
-            )
+        await warn_if_legacy_log(self._session)
 
     async def close(self) -> None:
         if self._closing:

@@ -105,6 +105,21 @@ async def declare_event_log(session: Session, branch: str, stream_max_age: str) 
         await close_quietly(channel)
 
 
+async def warn_if_legacy_log(session: Session) -> None:
+    """Say so at start while the one stream all branches shared before is still there."""
+    try:
+        found = await legacy_log_exists(session)
+    except TRANSIENT:
+        return  # the bus's supervisor deals with a lost connection; this is advice only
+    if found:
+        log.warning(
+            "the shared event stream of an earlier version is still there and is not read: "
+            "stop the services and copy it into the branch streams with "
+            "`python -m shared.bus.upgrade` (see the README)",
+            stream=LEGACY_EVENT_LOG_STREAM,
+        )
+
+
 async def legacy_log_exists(session: Session) -> bool:
     """Whether the one stream all branches shared before is still there (see shared/bus/upgrade)."""
     channel, _ = await session.channel(confirms=False)
