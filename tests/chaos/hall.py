@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import signal
 import subprocess
@@ -17,9 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.config.schema import WEEKDAYS
 from tests.services.conftest import AMQP_URL, free_ports
 from tests.services.procs import health, spawn, stop_group
+from tests.support.branch import Branch, Desk, Service
+from tests.support.zones import mid_morning_zone
 
 STAFF_TOKEN = "chaos-desk-token-0123456789"
 # Two areas so screens of both are checked; equal targets keep the queue
@@ -33,27 +33,21 @@ SERVICES = {"bibliotek": ("kvik", "B"), "pas": ("service", "P"), "mitid": ("serv
 
 
 def branch_toml(branch: str) -> str:
-    lines = [
-        "[branch]",
-        f'id = "{branch}"',
-        'name = "Chaos hall"',
-        'timezone = "Europe/Copenhagen"',
-        "",
-        "[hours.staffed]",
-        *(f'{day} = ["00:00-24:00"]' for day in WEEKDAYS),
-    ]
-    for area in AREAS:
-        lines += ["", "[[areas]]", f'id = "{area}"', f'name = "{area.upper()}"']
-    for area, desks in AREAS.items():
-        skills = json.dumps([s for s, (a, _) in SERVICES.items() if a == area])
-        for desk in desks:
-            lines += ["", "[[counters]]", f'id = "{desk}"', f'area = "{area}"']
-            lines += [f'name = "{desk}"', f"skills = {skills}"]
-    for service, (area, prefix) in SERVICES.items():
-        lines += ["", "[[services]]", f'id = "{service}"', f'area = "{area}"']
-        lines += [f'name = {{ da = "{service}", en = "{service}" }}', f'prefix = "{prefix}"']
-        lines += ["target_wait_min = 600", "service_time_min = 1"]
-    return "\n".join(lines) + "\n"
+    """In a zone where it is mid-morning now: the day does not turn while the hall runs."""
+    return Branch(
+        branch,
+        name="Chaos hall",
+        zone=mid_morning_zone(),
+        desks=tuple(
+            Desk.of(d, *(s for s, (a, _) in SERVICES.items() if a == area), name=d)
+            for area, desks in AREAS.items()
+            for d in desks
+        ),
+        services=tuple(
+            Service.of(s, area=area, prefix=prefix, target=600, minutes=1)
+            for s, (area, prefix) in SERVICES.items()
+        ),
+    ).toml()
 
 
 @dataclass

@@ -28,76 +28,30 @@ from shared.runtime import RunningService, ServiceContext, start_service
 from shared.runtime.commands import CommandClient
 from tests.browser.conftest import artifacts, browser, page
 from tests.services.conftest import AMQP_URL, SERVICES, delete_command_queue
+from tests.support.branch import Branch, Desk, Service
+from tests.support.zones import mid_morning_zone
 
 # The Playwright fixtures, for the page tests here.
 __all__ = ["artifacts", "browser", "page"]
 
-ALL_DAY = '["00:00-24:00"]'
-BRANCH_TOML = f"""\
-[branch]
-id = "{{branch_id}}"
-name = "Testhal {{branch_id}}"
-timezone = "Europe/Copenhagen"
 
-[hours.staffed]
-mon = {ALL_DAY}
-tue = {ALL_DAY}
-wed = {ALL_DAY}
-thu = {ALL_DAY}
-fri = {ALL_DAY}
-sat = {ALL_DAY}
-sun = {ALL_DAY}
+def display_branch(branch_id: str) -> Branch:
+    """KVIK and SERVICE, three desks; all day, where it is mid-morning now."""
+    return Branch(
+        branch_id,
+        zone=mid_morning_zone(),
+        desks=(
+            Desk.of("kvik-1", "bibliotek"),
+            Desk.of("service-1", "pas", "skat"),
+            Desk.of("service-2", "pas"),
+        ),
+        services=(
+            Service.of("bibliotek", target=5, minutes=1),
+            Service.of("pas", target=15, minutes=1),
+            Service.of("skat", target=20, minutes=1),
+        ),
+    )
 
-[[areas]]
-id = "kvik"
-name = "KVIK"
-
-[[areas]]
-id = "service"
-name = "SERVICE"
-
-[[counters]]
-id = "kvik-1"
-area = "kvik"
-name = "KVIK 1"
-skills = ["bibliotek"]
-
-[[counters]]
-id = "service-1"
-area = "service"
-name = "Skranke 1"
-skills = ["pas", "skat"]
-
-[[counters]]
-id = "service-2"
-area = "service"
-name = "Skranke 2"
-skills = ["pas"]
-
-[[services]]
-id = "bibliotek"
-name = {{{{ da = "Bibliotek", en = "Library" }}}}
-area = "kvik"
-prefix = "L"
-target_wait_min = 5
-service_time_min = 1
-
-[[services]]
-id = "pas"
-name = {{{{ da = "Pas", en = "Passport" }}}}
-area = "service"
-prefix = "P"
-target_wait_min = 15
-service_time_min = 1
-
-[[services]]
-id = "skat"
-name = {{{{ da = "Skat", en = "Tax" }}}}
-area = "service"
-prefix = "S"
-target_wait_min = 20
-service_time_min = 1
-"""
 
 FAST = DisplayOptions(heartbeat_s=10.0, caught_up_within_s=10.0, close_within_s=1.0)
 
@@ -110,9 +64,7 @@ def branch_id() -> str:
 
 @pytest.fixture
 def branches(tmp_path: Path, branch_id: str) -> dict[str, BranchConfig]:
-    path = tmp_path / f"{branch_id}.toml"
-    path.write_text(BRANCH_TOML.format(branch_id=branch_id), encoding="utf-8")
-    return load_branches(str(path))
+    return load_branches(str(display_branch(branch_id).write(tmp_path)))
 
 
 @dataclass(frozen=True)

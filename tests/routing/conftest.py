@@ -10,47 +10,30 @@ import pytest
 from services.routing.app import create_app
 from shared.bus import Bus
 from shared.config import BranchConfig, Settings, load_branches
-from shared.config.schema import WEEKDAYS
 from shared.runtime import RunningService, ServiceContext, start_service
 from tests.services.conftest import SERVICES, branch_id, bus_factory  # noqa: F401 - fixtures
+from tests.support.branch import Branch, Desk, Service
+from tests.support.zones import mid_morning_zone
 
-HALL_TOML = """\
-[branch]
-id = "{branch}"
-name = "Routing test hall"
-timezone = "Europe/Copenhagen"
 
-[hours.staffed]
-{hours}
+def routing_branch(branch: str) -> Branch:
+    """One desk for passports; all day, where it is mid-morning now."""
+    return Branch(
+        branch,
+        name="Routing test hall",
+        zone=mid_morning_zone(),
+        areas=(("service", "SERVICE"),),
+        desks=(Desk.of("desk-1", "pas", area="service", name="Skranke 1"),),
+        services=(Service.of("pas", minutes=1),),
+    )
 
-[[areas]]
-id = "service"
-name = "SERVICE"
-
-[[counters]]
-id = "desk-1"
-area = "service"
-name = "Skranke 1"
-skills = ["pas"]
-
-[[services]]
-id = "pas"
-name = {{ da = "Pas", en = "Passport" }}
-area = "service"
-prefix = "P"
-target_wait_min = 15
-service_time_min = 1
-"""
-ALL_DAY = "\n".join(f'{day} = ["00:00-24:00"]' for day in WEEKDAYS)
 
 StartRouting = Callable[[Bus], Awaitable[RunningService]]
 
 
 @pytest.fixture
 def branches(tmp_path: Path, branch_id: str) -> dict[str, BranchConfig]:  # noqa: F811
-    path = tmp_path / f"{branch_id}.toml"
-    path.write_text(HALL_TOML.format(branch=branch_id, hours=ALL_DAY), encoding="utf-8")
-    return load_branches(str(path))
+    return load_branches(str(routing_branch(branch_id).write(tmp_path)))
 
 
 @pytest.fixture

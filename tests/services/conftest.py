@@ -20,48 +20,28 @@ import pytest
 from shared.bus import Bus, command_queue
 from shared.bus.embedded import EmbeddedBroker
 from shared.config import BranchConfig, load_branches
+from tests.support.branch import Branch, Desk, Service
+from tests.support.zones import mid_morning_zone
 
 AMQP_URL = os.environ.get("QMS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 SERVICES = ("ticketing", "staff", "display", "routing")
 REPO = Path(__file__).resolve().parents[2]
 
-BRANCH_TOML = """\
-[branch]
-id = "{branch_id}"
-name = "Test branch {branch_id}"
-timezone = "Europe/Copenhagen"
 
-[hours.staffed]
-mon = ["10:00-15:00"]
-
-[[areas]]
-id = "kvik"
-name = "KVIK"
-
-[[areas]]
-id = "service"
-name = "SERVICE"
-
-[[counters]]
-id = "service-1"
-area = "service"
-name = "Skranke 1"
-skills = ["pas"]
-
-[[services]]
-id = "pas"
-name = {{ da = "Pas", en = "Passport" }}
-area = "service"
-prefix = "P"
-target_wait_min = 15
-service_time_min = 8
-"""
+def services_branch(branch_id: str) -> Branch:
+    """Staffed on Mondays only (the runtime tests issue nothing), mid-morning where it is now."""
+    return Branch(
+        branch_id,
+        name=f"Test branch {branch_id}",
+        zone=mid_morning_zone(),
+        hours={"mon": ["10:00-15:00"]},
+        desks=(Desk.of("service-1", "pas"),),
+        services=(Service.of("pas", minutes=8),),
+    )
 
 
 def write_branch(folder: Path, branch_id: str) -> Path:
-    path = folder / f"{branch_id}.toml"
-    path.write_text(BRANCH_TOML.format(branch_id=branch_id), encoding="utf-8")
-    return path
+    return services_branch(branch_id).write(folder)
 
 
 def free_ports(count: int) -> list[int]:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -22,16 +20,14 @@ from shared.config import BranchConfig, Settings
 from shared.contract import (
     CallNext,
     Command,
-    CommandType,
     CounterClosed,
     Event,
-    EventType,
     OpenCounter,
 )
 from shared.runtime import CreateApp, RunningService, ServiceContext, start_service
 from tests.services.conftest import SERVICES, BusFactory
-
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+from tests.support.events import command
+from tests.support.events import event as support_event
 
 APPS: dict[str, CreateApp] = {
     "ticketing": ticketing_app,
@@ -154,14 +150,17 @@ async def test_display_and_staff_apply_todays_events_once(
     start: Start,
     http: aiohttp.ClientSession,
     branch_id: str,
+    branches: dict[str, BranchConfig],
 ) -> None:
+    tz = branches[branch_id].branch.tz
     publisher = await bus_factory()
-    first = event(branch_id, seq=1)
+    first = event(branch_id, seq=1, tz=tz)
     await publisher.publish_events([first])
     service = await start(name, await bus_factory())
     await healthz_until(http, service, 200)
 
-    await publisher.publish_events([event(branch_id, seq=2), first])  # `first` again: a replay
+    second = event(branch_id, seq=2, tz=tz)
+    await publisher.publish_events([second, first])  # `first` again: a replay
 
     series = f'qms_events_read_total{{branch="{branch_id}",verdict="apply"}}'
     text = await metric_until(http, service, rf"^{re.escape(series)} 2\.0$")
@@ -202,37 +201,14 @@ async def test_an_unknown_route_is_a_problem_document(
     assert body["code"] == "not_found"
 
 
-def event(branch: str, seq: int) -> Event:
-    at = dt.datetime.now(COPENHAGEN)  # the test branch's zone: its local day
-    return Event(
-        id=str(uuid.uuid4()),
-        type=EventType.COUNTER_CLOSED,
-        branch=branch,
-        day=at.date(),
-        seq=seq,
-        at=at,
-        writer="test",
-        data=CounterClosed(counter="service-1"),
-    )
+def event(branch: str, seq: int, tz: dt.tzinfo) -> Event:
+    """An event of the test branch's local day (its zone: `tz`)."""
+    return support_event(branch, seq, CounterClosed(counter="service-1"), tz=tz)
 
 
 def open_counter(branch: str) -> Command:
-    return Command(
-        id=str(uuid.uuid4()),
-        type=CommandType.OPEN_COUNTER,
-        branch=branch,
-        at=dt.datetime.now(dt.UTC),
-        actor="test",
-        data=OpenCounter(counter="service-1"),
-    )
+    return command(branch, OpenCounter(counter="service-1"))
 
 
 def call_next(branch: str) -> Command:
-    return Command(
-        id=str(uuid.uuid4()),
-        type=CommandType.CALL_NEXT,
-        branch=branch,
-        at=dt.datetime.now(dt.UTC),
-        actor="test",
-        data=CallNext(counter="service-1"),
-    )
+    return command(branch, CallNext(counter="service-1"))

@@ -29,6 +29,8 @@ from shared.runtime import RunningService, ServiceContext, start_service
 
 # The Chromium fixtures of the browser tests, for the console's page test.
 from tests.browser.conftest import artifacts, browser, page  # noqa: F401
+from tests.support.branch import Branch, Desk, Service
+from tests.support.zones import mid_morning_zone
 
 AMQP_URL = os.environ.get("QMS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 DEADLINE_S = 15.0
@@ -40,80 +42,24 @@ TOKENS = (
     StaffToken("mads", "manager", hashlib.sha256(MANAGER_TOKEN.encode()).hexdigest()),
 )
 
-ALL_DAY = '["00:00-24:00"]'
-BRANCH_TOML = f"""\
-[branch]
-id = "{{branch_id}}"
-name = "Testhal {{branch_id}}"
-timezone = "Europe/Copenhagen"
-max_recalls = 2
 
-[hours.staffed]
-mon = {ALL_DAY}
-tue = {ALL_DAY}
-wed = {ALL_DAY}
-thu = {ALL_DAY}
-fri = {ALL_DAY}
-sat = {ALL_DAY}
-sun = {ALL_DAY}
-
-[[areas]]
-id = "kvik"
-name = "KVIK"
-
-[[areas]]
-id = "service"
-name = "SERVICE"
-
-[[counters]]
-id = "kvik-1"
-area = "kvik"
-name = "KVIK 1"
-skills = ["bibliotek"]
-
-[[counters]]
-id = "service-1"
-area = "service"
-name = "Skranke 1"
-skills = ["pas", "koerekort"]
-
-[[counters]]
-id = "service-2"
-area = "service"
-name = "Skranke 2"
-skills = ["pas"]
-
-[[services]]
-id = "bibliotek"
-name = {{{{ da = "Bibliotek", en = "Library" }}}}
-area = "kvik"
-prefix = "L"
-target_wait_min = 5
-service_time_min = 3
-
-[[services]]
-id = "pas"
-name = {{{{ da = "Pas", en = "Passport" }}}}
-area = "service"
-prefix = "P"
-target_wait_min = 15
-service_time_min = 10
-
-[[services]]
-id = "koerekort"
-name = {{{{ da = "Kørekort", en = "Driving licence" }}}}
-area = "service"
-prefix = "K"
-target_wait_min = 15
-service_time_min = 10
-"""
+def staff_branch(branch_id: str) -> Branch:
+    """KVIK and SERVICE, three desks, two recalls; all day, where it is mid-morning now."""
+    return Branch(
+        branch_id,
+        zone=mid_morning_zone(),
+        recalls=2,
+        desks=(
+            Desk.of("kvik-1", "bibliotek"),
+            Desk.of("service-1", "pas", "koerekort"),
+            Desk.of("service-2", "pas"),
+        ),
+        services=(Service.of("bibliotek"), Service.of("pas"), Service.of("koerekort")),
+    )
 
 
 def write_branch(folder: Path, branch_id: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{branch_id}.toml"
-    path.write_text(BRANCH_TOML.format(branch_id=branch_id), encoding="utf-8")
-    return path
+    return staff_branch(branch_id).write(folder)
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ from services.ticketing.runtime import TICKETING_KEY
 from shared.bus import Bus
 from shared.bus.embedded import EmbeddedBroker
 from shared.config import BranchConfig, Settings
-from shared.config.loader import parse_branch
 from shared.config.schema import WEEKDAYS
 from shared.contract import CommandData
 from shared.projection import local_time
@@ -35,72 +34,39 @@ from shared.runtime import CreateApp, RunningService, ServiceContext, start_serv
 from shared.runtime.commands import CommandClient
 from tests.browser.conftest import artifacts, browser, page  # noqa: F401  (fixtures)
 from tests.services.conftest import AMQP_URL, delete_command_queue, free_ports
+from tests.support.branch import ALL_DAY, ALL_WEEK, Branch, Days, Desk, Service
+from tests.support.zones import fresh_day_zone
 
 READY_WITHIN_S = 20.0
-ALL_DAY = ["00:00-24:00"]
-
-
-def fresh_day_zone(now: dt.datetime | None = None) -> str:
-    """A time zone whose local day began less than an hour ago.
-
-    Every reader (routing's, ticketing's, display's) starts at the branch's
-    local midnight, and the stream on a shared test broker holds every run's
-    events of the day (benchmarks publish whole days): from Copenhagen's
-    midnight a reader may first wade through tens of thousands of other
-    branches' events. From a midnight under an hour old it reads little.
-    Etc/GMT zones have no daylight saving; their sign is inverted (GMT-2 is UTC+2).
-    """
-    hour = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).hour
-    offset = -hour % 24
-    if offset > 14:
-        offset -= 24
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
 def branch_config(
     branch_id: str,
-    staffed: dict[str, list[str]] | None = None,
+    staffed: Days | None = None,
     service_time_min: float = 10,
     timezone: str | None = None,
 ) -> BranchConfig:
     """KVIK and SERVICE; two SERVICE desks for passports. Staffed all day unless told.
 
-    The zone is `fresh_day_zone()` unless given.
+    The zone is `fresh_day_zone()` unless given: the day cannot turn during a test.
     """
-    raw: dict[str, Any] = {
-        "branch": {
-            "id": branch_id,
-            "name": "Testhallen",
-            "timezone": timezone or fresh_day_zone(),
-        },
-        "hours": {
-            "staffed": staffed if staffed is not None else dict.fromkeys(WEEKDAYS, ALL_DAY),
-            "self_service": dict.fromkeys(WEEKDAYS, ["07:00-22:00"]),
-        },
-        "areas": [{"id": "kvik", "name": "KVIK"}, {"id": "service", "name": "SERVICE"}],
-        "counters": [
-            {"id": "kvik-1", "area": "kvik", "name": "KVIK 1", "skills": ["bibliotek"]},
-            {"id": "service-1", "area": "service", "name": "Skranke 1", "skills": ["pas"]},
-            {"id": "service-2", "area": "service", "name": "Skranke 2", "skills": ["pas", "skat"]},
-        ],
-        "services": [
-            _service("bibliotek", "Bibliotek", "Library", "kvik", "L", 3),
-            _service("pas", "Pas", "Passport", "service", "P", service_time_min),
-            _service("skat", "Skat", "Tax", "service", "S", service_time_min),
-        ],
-    }
-    return parse_branch(raw, f"{branch_id}.toml")
-
-
-def _service(sid: str, da: str, en: str, area: str, prefix: str, minutes: float) -> dict[str, Any]:
-    return {
-        "id": sid,
-        "name": {"da": da, "en": en},
-        "area": area,
-        "prefix": prefix,
-        "target_wait_min": 15,
-        "service_time_min": minutes,
-    }
+    return Branch(
+        branch_id,
+        name="Testhallen",
+        zone=timezone or fresh_day_zone(),
+        hours=staffed if staffed is not None else ALL_WEEK,
+        self_service=dict.fromkeys(WEEKDAYS, ["07:00-22:00"]),
+        desks=(
+            Desk.of("kvik-1", "bibliotek"),
+            Desk.of("service-1", "pas"),
+            Desk.of("service-2", "pas", "skat"),
+        ),
+        services=(
+            Service.of("bibliotek", target=15, minutes=3),
+            Service.of("pas", target=15, minutes=service_time_min),
+            Service.of("skat", target=15, minutes=service_time_min),
+        ),
+    ).config()
 
 
 def closing_soon(branch_id: str, minutes: int = 10) -> BranchConfig:
@@ -119,7 +85,7 @@ def closed_today(branch_id: str, days_ahead: int = 3) -> BranchConfig:
     """Staffed only on the weekday `days_ahead` from today: closed now, whatever the hour."""
     zone = fresh_day_zone()
     now = local_time(branch_config(branch_id, timezone=zone), dt.datetime.now(dt.UTC))
-    staffed: dict[str, list[str]] = {WEEKDAYS[(now.weekday() + days_ahead) % 7]: ALL_DAY}
+    staffed: Days = {WEEKDAYS[(now.weekday() + days_ahead) % 7]: ALL_DAY}
     return branch_config(branch_id, staffed=staffed, timezone=zone)
 
 
