@@ -51,14 +51,3 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if RUN_VHOST is not None:
         _rabbitmqctl("delete_vhost", RUN_VHOST)
         os.environ.pop("QMS_TEST_AMQP_URL", None)
-
-
-async def delete_queues(names: list[str]) -> None:
-    """Drop queues a test made (a run's vhost goes at the end anyway)."""
-    import aio_pika
-
-    connection = await aio_pika.connect(os.environ.get("QMS_TEST_AMQP_URL", DEFAULT_URL))
-    async with connection:
-        channel = await connection.channel()
-        for name in names:
-            await channel.queue_delete(name)

@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.services.conftest import AMQP_URL, free_ports
-from tests.services.procs import health, spawn, stop_group
+from tests.services.procs import stop_group
 from tests.support.branch import Branch, Desk, Service
+from tests.support.buses import AMQP_URL
+from tests.support.processes import free_ports, spawn, tail, until_healthy
 from tests.support.zones import mid_morning_zone
 
 STAFF_TOKEN = "chaos-desk-token-0123456789"
@@ -109,20 +110,8 @@ class Stack:
 
     def wait_healthy(self, within: float, procs: list[Proc] | None = None) -> float:
         """Poll /healthz of `procs` (default: all alive) until every one answers 200."""
-        targets = procs if procs is not None else [p for p in self.procs if p.alive]
-        started = time.monotonic()
-        status: dict[str, int] = {}
-        while time.monotonic() - started < within:
-            status = {p.name: health(p.port) for p in targets}
-            if all(code == 200 for code in status.values()):
-                return time.monotonic() - started
-            dead = [p for p in targets if not p.alive]
-            if dead:
-                raise AssertionError(f"{dead[0].name} exited:\n{self.tail(dead[0])}")
-            time.sleep(0.1)
-        raise AssertionError(
-            f"not healthy within {within} s: {status}\n"
-            + "\n".join(self.tail(p) for p in targets if status.get(p.name) != 200)
+        return until_healthy(
+            procs if procs is not None else [p for p in self.procs if p.alive], within
         )
 
     def active_routing(self, within: float) -> Proc:
@@ -162,8 +151,7 @@ class Stack:
 
     @staticmethod
     def tail(proc: Proc, chars: int = 3000) -> str:
-        text = proc.log.read_text(errors="replace")[-chars:]
-        return f"== {proc.name} (exit {proc.proc.poll()})\n{text}"
+        return tail(proc, chars)
 
 
 def rabbitmqctl(*args: str) -> None:

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from services.routing.app import create_app
 from shared.bus import Bus
-from shared.config import BranchConfig, Settings, load_branches
-from shared.runtime import RunningService, ServiceContext, start_service
-from tests.services.conftest import SERVICES, branch_id, bus_factory  # noqa: F401 - fixtures
+from shared.config import BranchConfig, load_branches
+from shared.runtime import RunningService
 from tests.support.branch import Branch, Desk, Service
+from tests.support.fixtures import branch_id, bus_factory, embedded  # noqa: F401 - fixtures
+from tests.support.hall import Hall
 from tests.support.zones import mid_morning_zone
+
+StartRouting = Callable[[Bus], Awaitable[RunningService]]
 
 
 def routing_branch(branch: str) -> Branch:
@@ -28,9 +30,6 @@ def routing_branch(branch: str) -> Branch:
     )
 
 
-StartRouting = Callable[[Bus], Awaitable[RunningService]]
-
-
 @pytest.fixture
 def branches(tmp_path: Path, branch_id: str) -> dict[str, BranchConfig]:  # noqa: F811
     return load_branches(str(routing_branch(branch_id).write(tmp_path)))
@@ -38,16 +37,12 @@ def branches(tmp_path: Path, branch_id: str) -> dict[str, BranchConfig]:  # noqa
 
 @pytest.fixture
 async def start_routing(branches: dict[str, BranchConfig]) -> AsyncIterator[StartRouting]:
-    settings = Settings(host="127.0.0.1", ports=dict.fromkeys(SERVICES, 0))
-    running: list[RunningService] = []
+    """Starts a routing replica on the given connection, ready; all stopped after the test."""
+    (config,) = branches.values()
+    hall = Hall(config, buses=None)
 
     async def start(bus: Bus) -> RunningService:
-        service = await start_service(
-            ServiceContext.create("routing", settings, branches, bus), create_app
-        )
-        running.append(service)
-        return service
+        return await hall.start_one("routing", bus=bus)
 
     yield start
-    for service in reversed(running):
-        await service.stop()
+    await hall.stop_all()
