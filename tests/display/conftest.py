@@ -27,12 +27,11 @@ from tests.support.branch import Branch, Desk, Service
 from tests.support.buses import BusFactory
 from tests.support.clients import Screens, frame_of_type, next_frame
 from tests.support.events import Day
-from tests.support.fixtures import branch_id, bus_factory, embedded
 from tests.support.hall import Hall as ServiceHall
 from tests.support.zones import mid_morning_zone
 
 # The fixtures, for the tests here.
-__all__ = ["artifacts", "branch_id", "browser", "bus_factory", "embedded", "page"]
+__all__ = ["artifacts", "browser", "page"]
 __all__ += ["BusFactory", "frame_of_type", "next_frame"]
 
 

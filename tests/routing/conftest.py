@@ -11,7 +11,6 @@ from shared.bus import Bus
 from shared.config import BranchConfig, load_branches
 from shared.runtime import RunningService
 from tests.support.branch import Branch, Desk, Service
-from tests.support.fixtures import branch_id, bus_factory, embedded  # noqa: F401 - fixtures
 from tests.support.hall import Hall
 from tests.support.zones import mid_morning_zone
 
@@ -31,7 +30,7 @@ def routing_branch(branch: str) -> Branch:
 
 
 @pytest.fixture
-def branches(tmp_path: Path, branch_id: str) -> dict[str, BranchConfig]:  # noqa: F811
+def branches(tmp_path: Path, branch_id: str) -> dict[str, BranchConfig]:
     return load_branches(str(routing_branch(branch_id).write(tmp_path)))
 
 

@@ -17,7 +17,6 @@ import pytest
 from shared.config import BranchConfig, load_branches
 from tests.support.branch import REPO, Branch, Desk, Service
 from tests.support.buses import AMQP_URL, BusFactory, delete_command_queues
-from tests.support.fixtures import branch_id, bus_factory, embedded  # noqa: F401 - fixtures
 from tests.support.hall import SERVICES
 from tests.support.processes import free_ports
 from tests.support.zones import mid_morning_zone
@@ -46,7 +45,7 @@ async def delete_command_queue(branch: str) -> None:
 
 
 @pytest.fixture
-def branch_file(tmp_path: Path, branch_id: str) -> Path:  # noqa: F811
+def branch_file(tmp_path: Path, branch_id: str) -> Path:
     return write_branch(tmp_path / "branches", branch_id)
 
 
@@ -77,6 +76,6 @@ def service_env(tmp_path: Path, branch_file: Path, ports: dict[str, int]) -> dic
 
 
 @pytest.fixture
-def rabbit_cleanup(branch_id: str) -> Iterator[None]:  # noqa: F811
+def rabbit_cleanup(branch_id: str) -> Iterator[None]:
     yield
     asyncio.run(delete_command_queue(branch_id))

@@ -11,12 +11,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from services.display.app import create_app as display_app
-from services.routing.app import create_app as routing_app
-from services.staff.app import create_app as staff_app
-from services.ticketing.app import create_app as ticketing_app
 from shared.bus import Bus
-from shared.config import BranchConfig, Settings
+from shared.config import BranchConfig
 from shared.contract import (
     CallNext,
     Command,
@@ -24,17 +20,12 @@ from shared.contract import (
     Event,
     OpenCounter,
 )
-from shared.runtime import CreateApp, RunningService, ServiceContext, start_service
+from shared.runtime import RunningService
 from tests.services.conftest import SERVICES, BusFactory
 from tests.support.events import command
 from tests.support.events import event as support_event
+from tests.support.hall import Hall
 
-APPS: dict[str, CreateApp] = {
-    "ticketing": ticketing_app,
-    "staff": staff_app,
-    "display": display_app,
-    "routing": routing_app,
-}
 DEADLINE_S = 10.0
 
 Start = Callable[[str, Bus], Awaitable[RunningService]]
@@ -48,19 +39,16 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 @pytest.fixture
 async def start(branches: dict[str, BranchConfig]) -> AsyncIterator[Start]:
-    """Starts a service on a free port (port 0); stops every one started after the test."""
-    settings = Settings(host="127.0.0.1", ports=dict.fromkeys(SERVICES, 0))
-    running: list[RunningService] = []
+    """Starts a service on a free port (port 0), not waiting for it to be ready; stops every
+    one started after the test."""
+    (config,) = branches.values()
+    hall = Hall(config, buses=None)
 
     async def start_one(name: str, bus: Bus) -> RunningService:
-        ctx = ServiceContext.create(name, settings, branches, bus)
-        service = await start_service(ctx, APPS[name])
-        running.append(service)
-        return service
+        return await hall.start_one(name, bus=bus, within_s=None)  # type: ignore[arg-type]
 
     yield start_one
-    for service in reversed(running):
-        await service.stop()
+    await hall.stop_all()
 
 
 def url(service: RunningService, path: str) -> str:

@@ -27,7 +27,6 @@ from tests.browser.conftest import artifacts, browser, page  # noqa: F401
 from tests.support.branch import Branch, Desk, Service
 from tests.support.buses import BOTH, EMBEDDED, buses
 from tests.support.clients import StaffClient
-from tests.support.fixtures import branch_id  # noqa: F401 - fixture
 from tests.support.hall import Hall as ServiceHall
 from tests.support.hall import local_settings
 from tests.support.zones import mid_morning_zone
@@ -60,7 +59,7 @@ def write_branch(folder: Path, branch: str) -> Path:
 
 
 @pytest.fixture
-def branch_file(tmp_path: Path, branch_id: str) -> Path:  # noqa: F811
+def branch_file(tmp_path: Path, branch_id: str) -> Path:
     return write_branch(tmp_path / "branches", branch_id)
 
 

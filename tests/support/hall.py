@@ -78,10 +78,10 @@ class Hall:
         apps: Mapping[str, CreateApp] | None = None,
         bus: Bus | None = None,
         port: int | None = None,
-        within_s: float = READY_WITHIN_S,
+        within_s: float | None = READY_WITHIN_S,
     ) -> list[RunningService]:
         """Start `names` in that order (each on its own connection unless `bus` is given),
-        then wait once until all of them are ready."""
+        then wait once until all of them are ready (`within_s=None`: do not wait)."""
         started = []
         for name in names:
             settings = self.settings
@@ -96,7 +96,8 @@ class Hall:
             self._started.append(service)
             self.running[name] = service
             started.append(service)
-        await until_ready(started, within_s)
+        if within_s is not None:
+            await until_ready(started, within_s)
         return started
 
     async def start_one(
@@ -105,8 +106,10 @@ class Hall:
         app: CreateApp | None = None,
         bus: Bus | None = None,
         port: int | None = None,
+        within_s: float | None = READY_WITHIN_S,
     ) -> RunningService:
-        (service,) = await self.start(name, apps={name: app} if app else None, bus=bus, port=port)
+        apps: dict[str, CreateApp] | None = {name: app} if app else None
+        (service,) = await self.start(name, apps=apps, bus=bus, port=port, within_s=within_s)
         return service
 
     def base(self, service: ServiceName | RunningService, scheme: str = "http") -> str:

@@ -7,37 +7,34 @@ broker, and every reader filters by branch.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import datetime as dt
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from services.display.app import create_app as display_app
 from services.routing.app import FOLLOWER_KEY
-from services.routing.app import create_app as routing_app
 from services.ticketing.app import create_app as ticketing_app
 from services.ticketing.options import TicketingOptions
 from services.ticketing.runtime import TICKETING_KEY
-from shared.bus import Bus
-from shared.bus.embedded import EmbeddedBroker
 from shared.config import BranchConfig, Settings
 from shared.config.schema import WEEKDAYS
 from shared.contract import CommandData
 from shared.projection import local_time
-from shared.runtime import CreateApp, RunningService, ServiceContext, start_service
+from shared.runtime import RunningService
 from shared.runtime.commands import CommandClient
 from tests.browser.conftest import artifacts, browser, page  # noqa: F401  (fixtures)
-from tests.services.conftest import AMQP_URL, delete_command_queue, free_ports
 from tests.support.branch import ALL_DAY, ALL_WEEK, Branch, Days, Desk, Service
+from tests.support.buses import RABBITMQ, buses
+from tests.support.clients import Kiosk
+from tests.support.hall import Hall as ServiceHall
+from tests.support.hall import ServiceName, local_settings
+from tests.support.processes import free_ports
 from tests.support.zones import fresh_day_zone
-
-READY_WITHIN_S = 20.0
 
 
 def branch_config(
@@ -103,8 +100,12 @@ class Hall:
         return f"http://127.0.0.1:{self.ticketing.port}{path}"
 
     @property
+    def kiosk(self) -> Kiosk:
+        return Kiosk(self.http, self.url(""), self.branch)
+
+    @property
     def api(self) -> str:
-        return self.url(f"/api/v1/branches/{self.branch}")
+        return self.kiosk.api
 
     async def issue(
         self,
@@ -113,21 +114,13 @@ class Hall:
         channel: str = "kiosk",
         headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        sent = dict(headers or {})
-        if key is not None:
-            sent["Idempotency-Key"] = key
-        body = {"service": service, "channel": channel}
-        async with self.http.post(f"{self.api}/tickets", json=body, headers=sent) as response:
-            return response.status, await response.json(content_type=None), dict(response.headers)
+        return await self.kiosk.issue(service, key, channel, headers)
 
     async def get(self, path: str) -> tuple[int, Any, dict[str, str]]:
-        async with self.http.get(self.url(path)) as response:
-            return response.status, await response.json(content_type=None), dict(response.headers)
+        return await self.kiosk.get(path)
 
     async def ticket(self, ticket_id: str) -> dict[str, Any]:
-        status, body, _ = await self.get(f"/api/v1/branches/{self.branch}/tickets/{ticket_id}")
-        assert status == 200, body
-        return dict(body)
+        return await self.kiosk.ticket(ticket_id)
 
     async def do(self, data: CommandData) -> dict[str, Any]:
         """A desk's command, straight to routing; then wait until ticketing has read it."""
@@ -150,103 +143,58 @@ class Hall:
 StartHall = Callable[..., Awaitable[Hall]]
 
 
-@dataclass
-class _Opened:
-    services: list[RunningService] = field(default_factory=list)
-    buses: list[Bus] = field(default_factory=list)
-    brokers: list[EmbeddedBroker] = field(default_factory=list)
-    rabbit_branches: list[str] = field(default_factory=list)
-
-
-async def _until_ready(services: list[RunningService]) -> None:
-    """Poll readiness (it has no event to await) until all are ready, within a deadline."""
-    async with asyncio.timeout(READY_WITHIN_S):
-        while True:
-            if all(s.ctx.readiness.ready for s in services):
-                return
-            await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-def branch_id() -> str:
-    return f"tk-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
-        yield session
-
-
 @pytest.fixture
 async def start_hall(
-    tmp_path: Path, http: aiohttp.ClientSession, branch_id: str
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+    branch_id: str,
 ) -> AsyncIterator[StartHall]:
     """Starts a hall; everything it opened is closed after the test."""
-    opened = _Opened()
+    async with contextlib.AsyncExitStack() as opened:
+        halls: list[ServiceHall] = []
 
-    async def start(
-        config: BranchConfig | None = None,
-        *,
-        bus: str = "rabbitmq",
-        routing: bool = True,
-        display: bool = False,
-        options: TicketingOptions | None = None,
-        settings: Settings | None = None,
-    ) -> Hall:
-        config = config or branch_config(branch_id)
-        branches = {config.id: config}
-        if settings is None:
-            ticketing_port, display_port = free_ports(2)
-            settings = Settings(
-                host="127.0.0.1",
-                ports={"ticketing": ticketing_port, "display": display_port, "routing": 0},
+        async def start(
+            config: BranchConfig | None = None,
+            *,
+            bus: str = RABBITMQ,
+            routing: bool = True,
+            display: bool = False,
+            options: TicketingOptions | None = None,
+            settings: Settings | None = None,
+        ) -> Hall:
+            config = config or branch_config(branch_id)
+            if settings is None:
+                # Ports known beforehand: ticketing's pages link to the display.
+                ticketing_port, display_port = free_ports(2)
+                settings = local_settings(
+                    ports={"ticketing": ticketing_port, "display": display_port, "routing": 0}
+                )
+            folder = tmp_path / f"bus-{len(halls)}"
+            factory = await opened.enter_async_context(buses(bus, folder, [config.id]))
+            services = ServiceHall(config, factory, settings)
+            halls.append(services)
+            opts = options or TicketingOptions()
+            names: list[ServiceName] = ["routing"] if routing else []
+            names += ["display"] if display else []
+            names.append("ticketing")
+            await services.start(*names, apps={"ticketing": lambda ctx: ticketing_app(ctx, opts)})
+            staff = CommandClient(await factory.connect(), timeout_s=5.0, attempts=1)
+            running = services.running
+            return Hall(
+                config.id,
+                config,
+                http,
+                running["ticketing"],
+                running.get("routing"),
+                running.get("display"),
+                staff,
             )
-        broker: EmbeddedBroker | None = None
-        if bus == "embedded":
-            broker = EmbeddedBroker(tmp_path / f"bus-{len(opened.brokers)}")
-            await broker.open()
-            opened.brokers.append(broker)
-        else:
-            opened.rabbit_branches.append(config.id)
 
-        async def connect() -> Bus:
-            if broker is not None:
-                connection: Bus = broker.connect()
-            else:
-                from shared.bus.rabbit import RabbitBus
-
-                connection = RabbitBus(AMQP_URL)
-            await connection.start()
-            opened.buses.append(connection)
-            return connection
-
-        async def run(name: str, make: CreateApp) -> RunningService:
-            ctx = ServiceContext.create(name, settings, branches, await connect())
-            service = await start_service(ctx, make)
-            opened.services.append(service)
-            return service
-
-        routing_service = await run("routing", routing_app) if routing else None
-        display_service = await run("display", display_app) if display else None
-        opts = options or TicketingOptions()
-        ticketing_service = await run("ticketing", lambda ctx: ticketing_app(ctx, opts))
-        started = [s for s in (routing_service, display_service, ticketing_service) if s]
-        await _until_ready(started)
-        staff = CommandClient(await connect(), timeout_s=5.0, attempts=1)
-        return Hall(
-            config.id, config, http, ticketing_service, routing_service, display_service, staff
-        )
-
-    yield start
-    for service in reversed(opened.services):
-        await service.stop()
-    for connection in reversed(opened.buses):
-        await connection.close()
-    for broker in opened.brokers:
-        await broker.close()
-    for branch in opened.rabbit_branches:
-        await delete_command_queue(branch)
+        try:
+            yield start
+        finally:
+            for services in reversed(halls):
+                await services.stop_all()
 
 
 @pytest.fixture
