@@ -53,6 +53,7 @@ def display_branch(branch: str) -> Branch:
     )
 
 
+BuildHall = Callable[..., Awaitable["Hall"]]  # (bus factory, *services to start) -> hall
 FAST = DisplayOptions(heartbeat_s=10.0, caught_up_within_s=10.0, close_within_s=1.0)
 
 
@@ -118,18 +119,18 @@ class Hall(ServiceHall):
 
 
 @pytest.fixture
-async def hall_on(
-    branch_id: str,
-    branches: dict[str, BranchConfig],
-) -> AsyncIterator[Callable[[BusFactory], Awaitable[Hall]]]:
-    """Builds the hall on a given bus; stops its services after the test."""
+async def hall_on(branch_id: str, branches: dict[str, BranchConfig]) -> AsyncIterator[BuildHall]:
+    """Builds the hall on a given bus, starting `names` ("routing", "display") in that order;
+    stops its services after the test."""
     halls: list[Hall] = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
 
-        async def build(factory: BusFactory) -> Hall:
+        async def build(factory: BusFactory, *names: str) -> Hall:
             hall = Hall(branches[branch_id], factory, http)
             await hall.connect_client()
             halls.append(hall)
+            for name in names:
+                await (hall.start_routing() if name == "routing" else hall.start_display())
             return hall
 
         yield build
@@ -138,12 +139,18 @@ async def hall_on(
 
 
 @pytest.fixture
-async def hall(
-    bus_factory: BusFactory,
-    hall_on: Callable[[BusFactory], Awaitable[Hall]],
-) -> Hall:
+async def hall(bus_factory: BusFactory, hall_on: BuildHall) -> Hall:
     """Routing and display running on the parametrised bus (embedded and RabbitMQ)."""
-    built = await hall_on(bus_factory)
-    await built.start_routing()
-    await built.start_display()
-    return built
+    return await hall_on(bus_factory, "routing", "display")
+
+
+@pytest.fixture
+async def display_alone(embedded: BusFactory, hall_on: BuildHall) -> Hall:
+    """The display alone on an embedded bus: no routing, events only if the test writes them."""
+    return await hall_on(embedded, "display")
+
+
+@pytest.fixture
+async def embedded_hall(embedded: BusFactory, hall_on: BuildHall) -> Hall:
+    """Routing and display on an embedded bus."""
+    return await hall_on(embedded, "routing", "display")

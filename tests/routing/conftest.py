@@ -9,12 +9,22 @@ import pytest
 
 from shared.bus import Bus
 from shared.config import BranchConfig, load_branches
+from shared.contract import Command, CommandData, CommandType
 from shared.runtime import RunningService
 from tests.support.branch import Branch, Desk, Service
+from tests.support.buses import BusFactory
+from tests.support.events import command
 from tests.support.hall import Hall
 from tests.support.zones import mid_morning_zone
 
 StartRouting = Callable[[Bus], Awaitable[RunningService]]
+
+
+def typed_command(
+    branch: str, kind: CommandType, data: CommandData, cid: str | None = None
+) -> Command:
+    """A command of `kind` (checked against its data), as a test client sends it."""
+    return command(branch, data, command_id=cid, kind=kind)
 
 
 def routing_branch(branch: str) -> Branch:
@@ -45,3 +55,10 @@ async def start_routing(branches: dict[str, BranchConfig]) -> AsyncIterator[Star
 
     yield start
     await hall.stop_all()
+
+
+@pytest.fixture
+async def client(bus_factory: BusFactory, start_routing: StartRouting) -> Bus:
+    """A connection to a broker where one routing replica runs (ready) for the test branch."""
+    await start_routing(await bus_factory())
+    return await bus_factory()

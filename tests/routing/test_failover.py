@@ -40,12 +40,12 @@ from shared.contract import (
 )
 from shared.errors import BusError
 from shared.projection import BranchState, TicketStatus, Verdict, apply, local_day
+from tests.routing.conftest import routing_branch
 from tests.services.conftest import AMQP_URL, delete_command_queue, free_ports
 from tests.services.procs import spawn, stop_group, wait_healthy
-from tests.support.branch import Branch, Desk, Service
+from tests.support.branch import Desk, Service
 from tests.support.events import command as support_command
 from tests.support.events import read_back
-from tests.support.zones import mid_morning_zone
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -55,14 +55,12 @@ SERVICES = {"pas": "P", "koerekort": "K", "mitid": "M"}
 
 def branch_toml(branch: str) -> str:
     """Six desks that take every service; targets long enough that order is issue order."""
-    return Branch(
-        branch,
+    hall = routing_branch(branch).but(
         name="Failover hall",
-        zone=mid_morning_zone(),
-        areas=(("service", "SERVICE"),),
         desks=tuple(Desk.of(d, *SERVICES, area="service") for d in DESKS),
         services=tuple(Service.of(s, prefix=p, target=600, minutes=1) for s, p in SERVICES.items()),
-    ).toml()
+    )
+    return hall.toml()
 
 
 @dataclass
@@ -80,8 +78,7 @@ class Run:
     outcomes: list[Outcome] = field(default_factory=list)
 
     async def send(self, kind: CommandType, data: CommandData) -> Reply | None:
-        command = support_command(self.branch, data, actor="failover-test")
-        assert command.type is kind
+        command = support_command(self.branch, data, actor="failover-test", kind=kind)
         sent = time.monotonic()
         try:
             reply: Reply | None = await self.bus.request(command, timeout=1.5, attempts=6)

@@ -7,23 +7,15 @@ import asyncio
 from shared.bus import Bus
 from shared.config import BranchConfig
 from shared.contract import (
-    Command,
-    CommandData,
     CommandType,
     EventType,
     IssueTicket,
     OpenCounter,
 )
 from tests.routing.conftest import StartRouting
+from tests.routing.conftest import typed_command as command
 from tests.services.conftest import BusFactory
-from tests.support.events import command as support_command
 from tests.support.events import read_back
-
-
-def command(branch: str, kind: CommandType, data: CommandData, cid: str | None = None) -> Command:
-    made = support_command(branch, data, command_id=cid)
-    assert made.type is kind
-    return made
 
 
 async def read_log(bus: Bus, config: BranchConfig) -> list[EventType]:
@@ -33,11 +25,9 @@ async def read_log(bus: Bus, config: BranchConfig) -> list[EventType]:
 
 
 async def test_a_poison_command_is_dead_lettered_and_the_engine_goes_on(
-    bus_factory: BusFactory, start_routing: StartRouting, branches: dict[str, BranchConfig]
+    client: Bus, branches: dict[str, BranchConfig]
 ) -> None:
     (branch,) = branches
-    await start_routing(await bus_factory())
-    client = await bus_factory()
 
     poison = b'{"v": 1, "type": "issue_ticket", "branch": "' + branch.encode() + b'"}'
     await client.send_raw_command(branch, poison)
@@ -53,11 +43,9 @@ async def test_a_poison_command_is_dead_lettered_and_the_engine_goes_on(
 
 
 async def test_a_retried_command_is_answered_alike_and_written_once(
-    bus_factory: BusFactory, start_routing: StartRouting, branches: dict[str, BranchConfig]
+    client: Bus, branches: dict[str, BranchConfig]
 ) -> None:
     (branch,) = branches
-    await start_routing(await bus_factory())
-    client = await bus_factory()
     issue = command(branch, CommandType.ISSUE_TICKET, IssueTicket(service="pas"))
 
     first = await client.request(issue, timeout=10)

@@ -60,8 +60,11 @@ def command(
     at: dt.datetime | None = None,
     actor: str = "test",
     command_id: str | None = None,
+    kind: CommandType | None = None,
 ) -> Command:
-    """A command with its type taken from `data`, sent now unless `at` says when."""
+    """A command with its type taken from `data` (which must be `kind`, if given), sent now
+    unless `at` says when."""
+    assert kind is None or command_type(data) is kind, (kind, data)
     return Command(
         id=command_id or str(uuid.uuid4()),
         type=command_type(data),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Literal
+from typing import Any, Literal
 
 from services.display.app import create_app as display_app
 from services.routing.app import create_app as routing_app
@@ -101,15 +101,10 @@ class Hall:
         return started
 
     async def start_one(
-        self,
-        name: ServiceName,
-        app: CreateApp | None = None,
-        bus: Bus | None = None,
-        port: int | None = None,
-        within_s: float | None = READY_WITHIN_S,
+        self, name: ServiceName, app: CreateApp | None = None, **how: Any
     ) -> RunningService:
-        apps: dict[str, CreateApp] | None = {name: app} if app else None
-        (service,) = await self.start(name, apps=apps, bus=bus, port=port, within_s=within_s)
+        """One service (built by `app`, if given); `how`: as for `start`."""
+        (service,) = await self.start(name, apps={name: app} if app else None, **how)
         return service
 
     def base(self, service: ServiceName | RunningService, scheme: str = "http") -> str:

@@ -108,13 +108,10 @@ class Hall:
         return self.kiosk.api
 
     async def issue(
-        self,
-        service: str = "pas",
-        key: str | None = None,
-        channel: str = "kiosk",
-        headers: dict[str, str] | None = None,
+        self, service: str = "pas", key: str | None = None, **how: Any
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        return await self.kiosk.issue(service, key, channel, headers)
+        """The kiosk's POST (`how`: its channel, headers)."""
+        return await self.kiosk.issue(service, key, **how)
 
     async def get(self, path: str) -> tuple[int, Any, dict[str, str]]:
         return await self.kiosk.get(path)
