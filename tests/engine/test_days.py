@@ -98,3 +98,38 @@ def test_waits_count_real_time_across_the_dst_change() -> None:
     hall.ok("call_next", counter="service-1")
     hall.now = dt.datetime(2026, 10, 25, 2, 20, fold=1, tzinfo=TZ)
     assert hall.ok("finish", counter="service-1")["service_s"] == 600
+
+
+@pytest.mark.parametrize(
+    ("day", "hours"),
+    [
+        (dt.date(2026, 11, 30), 24),  # an ordinary Monday
+        (dt.date(2026, 3, 29), 23),  # spring: 02:00 CET -> 03:00 CEST
+        (dt.date(2026, 10, 25), 25),  # autumn: 03:00 CEST -> 02:00 CET
+    ],
+)
+def test_a_day_walks_from_23_59_to_00_01_into_the_next(day: dt.date, hours: int) -> None:
+    start = dt.datetime.combine(day, dt.time(0, 0), tzinfo=TZ)
+    next_day = day + dt.timedelta(days=1)
+    end = dt.datetime.combine(next_day, dt.time(0, 0), tzinfo=TZ)
+    assert end.astimezone(dt.UTC) - start.astimezone(dt.UTC) == dt.timedelta(hours=hours)
+    hall = Hall(now=start)
+    hall.open("service-1", ["pas"])
+    # Through the day in real time, past the DST change, to 23:59 local: a ticket an hour.
+    while hall.now.astimezone(dt.UTC) < end.astimezone(dt.UTC) - dt.timedelta(minutes=1):
+        hall.issue("pas")
+        hall.ok("call_next", counter="service-1")
+        hall.ok("finish", counter="service-1")
+        hall.now = (hall.now.astimezone(dt.UTC) + dt.timedelta(hours=1)).astimezone(TZ)
+    hall.now = (end.astimezone(dt.UTC) - dt.timedelta(minutes=1)).astimezone(TZ)
+    assert (hall.now.hour, hall.now.minute) == (23, 59)
+    last = hall.issue("pas")
+    assert last["number"] == f"P{hours + 1:03d}"
+    assert (hall.log[-1].day, hall.state.day) == (day, day)
+
+    hall.now = (end.astimezone(dt.UTC) + dt.timedelta(minutes=1)).astimezone(TZ)  # 00:01
+    with pytest.raises(StateMismatch):
+        hall.run("issue_ticket", service="pas")
+    hall.state = BranchState.fresh(hall.config, next_day)
+    assert hall.issue("pas")["number"] == "P001"
+    assert (hall.log[-1].day, hall.log[-1].seq) == (next_day, 1)
