@@ -1,4 +1,4 @@
-"""The display service's application: hall screens and live tickets over WebSocket.
+"""The display service: hall screens and live tickets over WebSocket.
 
 It follows each branch's events from the start of the local day with the
 shared follower (state only through the shared projection), and a hub per
@@ -9,53 +9,27 @@ same thing. Ready once every branch's log is read up to now.
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from aiohttp import web
 from prometheus_client import Histogram
 
 from services.display.fanout import Fanout
-from services.display.hub import CLOSE_UNKNOWN, BranchHub, Clock, Hubs
-from services.display.routes import (
-    EVENTS_KEY,
-    HUBS_KEY,
-    OPTIONS_KEY,
-    SPEECH_KEY,
-    DisplayOptions,
-    add_routes,
-)
+from services.display.hub import CLOSE_UNKNOWN, BranchHub, Hubs
+from services.display.keys import HUBS_KEY, OPTIONS_KEY, SPEECH_KEY
+from services.display.options import DisplayOptions
+from services.display.routes import add_routes
 from services.display.speech import Speech
-from shared.runtime import CONTEXT_KEY, EventFollower, ServiceContext, base_app
+from shared.http.websockets import SOCKETS_KEY, WebSockets
+from shared.runtime import CONTEXT_KEY, FOLLOWER_KEY, EventFollower, ServiceSpec
 
-__all__ = ["EVENTS_KEY", "HUBS_KEY", "DisplayOptions", "create_app", "create_app_with"]
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+__all__ = ["HUBS_KEY", "SPEC", "DisplayOptions", "create_app"]
 
 
-def create_app(ctx: ServiceContext) -> web.Application:
-    return create_app_with(ctx, DisplayOptions())
-
-
-def create_app_with(
-    ctx: ServiceContext, options: DisplayOptions, clock: Clock = utc_now
-) -> web.Application:
-    app = base_app(ctx)
-    app[OPTIONS_KEY] = options
-    add_routes(app)
-    app.cleanup_ctx.append(functools.partial(follow_events, clock=clock))
-    app.on_shutdown.append(close_sockets)
-    return app
-
-
-async def follow_events(app: web.Application, *, clock: Clock) -> AsyncIterator[None]:
-    """The readers, hubs and speech live exactly as long as the app runs."""
-    ctx = app[CONTEXT_KEY]
-    options = app[OPTIONS_KEY]
-    follower = EventFollower(ctx)
+def setup(app: web.Application) -> None:
+    """A hub per branch, listening to the follower's state before it reads anything."""
+    ctx, options, follower = app[CONTEXT_KEY], app[OPTIONS_KEY], app[FOLLOWER_KEY]
     fanout = Fanout(ctx.registry, ctx.log, options.send_buffer_limit)
     hubs = Hubs({}, fanout, ctx.log, options.heartbeat_s)
     lag = Histogram(
@@ -69,7 +43,7 @@ async def follow_events(app: web.Application, *, clock: Clock) -> AsyncIterator[
         hubs.by_branch[branch_id] = BranchHub(
             live,
             fanout,
-            clock,
+            ctx.clock,
             ctx.log,
             on_gone=lambda subscriber: hubs.close_soon(
                 subscriber, CLOSE_UNKNOWN, b"unknown_ticket"
@@ -77,25 +51,41 @@ async def follow_events(app: web.Application, *, clock: Clock) -> AsyncIterator[
             is_live=_caught_up(follower, branch_id),
             lag=lag,
         )
-    speech = Speech(desk.name for config in ctx.branches.values() for desk in config.counters)
-    app[EVENTS_KEY] = follower
     app[HUBS_KEY] = hubs
-    app[SPEECH_KEY] = speech
-    if not speech.available:
-        ctx.log.info("espeak-ng is not installed: screens without a Danish voice only chime")
-    hubs.start()
-    follower.start()
-    yield
-    await follower.stop()
-    await hubs.stop()
-    await speech.close()
+    app[SPEECH_KEY] = Speech(
+        desk.name for config in ctx.branches.values() for desk in config.counters
+    )
+    # A client too far behind to receive even the close frame is cut off at shutdown.
+    app[SOCKETS_KEY] = WebSockets(options.close_within_s, abort_above=fanout.limit)
 
 
 def _caught_up(follower: EventFollower, branch: str) -> Callable[[], bool]:
     return lambda: branch in follower.caught_up
 
 
-async def close_sockets(app: web.Application) -> None:
-    """At shutdown, before aiohttp waits for handlers: every socket gets 1001."""
-    if HUBS_KEY in app:
-        await app[HUBS_KEY].close_all(app[OPTIONS_KEY].close_within_s)
+@asynccontextmanager
+async def run_hubs(app: web.Application) -> AsyncIterator[None]:
+    """The hubs' clock tick and heartbeat, and speech runs, while the app runs."""
+    hubs, speech = app[HUBS_KEY], app[SPEECH_KEY]
+    if not speech.available:
+        app[CONTEXT_KEY].log.info(
+            "espeak-ng is not installed: screens without a Danish voice only chime"
+        )
+    hubs.start()
+    try:
+        yield
+    finally:
+        await hubs.stop()
+        await speech.close()
+
+
+SPEC = ServiceSpec(
+    name="display",
+    options=DisplayOptions.from_env,
+    options_key=OPTIONS_KEY,
+    routes=(add_routes,),
+    follows_log=True,
+    setup=setup,
+    running=(run_hubs,),
+)
+create_app = SPEC.create_app

@@ -1,16 +1,18 @@
 """Who watches what, per branch, and the frames each applied event sends them.
 
-The shared follower applies every event to the branch's `LiveBranch`; this
-hub listens to it. Per event it updates the day's recent calls, computes the
-frames of each watched area once (`ScreenFrames`) and the ticket estimates
-of the branch once (`TicketFrames`), then writes each frame, encoded once,
-to everyone it concerns. All of it runs synchronously in the reader task
+The shared follower applies every event to the branch's `LiveBranch` (whose
+projection also keeps the day's recent calls); this hub listens to it. Per
+event it computes the frames of each watched area once (`ScreenFrames`) and
+the ticket estimates of the branch once (`TicketFrames`), then writes each
+frame, encoded once, to everyone it concerns. All of it runs synchronously in the reader task
 between two events: a new screen's snapshot and the deltas after it can
 never miss or repeat an event.
 
 A clock tick (every `TICK_S`, and at the branch's local midnight) refreshes
 what time alone changes: estimates, and the day itself (screens start the new
 day empty, phones of yesterday's tickets are told their ticket is gone).
+Whether by an event or by the clock, a new day reaches the screens in one
+place, `_update_screens`.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ import structlog
 from prometheus_client import Histogram
 
 from services.display.fanout import Fanout, Subscriber
-from services.display.screen import CallLog, Frame, ScreenFrames
+from services.display.screen import Frame, ScreenFrames
 from services.display.tickets import TicketFrames
 from services.display.wire import frame_of
 from shared.contract import Event
-from shared.projection import day_end, local_day
+from shared.projection import BranchState, day_end, local_day
 from shared.runtime.live import LiveBranch
 
 Clock = Callable[[], dt.datetime]
@@ -57,8 +59,7 @@ class BranchHub:
     ) -> None:
         self.live = live
         self.config = live.config
-        self.calls = CallLog(live.config)
-        self.screens = ScreenFrames(self.calls)
+        self.screens = ScreenFrames(live.config)
         self.tickets = TicketFrames(live.config)
         self._fanout = fanout
         self._clock = clock
@@ -146,49 +147,47 @@ class BranchHub:
         self._snapshots.clear()
         if self._lag is not None and self._is_live():  # not the morning's replay
             self._lag.observe(max(0.0, self._clock().timestamp() - event.at.timestamp()))
-        if self.calls.day != live.state.day:
-            self.calls.start_day(live.state.day)
-            self.calls.observe(event)
-            self._restart_screens()
-        else:
-            self.calls.observe(event)
-            if self._areas:
-                now = self._clock()
-                for area, frames in self.screens.deltas(live.state, event, now).items():
-                    self._send_screens(area, frames)
-                    self._log_calls(event, frames)
+        now = self._clock()
+        self._update_screens(live.state, now, event)
         if self._phones:
-            self._refresh_phones(self._clock())
+            self._refresh_phones(now)
 
     def tick(self) -> None:
         """What time alone changes: the day (at midnight), estimates and positions."""
         now = self._clock()
         state = self.live.state_for(now)
         self._snapshots.clear()
-        if self.calls.day != state.day:
-            self.calls.start_day(state.day)
-            self._restart_screens()
-        elif self._areas:
+        self._update_screens(state, now, None)
+        if self._phones:
+            self._refresh_phones(now)
+
+    def _update_screens(self, state: BranchState, now: dt.datetime, event: Event | None) -> None:
+        """Bring every screen to `state`: after `event`, or for the time alone (None).
+
+        A state of another day than the screens show means a new day: every
+        screen starts over from a snapshot (yesterday's calls go).
+        """
+        if self.screens.stale(state):
+            for area, frame in self.screens.start_day(state, now).items():
+                watchers = self._areas.get(area)
+                if watchers:
+                    self._fanout.broadcast(watchers, frame_of(frame), "screen")
+        elif not self._areas:
+            return
+        elif event is not None:
+            for area, frames in self.screens.deltas(state, event, now).items():
+                self._send_screens(area, frames)
+                self._log_calls(event, frames)
+        else:
             figures = self.screens.figures(state, now)
             for area in list(self._areas):
                 update = self.screens.waiting_update(state, area, figures)
                 if update is not None:
                     self._send_screens(area, [update])
-        if self._phones:
-            self._refresh_phones(now)
 
     def seconds_to_midnight(self) -> float:
         now = self._clock()
         return day_end(self.config, local_day(self.config, now)).timestamp() - now.timestamp()
-
-    def _restart_screens(self) -> None:
-        """A new day: every screen starts over from a snapshot (yesterday's calls go)."""
-        if not self._areas:
-            return
-        now = self._clock()
-        for area, watchers in self._areas.items():
-            frame = self.screens.snapshot(self.live.state, area, now, fresh=True)
-            self._fanout.broadcast(watchers, frame_of(frame), "screen")
 
     def _send_screens(self, area: str, frames: list[Frame]) -> None:
         watchers = self._areas.get(area)
@@ -224,7 +223,10 @@ class BranchHub:
 
 
 class Hubs:
-    """The hubs of every branch, the clock tick that keeps them current, and shutdown."""
+    """The hubs of every branch and the clock tick and heartbeat that keep them current.
+
+    At shutdown the kit's WebSocket registry closes every socket with 1001.
+    """
 
     def __init__(
         self,
@@ -264,24 +266,6 @@ class Hubs:
         task = asyncio.create_task(subscriber.ws.close(code=code, message=message))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
-
-    async def close_all(self, within_s: float) -> None:
-        """Shutdown: close every socket with 1001 (going away), all at once.
-
-        Clients that do not answer the close in time, or that are too far behind
-        to even receive it, are cut off.
-        """
-        subscribers = self.subscribers()
-        for subscriber in subscribers:
-            if subscriber.buffered() > self.fanout.limit:
-                subscriber.transport.abort()
-            else:
-                self.close_soon(subscriber, 1001, b"server going away")
-        if self._closing:
-            await asyncio.wait(set(self._closing), timeout=within_s)
-        for subscriber in subscribers:
-            if not subscriber.transport.is_closing():
-                subscriber.transport.abort()
 
     async def _tick_forever(self) -> None:
         while True:

@@ -16,17 +16,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import WSMsgType, web
 
-from services.display.fanout import SEND_BUFFER_LIMIT, Subscriber
+from services.display.fanout import Subscriber
 from services.display.hub import CLOSE_UNKNOWN, BranchHub, Hubs, unknown_ticket_frame
-from services.display.speech import Speech, SpeechError
+from services.display.keys import HUBS_KEY, OPTIONS_KEY, SPEECH_KEY
+from services.display.speech import SpeechError
 from services.display.wire import encode, frame_of
 from shared.http import problem
-from shared.runtime import CONTEXT_KEY, EventFollower
+from shared.http.websockets import SOCKETS_KEY
+from shared.runtime import CONTEXT_KEY
+from shared.runtime.requests import branch_of, caught_up_within, close_not_ready
 
 STATIC_DIR = Path(__file__).parent / "static"
 PAGE = STATIC_DIR / "display.html"
@@ -34,26 +36,6 @@ PAGE = STATIC_DIR / "display.html"
 PONG = frame_of({"type": "pong"})
 # A phone's page may open before the display has read its ticket's issue.
 TICKET_APPEARS_WITHIN_S = 2.0
-
-
-@dataclass(frozen=True)
-class DisplayOptions:
-    """Tunables (tests shrink them); the defaults are what the service runs with."""
-
-    heartbeat_s: float = 10.0
-    send_buffer_limit: int = SEND_BUFFER_LIMIT
-    # The kernel's send buffer of each WebSocket (Linux doubles it). Fixed, so
-    # a stuck client holds at most this in the kernel (autotuning would let it
-    # grow to megabytes) before the send-buffer bound above drops it.
-    socket_send_buffer: int = 64 * 1024
-    caught_up_within_s: float = 30.0
-    close_within_s: float = 2.0
-
-
-HUBS_KEY = web.AppKey("display.hubs", Hubs)
-EVENTS_KEY = web.AppKey("display.events", EventFollower)
-SPEECH_KEY = web.AppKey("display.speech", Speech)
-OPTIONS_KEY = web.AppKey("display.options", DisplayOptions)
 
 
 def add_routes(app: web.Application) -> None:
@@ -65,12 +47,10 @@ def add_routes(app: web.Application) -> None:
 
 
 async def screen_page(request: web.Request) -> web.FileResponse:
-    branch, area = request.match_info["branch"], request.match_info["area"]
-    config = request.app[CONTEXT_KEY].branches.get(branch)
-    if config is None:
-        raise problem(404, "unknown_branch", f"no branch {branch!r} here")
+    config = branch_of(request)
+    area = request.match_info["area"]
     if config.area(area) is None:
-        raise problem(404, "unknown_area", f"branch {branch!r} has no area {area!r}")
+        raise problem(404, "unknown_area", f"branch {config.id!r} has no area {area!r}")
     # The page is the same for every screen; no-cache so an update reaches
     # screens at their next (rare) load without a stale copy.
     return web.FileResponse(PAGE, headers={"Cache-Control": "no-cache"})
@@ -123,12 +103,7 @@ async def _caught_up(request: web.Request, branch: str) -> bool:
     Before that the state is partial, and the deltas of the events still to
     come would make a screen announce the whole morning's calls again.
     """
-    try:
-        async with asyncio.timeout(request.app[OPTIONS_KEY].caught_up_within_s):
-            await request.app[EVENTS_KEY].wait_caught_up(branch)
-    except TimeoutError:
-        return False
-    return True
+    return await caught_up_within(request, branch, request.app[OPTIONS_KEY].caught_up_within_s)
 
 
 async def _serve(ws: web.WebSocketResponse, hubs: Hubs, subscriber: Subscriber) -> None:
@@ -144,9 +119,14 @@ async def _serve(ws: web.WebSocketResponse, hubs: Hubs, subscriber: Subscriber) 
 
 
 async def screen_socket(request: web.Request) -> web.WebSocketResponse:
-    branch, area = request.match_info["branch"], request.match_info["area"]
     ws = _socket(request)
     await ws.prepare(request)
+    with request.app[SOCKETS_KEY].track(request, ws):
+        return await _screen(request, ws)
+
+
+async def _screen(request: web.Request, ws: web.WebSocketResponse) -> web.WebSocketResponse:
+    branch, area = request.match_info["branch"], request.match_info["area"]
     hubs = request.app[HUBS_KEY]
     hub = hubs.get(branch)
     if hub is None:
@@ -154,8 +134,7 @@ async def screen_socket(request: web.Request) -> web.WebSocketResponse:
     if hub.config.area(area) is None:
         return await _refuse(ws, "unknown_area", f"branch {branch!r} has no area {area!r}")
     if not await _caught_up(request, branch):
-        await ws.close(code=1013, message=b"try again later")
-        return ws
+        return await close_not_ready(ws)
     subscriber = _subscriber(request, ws, "screen", branch, area)
     if subscriber is None:
         return ws
@@ -168,16 +147,20 @@ async def screen_socket(request: web.Request) -> web.WebSocketResponse:
 
 
 async def ticket_socket(request: web.Request) -> web.WebSocketResponse:
-    branch, ticket_id = request.match_info["branch"], request.match_info["ticket_id"]
     ws = _socket(request)
     await ws.prepare(request)
+    with request.app[SOCKETS_KEY].track(request, ws):
+        return await _ticket(request, ws)
+
+
+async def _ticket(request: web.Request, ws: web.WebSocketResponse) -> web.WebSocketResponse:
+    branch, ticket_id = request.match_info["branch"], request.match_info["ticket_id"]
     hubs = request.app[HUBS_KEY]
     hub = hubs.get(branch)
     if hub is None:
         return await _refuse(ws, "unknown_branch", f"no branch {branch!r} here")
     if not await _caught_up(request, branch):
-        await ws.close(code=1013, message=b"try again later")
-        return ws
+        return await close_not_ready(ws)
     if not await _ticket_known(hub, ticket_id):
         frame = unknown_ticket_frame("no such ticket today")
         return await _refuse(ws, frame["code"], frame["detail"])

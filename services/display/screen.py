@@ -1,7 +1,9 @@
 """What a hall screen shows: pure functions from branch state and events to frames.
 
 No I/O and no clock: `now` comes in as an argument, so a test turns events
-into frames without an event loop. The frames (DESIGN.md, "Display"):
+into frames without an event loop. Everything shown is read from the shared
+projection (the recent calls too: `apply` keeps them); this module only keeps
+what each area's screens were last told. The frames:
 
 - `snapshot` on connect (and whenever the screen must start over, e.g. a new
   day): `serving`, `recent`, `waiting`, plus the branch's and area's names.
@@ -18,84 +20,40 @@ Ticket ids never appear in these frames: the id is the only key to a ticket
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from shared.config import BranchConfig
 from shared.contract import Event, TicketCalled, TicketRecalled
-from shared.projection import BranchState, ServiceFigures, service_figures
-
-RECENT_CALLS = 8
+from shared.projection import (
+    BranchState,
+    ServiceFigures,
+    area_figures,
+    area_name,
+    desk_name,
+    service_figures,
+)
 
 Frame = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One row of the recent calls: the last call (or recall) of a ticket."""
-
-    ticket_id: str  # to keep one row per ticket; never sent
-    number: str
-    counter: str
-    counter_name: str
-    at: str
-
-    def wire(self) -> Frame:
-        return {
-            "number": self.number,
-            "counter": self.counter,
-            "counter_name": self.counter_name,
-            "at": self.at,
+def recent(state: BranchState, config: BranchConfig, area: str) -> list[Frame]:
+    """The area's recent calls (kept by the projection), newest first."""
+    return [
+        {
+            "number": call.number,
+            "counter": call.counter,
+            "counter_name": desk_name(config, call.counter),
+            "at": call.at.isoformat(),
         }
+        for call in state.recent_calls_in(area)
+    ]
 
 
-def counter_name(config: BranchConfig, counter_id: str) -> str:
-    desk = config.counter(counter_id)
-    return desk.name if desk is not None else counter_id
-
-
-class CallLog:
-    """The day's recent calls per area, newest first, fed every applied event in log order.
-
-    Built from the log alone (like the state), so two display replicas show
-    the same rows. A desk's area comes from the configuration, or from the
-    `ticket.called` that named it for a desk the configuration does not know.
-    """
-
-    def __init__(self, config: BranchConfig) -> None:
-        self.config = config
-        self.day: dt.date | None = None
-        self.recent: dict[str, list[Call]] = {}
-        self._desk_area = {desk.id: desk.area for desk in config.counters}
-
-    def start_day(self, day: dt.date) -> None:
-        self.day = day
-        self.recent = {}
-
-    def desk_area(self, counter_id: str) -> str | None:
-        return self._desk_area.get(counter_id)
-
-    def observe(self, event: Event) -> None:
-        data = event.data
-        if isinstance(data, TicketCalled):
-            self._desk_area.setdefault(data.counter, data.area)
-            self._push(data.area, data.ticket_id, data.number, data.counter, event.at)
-        elif isinstance(data, TicketRecalled):
-            area = self.desk_area(data.counter)
-            if area is not None:
-                self._push(area, data.ticket_id, data.number, data.counter, event.at)
-
-    def _push(self, area: str, ticket_id: str, number: str, counter: str, at: dt.datetime) -> None:
-        rows = [row for row in self.recent.get(area, []) if row.ticket_id != ticket_id]
-        call = Call(ticket_id, number, counter, counter_name(self.config, counter), at.isoformat())
-        self.recent[area] = [call, *rows][:RECENT_CALLS]
-
-
-def serving(state: BranchState, log: CallLog, area: str) -> list[Frame]:
+def serving(state: BranchState, config: BranchConfig, area: str) -> list[Frame]:
     """The ticket now at each desk of `area` (desks in configuration order)."""
     rows: list[Frame] = []
     for desk in state.counters.values():
-        if desk.ticket is None or log.desk_area(desk.id) != area:
+        if desk.ticket is None or state.desk_area(desk.id) != area:
             continue
         ticket = state.tickets.get(desk.ticket)
         if ticket is None or not ticket.at_desk or ticket.counter != desk.id:
@@ -104,7 +62,7 @@ def serving(state: BranchState, log: CallLog, area: str) -> list[Frame]:
             {
                 "number": ticket.number,
                 "counter": desk.id,
-                "counter_name": counter_name(log.config, desk.id),
+                "counter_name": desk_name(config, desk.id),
                 "status": ticket.status.value,
                 "at": ticket.called_at.isoformat() if ticket.called_at else None,
             }
@@ -114,34 +72,30 @@ def serving(state: BranchState, log: CallLog, area: str) -> list[Frame]:
 
 def waiting(config: BranchConfig, figures: dict[str, ServiceFigures], area: str) -> Frame:
     """`{service_id: {count, name_da, name_en, estimated_wait_s, open_desks}}` of `area`."""
-    out: Frame = {}
-    for service in config.services:
-        if service.area != area:
-            continue
-        figure = figures.get(service.id)
-        out[service.id] = {
-            "count": figure.waiting if figure else 0,
-            "name_da": service.name.da,
-            "name_en": service.name.en,
-            "estimated_wait_s": figure.estimated_wait_s if figure else None,
-            "open_desks": figure.open_desks if figure else 0,
+    found = area_figures(config, figures).get(area)
+    names = {service.id: service.name for service in config.services}
+    return {
+        figure.service: {
+            "count": figure.waiting,
+            "name_da": names[figure.service].da,
+            "name_en": names[figure.service].en,
+            "estimated_wait_s": figure.estimated_wait_s,
+            "open_desks": figure.open_desks,
         }
-    return out
+        for figure in (found.services if found else ())
+    }
 
 
-def snapshot(
-    state: BranchState, log: CallLog, area: str, figures: dict[str, ServiceFigures]
-) -> Frame:
-    config = log.config
-    found = config.area(area)
+def snapshot(state: BranchState, config: BranchConfig, area: str, waiting_now: Frame) -> Frame:
+    """What a screen of `area` starts from, with the waiting figures it is to show."""
     return {
         "type": "snapshot",
         "seq": state.seq,
         "branch": {"id": config.branch.id, "name": config.branch.name},
-        "area": {"id": area, "name": found.name if found else area},
-        "serving": serving(state, log, area),
-        "recent": [call.wire() for call in log.recent.get(area, [])],
-        "waiting": waiting(config, figures, area),
+        "area": {"id": area, "name": area_name(config, area)},
+        "serving": serving(state, config, area),
+        "recent": recent(state, config, area),
+        "waiting": waiting_now,
     }
 
 
@@ -157,8 +111,11 @@ class ScreenFrames:
     they all receive the same frames.
     """
 
-    def __init__(self, log: CallLog) -> None:
-        self.log = log
+    def __init__(self, config: BranchConfig) -> None:
+        self.config = config
+        # The day of the state the screens were last shown: a state of another
+        # day means every screen starts over (`stale`).
+        self.day: dt.date | None = None
         self._desks: dict[str, dict[str, str]] = {}
         self._waiting: dict[str, Frame] = {}
 
@@ -167,7 +124,11 @@ class ScreenFrames:
         return frozenset(self._desks)
 
     def figures(self, state: BranchState, now: dt.datetime) -> dict[str, ServiceFigures]:
-        return service_figures(state, self.log.config, now)
+        return service_figures(state, self.config, now)
+
+    def stale(self, state: BranchState) -> bool:
+        """Whether `state` is of another day than the screens show (a new day began)."""
+        return state.day != self.day
 
     def snapshot(self, state: BranchState, area: str, now: dt.datetime, *, fresh: bool) -> Frame:
         """The snapshot for a screen of `area`.
@@ -178,13 +139,15 @@ class ScreenFrames:
         exactly what the others show, and nobody else needs a frame.
         """
         if fresh or area not in self._waiting:
-            frame = snapshot(state, self.log, area, self.figures(state, now))
-            self._waiting[area] = frame["waiting"]
-        else:
-            frame = snapshot(state, self.log, area, {})
-            frame["waiting"] = self._waiting[area]
+            self._waiting[area] = waiting(self.config, self.figures(state, now), area)
+        frame = snapshot(state, self.config, area, self._waiting[area])
         self._desks[area] = _desks(frame["serving"])
         return frame
+
+    def start_day(self, state: BranchState, now: dt.datetime) -> dict[str, Frame]:
+        """A new day: a fresh snapshot for every watched area (yesterday's calls go)."""
+        self.day = state.day
+        return {area: self.snapshot(state, area, now, fresh=True) for area in list(self._desks)}
 
     def forget(self, area: str) -> None:
         """The area has no screens left: stop computing its frames."""
@@ -210,7 +173,7 @@ class ScreenFrames:
         self, state: BranchState, area: str, figures: dict[str, ServiceFigures]
     ) -> Frame | None:
         """A `waiting` frame if the area's figures differ from what its screens show."""
-        now_waiting = waiting(self.log.config, figures, area)
+        now_waiting = waiting(self.config, figures, area)
         if now_waiting == self._waiting.get(area):
             return None
         self._waiting[area] = now_waiting
@@ -220,7 +183,7 @@ class ScreenFrames:
         data = event.data
         if not isinstance(data, TicketCalled | TicketRecalled):
             return []
-        if self.log.desk_area(data.counter) != area:
+        if state.desk_area(data.counter) != area:
             return []
         kind = "called" if isinstance(data, TicketCalled) else "recalled"
         return [
@@ -229,14 +192,14 @@ class ScreenFrames:
                 "seq": state.seq,
                 "number": data.number,
                 "counter": data.counter,
-                "counter_name": counter_name(self.log.config, data.counter),
+                "counter_name": desk_name(self.config, data.counter),
                 "at": event.at.isoformat(),
             }
         ]
 
     def _cleared(self, state: BranchState, event: Event, area: str) -> list[Frame]:
         before = self._desks[area]
-        after = _desks(serving(state, self.log, area))
+        after = _desks(serving(state, self.config, area))
         self._desks[area] = after
         # The desk that just called gets its new number from the `called` frame.
         called_at = event.data.counter if isinstance(event.data, TicketCalled) else None
@@ -246,7 +209,7 @@ class ScreenFrames:
                 "seq": state.seq,
                 "number": number,
                 "counter": desk,
-                "counter_name": counter_name(self.log.config, desk),
+                "counter_name": desk_name(self.config, desk),
             }
             for desk, number in before.items()
             if after.get(desk) != number and desk != called_at

@@ -1,8 +1,10 @@
 """A phone's view of its ticket: pure functions from branch state to `ticket` frames.
 
 `{"type": "ticket", "seq", "number", "status", "position", "estimated_wait_s",
-"counter", "counter_name"}` (DESIGN.md). Position and estimate are set while
-the ticket waits, the desk while it is called or being served; otherwise null.
+"counter", "counter_name"}`: the ticket as the shared presenter shows it
+(`shared.projection.present.ticket_status`). Position and estimate are set
+while the ticket waits, the desk while it is called or being served;
+otherwise null.
 
 A waiting ticket's position moves when any ticket ahead of it leaves the
 queue (and with time: calls are ordered by waited/target), so after each
@@ -17,29 +19,14 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from services.display.screen import counter_name
 from shared.config import BranchConfig
-from shared.projection import AT_DESK, BranchState, Estimate, Ticket, estimate_for, estimates
+from shared.projection import BranchState, estimate_for, estimates, ticket_status
 
 Frame = dict[str, Any]
 
 
-def ticket_content(config: BranchConfig, ticket: Ticket, estimate: Estimate | None) -> Frame:
-    """Everything of a ticket frame except `type` and `seq` (what "changed" compares)."""
-    at_desk = ticket.status in AT_DESK and ticket.counter is not None
-    return {
-        "number": ticket.number,
-        "status": ticket.status.value,
-        "position": estimate.position if estimate else None,
-        "estimated_wait_s": estimate.wait_s if estimate else None,
-        "counter": ticket.counter if at_desk else None,
-        "counter_name": counter_name(config, ticket.counter)
-        if at_desk and ticket.counter
-        else None,
-    }
-
-
 def ticket_frame(seq: int, content: Frame) -> Frame:
+    """`content` is `ticket_status`: all but `type` and `seq` (what "changed" compares)."""
     return {"type": "ticket", "seq": seq, **content}
 
 
@@ -64,7 +51,7 @@ class TicketFrames:
         if ticket is None:
             return None
         estimate = estimate_for(state, self.config, ticket_id, now)
-        content = ticket_content(self.config, ticket, estimate)
+        content = ticket_status(self.config, ticket, estimate)
         before = self._last.get(ticket_id)
         self._last[ticket_id] = content
         return ticket_frame(state.seq, content), before is not None and before != content
@@ -93,7 +80,7 @@ class TicketFrames:
                 gone.append(ticket_id)
                 self._last.pop(ticket_id, None)
                 continue
-            content = ticket_content(self.config, ticket, figures.get(ticket_id))
+            content = ticket_status(self.config, ticket, figures.get(ticket_id))
             if content != self._last.get(ticket_id):
                 self._last[ticket_id] = content
                 changed[ticket_id] = ticket_frame(state.seq, content)

@@ -1,4 +1,4 @@
-"""The routing service's application: the queue engine of every configured branch.
+"""The routing service: the queue engine of every configured branch.
 
 Every replica follows each branch's log (the state changes only there) and
 consumes the branch's command queue; RabbitMQ keeps one consumer active per
@@ -8,28 +8,21 @@ and has read each branch's log up to now.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from aiohttp import web
 
 from services.routing.engine import RandomIds
 from services.routing.handler import make_handler
+from services.routing.keys import CONSUMERS_KEY, OPTIONS_KEY
+from services.routing.options import RoutingOptions
 from services.routing.writer import FencedWriter
 from shared.bus import CommandConsumer
-from shared.runtime import CONTEXT_KEY, EventFollower, ServiceContext, base_app
-
-CONSUMERS_KEY = web.AppKey("routing.consumers", list[CommandConsumer])
-FOLLOWER_KEY = web.AppKey("routing.follower", EventFollower)
-
-
-def create_app(ctx: ServiceContext) -> web.Application:
-    app = base_app(ctx)
-    app.cleanup_ctx.append(run_engine)
-    return app
+from shared.runtime import CONTEXT_KEY, FOLLOWER_KEY, ServiceSpec
 
 
 def replica_id() -> str:
@@ -37,18 +30,19 @@ def replica_id() -> str:
     return f"routing-{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-async def run_engine(app: web.Application) -> AsyncIterator[None]:
-    ctx = app[CONTEXT_KEY]
-    writer_id = replica_id()
+@asynccontextmanager
+async def consume_commands(app: web.Application) -> AsyncIterator[None]:
+    """Decide each branch's commands while the app runs (the follower already reads)."""
+    ctx, follower = app[CONTEXT_KEY], app[FOLLOWER_KEY]
     ctx.readiness.require("commands", "not consuming commands yet")
-    follower = EventFollower(ctx, writer=writer_id)
-    app[FOLLOWER_KEY] = follower
-    follower.start()
-    writer = FencedWriter(ctx.bus, follower.lives, writer=writer_id, ids=RandomIds(), clock=utc_now)
+    writer = FencedWriter(
+        ctx.bus,
+        follower.lives,
+        writer=follower.writer,
+        ids=RandomIds(),
+        clock=ctx.clock,
+        read_timeout_s=app[OPTIONS_KEY].read_timeout_s,
+    )
     handler = make_handler(ctx, writer)
     consumers: list[CommandConsumer] = []
     app[CONSUMERS_KEY] = consumers
@@ -56,11 +50,22 @@ async def run_engine(app: web.Application) -> AsyncIterator[None]:
         for branch_id in ctx.branches:
             consumers.append(await ctx.bus.consume_commands(branch_id, handler))
         ctx.readiness.set_ready("commands", f"consuming commands of {len(consumers)} branch(es)")
-        ctx.log.info("queue engine running", writer=writer_id, branches=sorted(ctx.branches))
+        ctx.log.info("queue engine running", writer=follower.writer, branches=sorted(ctx.branches))
         yield
     finally:
         ctx.readiness.set_not_ready("commands", "stopping")
         # Closing hands unacknowledged commands to the next replica, in order.
         for consumer in reversed(consumers):
             await consumer.close()
-        await follower.stop()
+
+
+SPEC = ServiceSpec(
+    name="routing",
+    options=RoutingOptions.from_env,
+    options_key=OPTIONS_KEY,
+    routes=(),
+    follows_log=True,
+    running=(consume_commands,),
+    writer=replica_id,
+)
+create_app = SPEC.create_app

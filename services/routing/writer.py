@@ -1,4 +1,4 @@
-"""The single-writer protocol (DESIGN.md, "Single writer, fenced").
+"""The single-writer protocol (docs/architecture.md, "The single writer").
 
 For each command: decide on the state the log reader built, publish the
 events with confirms, wait until our own reader has applied them, then reply
@@ -69,7 +69,9 @@ class FencedWriter:
         return _unavailable("the queue is busy with another writer; try again")
 
     async def sync(self, live: LiveBranch) -> bool:
-        return await read_up_to_now(self._bus, live, self._writer, self._read_timeout_s)
+        return await read_up_to_now(
+            self._bus, live, self._writer, self._read_timeout_s, clock=self._clock
+        )
 
     async def _one_round(self, live: LiveBranch, command: Command) -> Reply | None:
         now = self._clock()

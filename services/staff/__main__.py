@@ -1,7 +1,6 @@
 """`python -m services.staff`: run the staff service alone (what compose runs)."""
 
-from services.staff.app import create_app
-from shared.runtime import run_service
+from services.staff.app import SPEC
 
 if __name__ == "__main__":
-    raise SystemExit(run_service("staff", create_app))
+    raise SystemExit(SPEC.main())

@@ -6,8 +6,6 @@ the engine's refusal comes back as problem+json with its code (CommandClient).
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
@@ -16,8 +14,7 @@ from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.staff.auth import STAFF
-from services.staff.inputs import body_of, branch_of, idempotency_key
-from services.staff.keys import AUTH_KEY, COMMANDS_KEY, FOLLOWER_KEY
+from services.staff.keys import AUTH_KEY, COMMANDS_KEY
 from shared.config.schema import BranchConfig
 from shared.contract import (
     CallNext,
@@ -32,9 +29,13 @@ from shared.contract import (
     StartServing,
     Transfer,
 )
+from shared.http.body import STAFF_BODY, json_body
+from shared.http.idempotency import command_id
 from shared.http.problem import ProblemError, problem
-from shared.runtime import CONTEXT_KEY
+from shared.http.urls import ticket_urls
+from shared.runtime import CONTEXT_KEY, FOLLOWER_KEY
 from shared.runtime.live import read_up_to_now
+from shared.runtime.requests import branch_of
 
 Identifier = Annotated[str, Field(min_length=1, max_length=128)]
 CHECK_WITHIN_S = 5.0
@@ -111,18 +112,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/branches/{branch}/tickets", _issue_handler(counted))
 
 
-def _command_id(staff_id: str, request: web.Request) -> str:
-    """A fresh id, or the client's Idempotency-Key made the staff member's own.
-
-    Chosen here rather than by the command client, so this service's log
-    lines carry the id the engine's lines carry.
-    """
-    key = idempotency_key(request)
-    if key is None:
-        return str(uuid.uuid4())
-    return "staff-" + hashlib.sha256(f"{staff_id}\n{key}".encode()).hexdigest()[:40]
-
-
 def _desk_handler(
     action: str, counted: Counter
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -135,13 +124,15 @@ def _desk_handler(
         desk = config.counter(counter)
         if desk is None:  # the engine would say the same, one round trip later
             raise problem(404, "unknown_counter", f"no desk {counter!r} here")
-        body = await body_of(request, model)
-        command_id = _command_id(who.staff_id, request)
+        # Chosen here rather than by the command client, so this service's log
+        # lines carry the id the engine's lines carry.
+        command = command_id(request, config.id, who.staff_id)
+        body = await json_body(request, model, STAFF_BODY)
         expected = getattr(body, "number", None)
         if expected is not None:
             await _check_current(request, config, counter, expected)
         result = await _send(
-            request, config, build(counter, body), who.staff_id, command_id, action, counted
+            request, config, build(counter, body), who.staff_id, command, action, counted
         )
         result["counter_name"] = desk.name
         return web.json_response(result)
@@ -153,25 +144,19 @@ def _issue_handler(counted: Counter) -> Callable[[web.Request], Awaitable[web.Re
     async def handle(request: web.Request) -> web.Response:
         who = request.app[AUTH_KEY].authorize(request, STAFF)
         config = branch_of(request)
-        body = await body_of(request, IssueBody)
-        command_id = _command_id(who.staff_id, request)
+        command = command_id(request, config.id, who.staff_id)
+        body = await json_body(request, IssueBody, STAFF_BODY)
         data = IssueTicket(service=body.service, channel="staff", priority=body.priority)
-        result = await _send(request, config, data, who.staff_id, command_id, "issue", counted)
+        result = await _send(request, config, data, who.staff_id, command, "issue", counted)
         result["channel"] = "staff"
-        base = _ticketing_base(request)
-        result["status_url"] = f"{base}/api/v1/branches/{config.id}/tickets/{result['ticket_id']}"
-        result["ticket_url"] = f"{base}/t/{config.id}/{result['ticket_id']}"
+        urls = ticket_urls(
+            request, request.app[CONTEXT_KEY].settings, config.id, str(result["ticket_id"])
+        )
+        result["status_url"] = urls.status_url
+        result["ticket_url"] = urls.page_url
         return web.json_response(result, status=201)
 
     return handle
-
-
-def _ticketing_base(request: web.Request) -> str:
-    """Where the citizen's ticket lives: the ticketing service, as browsers reach it."""
-    settings = request.app[CONTEXT_KEY].settings
-    if settings.public_ticketing_url is not None:
-        return settings.public_ticketing_url.rstrip("/")  # "" = same origin
-    return str(request.url.origin().with_port(settings.port("ticketing")))
 
 
 async def _send(
@@ -186,7 +171,7 @@ async def _send(
     ctx = request.app[CONTEXT_KEY]
     log = ctx.log.bind(branch=config.id, action=action, staff=staff_id, command_id=command_id)
     try:
-        result = await request.app[COMMANDS_KEY].send(
+        answer = await request.app[COMMANDS_KEY].send(
             config.id, data, actor=staff_id, command_id=command_id
         )
     except ProblemError as exc:
@@ -194,11 +179,13 @@ async def _send(
         log.info("staff command refused", code=exc.code, counter=getattr(data, "counter", None))
         raise
     counted.labels(config.id, action, "ok").inc()
+    result = dict(answer.result)
     log.info(
         "staff command done",
         counter=result.get("counter"),
         number=result.get("number"),
         status=result.get("status"),
+        replay=answer.replayed,
     )
     return result
 
@@ -230,7 +217,7 @@ async def _check_current(
     if other() is None:
         return
     ctx = request.app[CONTEXT_KEY]
-    await read_up_to_now(ctx.bus, live, follower.writer, CHECK_WITHIN_S)
+    await read_up_to_now(ctx.bus, live, follower.writer, CHECK_WITHIN_S, clock=ctx.clock)
     held = other()
     if held is not None:
         raise problem(

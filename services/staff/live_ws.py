@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import weakref
 from typing import Any
 
 import orjson
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSMsgType, web
 from prometheus_client import Gauge
 
-from services.staff.inputs import branch_of
-from services.staff.keys import AUTH_KEY, FEEDS_KEY, FOLLOWER_KEY
+from services.staff.keys import AUTH_KEY, FEEDS_KEY
 from services.staff.live_feed import Subscription
 from services.staff.overview import build_overview
 from shared.config.settings import StaffToken
-from shared.runtime import CONTEXT_KEY, EventFollower
+from shared.http.websockets import SOCKETS_KEY
+from shared.runtime import CONTEXT_KEY
+from shared.runtime.requests import branch_of, caught_up_within, close_not_ready, live_of
 
 AUTH_WITHIN_S = 10.0
 REFRESH_S = 15.0
@@ -39,31 +38,15 @@ CLOSE_UNAUTHORIZED = 4401
 CATCH_UP_WITHIN_S = 60.0
 
 
-class OpenSockets:
-    """The staff WebSockets open now, to close them with 1001 at shutdown."""
-
-    def __init__(self) -> None:
-        self.sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
-
-
-SOCKETS_KEY = web.AppKey("staff.sockets", OpenSockets)
-
-
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/ws/staff/{branch}", staff_socket)
-    sockets = app[SOCKETS_KEY] = OpenSockets()
+    # The kit's registry closes them with 1001 at shutdown; the pages reconnect.
+    sockets = app[SOCKETS_KEY]
     Gauge(
         "qms_staff_websocket_clients",
         "Staff WebSockets open now (signed in or not)",
         registry=app[CONTEXT_KEY].registry,
-    ).set_function(lambda: float(len(sockets.sockets)))
-    app.on_shutdown.append(_close_sockets)
-
-
-async def _close_sockets(app: web.Application) -> None:
-    """At shutdown: 1001 (going away); the pages reconnect to whoever serves next."""
-    for ws in list(app[SOCKETS_KEY].sockets):
-        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+    ).set_function(lambda: float(len(sockets)))
 
 
 async def _send(ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:
@@ -94,16 +77,20 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     config = branch_of(request)  # an unknown branch is a 404 before the upgrade
     ws = web.WebSocketResponse(heartbeat=20.0)
     await ws.prepare(request)
-    request.app[SOCKETS_KEY].sockets.add(ws)
+    with request.app[SOCKETS_KEY].track(request, ws):
+        await _serve(request, ws, config.id)
+    return ws
+
+
+async def _serve(request: web.Request, ws: web.WebSocketResponse, branch: str) -> None:
     who = await _sign_in(request, ws)
     if who is None:
-        return ws
-    log = request.app[CONTEXT_KEY].log.bind(branch=config.id, staff=who.staff_id)
+        return
+    log = request.app[CONTEXT_KEY].log.bind(branch=branch, staff=who.staff_id)
     log.info("staff websocket signed in")
-    follower = request.app[FOLLOWER_KEY]
-    with request.app[FEEDS_KEY].subscribe(config.id) as feed:
+    with request.app[FEEDS_KEY].subscribe(branch) as feed:
         pushing = asyncio.create_task(
-            _push(ws, follower, config.id, feed, who), name=f"staff websocket {config.id}"
+            _push(request, ws, branch, feed, who), name=f"staff websocket {branch}"
         )
         try:
             async for message in ws:
@@ -113,12 +100,11 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
             pushing.cancel()
             await asyncio.gather(pushing, return_exceptions=True)
     log.info("staff websocket closed")
-    return ws
 
 
 async def _push(
+    request: web.Request,
     ws: web.WebSocketResponse,
-    follower: EventFollower,
     branch: str,
     feed: Subscription,
     who: StaffToken,
@@ -128,15 +114,14 @@ async def _push(
     The snapshot waits until the reader has caught up with the log: after a
     restart, a half-read day would show open desks as closed.
     """
-    try:
-        await asyncio.wait_for(follower.wait_caught_up(branch), CATCH_UP_WITHIN_S)
-    except TimeoutError:
-        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"still reading the log")
+    if not await caught_up_within(request, branch, CATCH_UP_WITHIN_S):
+        await close_not_ready(ws)
         return
-    live = follower.lives[branch]
+    live = live_of(request, branch)
+    clock = request.app[CONTEXT_KEY].clock
     kind = "snapshot"
     while not ws.closed:
-        now = dt.datetime.now(dt.UTC)
+        now = clock()
         overview = build_overview(live.state_for(now), live.config, now)
         frame: dict[str, Any] = {"type": kind, "seq": overview["seq"], "overview": overview}
         if kind == "snapshot":

@@ -7,15 +7,20 @@ import datetime as dt
 from aiohttp import web
 
 from services.staff.auth import MANAGER
-from services.staff.inputs import branch_of, invalid
-from services.staff.keys import AUTH_KEY, FOLLOWER_KEY, STATS_KEY
+from services.staff.keys import AUTH_KEY, STATS_KEY
 from services.staff.overview import build_overview
 from services.staff.stats import to_csv
 from services.staff.stats_service import ReplayTimeout
-from shared.http.problem import problem
+from shared.http.body import STAFF_BODY, invalid_field
+from shared.http.problem import ProblemError, problem
 from shared.projection import local_day
+from shared.runtime import CONTEXT_KEY
+from shared.runtime.commands import RETRY_AFTER_S
+from shared.runtime.requests import branch_of, live_of, require_caught_up
 
-RETRY_AFTER_S = "2"
+
+def invalid(field: str, detail: str) -> ProblemError:
+    return invalid_field(STAFF_BODY.invalid_code, field, detail)
 
 
 def add_routes(app: web.Application) -> None:
@@ -26,23 +31,16 @@ def add_routes(app: web.Application) -> None:
 async def overview(request: web.Request) -> web.Response:
     request.app[AUTH_KEY].authorize(request, MANAGER)
     config = branch_of(request)
-    follower = request.app[FOLLOWER_KEY]
-    if config.id not in follower.caught_up:
-        raise problem(
-            503,
-            "not_ready",
-            "still reading today's events; try again in a moment",
-            headers={"Retry-After": RETRY_AFTER_S},
-        )
-    now = dt.datetime.now(dt.UTC)
-    state = follower.lives[config.id].state_for(now)
+    require_caught_up(request, config.id)
+    now = request.app[CONTEXT_KEY].clock()
+    state = live_of(request, config.id).state_for(now)
     return web.json_response(build_overview(state, config, now))
 
 
 async def stats(request: web.Request) -> web.Response:
     request.app[AUTH_KEY].authorize(request, MANAGER)
     config = branch_of(request)
-    today = local_day(config, dt.datetime.now(dt.UTC))
+    today = local_day(config, request.app[CONTEXT_KEY].clock())
     day = _date(request.query.get("date"), today)
     fmt = request.query.get("format", "json")
     if fmt not in ("json", "csv"):
@@ -50,7 +48,9 @@ async def stats(request: web.Request) -> web.Response:
     try:
         figures = await request.app[STATS_KEY].day(config, day, today)
     except ReplayTimeout as exc:
-        raise problem(503, "unavailable", str(exc), headers={"Retry-After": RETRY_AFTER_S}) from exc
+        raise problem(
+            503, "unavailable", str(exc), headers={"Retry-After": str(RETRY_AFTER_S)}
+        ) from exc
     if fmt == "json":
         return web.json_response(figures)
     filename = f"qms-{config.id}-{day.isoformat()}.csv"

@@ -18,8 +18,11 @@ from shared.projection import (
     ServiceFigures,
     Ticket,
     TicketStatus,
+    area_figures,
+    desk_name,
     elapsed_s,
     service_figures,
+    target_wait_s,
 )
 
 
@@ -29,6 +32,7 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 def build_overview(state: BranchState, config: BranchConfig, now: dt.datetime) -> dict[str, Any]:
     figures = service_figures(state, config, now)
+    by_area = area_figures(config, figures)
     ended = _ended_counts(state)
     services = {
         s.id: _service(s, figures[s.id], ended.get(s.id, {}), state) for s in config.services
@@ -43,8 +47,8 @@ def build_overview(state: BranchState, config: BranchConfig, now: dt.datetime) -
             {
                 "area": area.id,
                 "name": area.name,
-                "waiting": sum(s["waiting"] for s in mine),
-                "longest_wait_s": max((s["longest_wait_s"] for s in mine), default=0),
+                "waiting": by_area[area.id].waiting,
+                "longest_wait_s": by_area[area.id].longest_wait_s,
                 "served": sum(s["served"] for s in mine),
                 "no_show": sum(s["no_show"] for s in mine),
                 "open_desks": [
@@ -82,7 +86,7 @@ def _service(
     ended: dict[TicketStatus, int],
     state: BranchState,
 ) -> dict[str, Any]:
-    target_s = round(service.target_wait_min * 60)
+    target_s = round(target_wait_s(service))
     return {
         "service": service.id,
         "name": {"da": service.name.da, "en": service.name.en},
@@ -150,7 +154,7 @@ def _counter(
     ticket = state.ticket_at(desk.id)
     return {
         "counter": desk.id,
-        "name": configured.name if configured else desk.id,
+        "name": desk_name(config, desk.id),
         "area": desk.area or (configured.area if configured else None),
         "skills": list(configured.skills) if configured else list(desk.services),
         "open": desk.is_open,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from services.staff.inputs import branch_of
+from shared.runtime.requests import branch_of
 
 STATIC = Path(__file__).resolve().parent / "static"
 

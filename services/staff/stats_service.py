@@ -3,7 +3,7 @@
 A fresh reader starts at the day's local midnight (`day_start`); events of
 that branch and day are collected; the replay stops at the first event of a
 later day or, whichever comes first, at a marker published for this replay
-("read up to now", DESIGN), so today and a quiet past day both end. A replay
+("read up to now"), so today and a quiet past day both end. A replay
 that takes longer than `within_s` is abandoned (503, try again).
 
 Finished days never change again (the engine writes only today's events),
@@ -26,6 +26,7 @@ from shared.bus.base import Bus
 from shared.config.schema import BranchConfig
 from shared.contract import EngineSync, Event, EventType
 from shared.projection import day_start, local_day
+from shared.runtime.clock import Clock
 
 REPLAY_WITHIN_S = 30.0
 CACHED_DAYS = 64
@@ -37,10 +38,12 @@ class ReplayTimeout(Exception):
 
 
 async def read_day(
-    bus: Bus, config: BranchConfig, day: dt.date, *, writer: str, within_s: float
+    bus: Bus, config: BranchConfig, day: dt.date, *, writer: str, within_s: float, now: dt.datetime
 ) -> list[Event]:
-    """The log's events of (branch, day), in log order (duplicates included)."""
-    now = dt.datetime.now(dt.UTC)
+    """The log's events of (branch, day), in log order (duplicates included).
+
+    `now` stamps the marker that ends the replay.
+    """
     nonce = uuid.uuid4().hex
     marker = Event(
         id=str(uuid.uuid4()),
@@ -81,9 +84,11 @@ class StatsService:
         registry: CollectorRegistry,
         *,
         writer: str,
+        clock: Clock,
         within_s: float = REPLAY_WITHIN_S,
     ) -> None:
         self._bus = bus
+        self._clock = clock
         self._writer = writer
         self._within_s = within_s
         self._cache: OrderedDict[tuple[str, dt.date], dict[str, Any]] = OrderedDict()
@@ -105,7 +110,12 @@ class StatsService:
         async with self._replays:
             started = time.perf_counter()
             events = await read_day(
-                self._bus, config, day, writer=self._writer, within_s=self._within_s
+                self._bus,
+                config,
+                day,
+                writer=self._writer,
+                within_s=self._within_s,
+                now=self._clock(),
             )
             stats = day_stats(config, day, events, complete=day < today)
             self._seconds.labels(config.id).observe(time.perf_counter() - started)

@@ -16,9 +16,10 @@ from pathlib import Path
 import segno
 from aiohttp import web
 
-from services.ticketing.runtime import TICKET_ID, TICKETING_KEY
-from services.ticketing.urls import phone_url
+from services.ticketing.keys import TICKET_ID, TICKETING_KEY
 from shared.http import problem
+from shared.http.urls import ticket_urls
+from shared.runtime.requests import branch_of
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_PREFIX = "/static/ticketing"
@@ -54,8 +55,7 @@ def _page(text: str) -> web.Response:
 
 
 async def kiosk_page(request: web.Request) -> web.Response:
-    t = request.app[TICKETING_KEY]
-    config, _live = t.branch(request)
+    config = branch_of(request)
     values = {"branch": config.id, "branch_name": config.branch.name, "static": STATIC_PREFIX}
     return _page(render(request.app[TEMPLATES_KEY].kiosk, values))
 
@@ -76,7 +76,7 @@ def display_address(public_display_url: str | None) -> tuple[str, str]:
 
 async def ticket_page(request: web.Request) -> web.Response:
     t = request.app[TICKETING_KEY]
-    config, _live = t.branch(request)
+    config = branch_of(request)
     ticket_id = request.match_info["ticket_id"]
     if not TICKET_ID.fullmatch(ticket_id):
         raise problem(404, "unknown_ticket", "no such ticket")
@@ -106,11 +106,11 @@ def qr_svg(text: str) -> bytes:
 async def ticket_qr(request: web.Request) -> web.Response:
     """`GET /kiosk/{branch}/qr/{ticket_id}.svg`: the phone page's absolute address."""
     t = request.app[TICKETING_KEY]
-    config, _live = t.branch(request)
+    config = branch_of(request)
     ticket_id = request.match_info["ticket_id"]
     if not TICKET_ID.fullmatch(ticket_id):
         raise problem(404, "unknown_ticket", "no such ticket")
-    body = qr_svg(phone_url(request, t.ctx.settings, config.id, ticket_id))
+    body = qr_svg(ticket_urls(request, t.ctx.settings, config.id, ticket_id).page_url)
     # The address of a ticket never changes: the browser may keep the image.
     return web.Response(
         body=body, content_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}

@@ -1,7 +1,7 @@
 """What the citizen API answers, as pure functions of config, state and time.
 
 Every figure comes from the shared projection (`service_figures`,
-`estimate_for`, the hours functions), so the kiosk, the phone, the hall
+`area_figures`, the hours functions, the presenter), so the kiosk, the phone, the hall
 screens and the staff console show the same numbers.
 """
 
@@ -10,22 +10,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from shared.config.schema import WEEKDAYS, BranchConfig, Hours
+from shared.config.schema import WEEKDAYS, BranchConfig
 from shared.projection import (
-    AT_DESK,
     BranchState,
     Ticket,
-    estimate_for,
+    area_figures,
+    area_name,
+    citizen_ticket,
+    clock_text,
     local_day,
     local_time,
     runs_past_closing,
+    self_service_until,
     service_figures,
     staffed_window,
 )
-
-
-def _hhmm(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def moment(config: BranchConfig, at: dt.datetime, now: dt.datetime) -> dict[str, Any]:
@@ -43,15 +42,6 @@ def moment(config: BranchConfig, at: dt.datetime, now: dt.datetime) -> dict[str,
     }
 
 
-def _open_until(hours: Hours, local: dt.datetime) -> str | None:
-    """The end ("22:00") of the range of `hours` that `local` falls in, else None."""
-    minute = local.hour * 60 + local.minute
-    for time_range in hours.ranges_on(local.date()):
-        if time_range.contains(minute):
-            return _hhmm(time_range.end_min)
-    return None
-
-
 def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) -> dict[str, Any]:
     """`GET /api/v1/branches/{branch}/services`.
 
@@ -63,24 +53,22 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
     closes, opens_at = staffed_window(state, config, now)
     is_open = closes is not None
     figures = service_figures(state, config, now)
-    waiting_by_area: dict[str, int] = {}
+    by_area = area_figures(config, figures)
     services = []
     for service in config.services:
         figure = figures[service.id]
-        waiting_by_area[service.area] = waiting_by_area.get(service.area, 0) + figure.waiting
         reason = None
         if closes is None:
             reason = "closed"
         elif runs_past_closing(closes, now, figure.estimated_wait_s):
             # The engine's own rule for issue_ticket (would_exceed_closing).
             reason = "would_exceed_closing"
-        area = config.area(service.area)
         services.append(
             {
                 "id": service.id,
                 "name": service.name.model_dump(),
                 "area": service.area,
-                "area_name": area.name if area else service.area,
+                "area_name": area_name(config, service.area),
                 "prefix": service.prefix,
                 "open": reason is None,
                 "reason": reason,
@@ -89,21 +77,22 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
                 "estimated_wait_s": figure.estimated_wait_s,
             }
         )
-    local = local_time(config, now)
-    self_service_until = _open_until(config.hours.self_service, local)
+    self_service_closes = self_service_until(config, now)
     return {
         "branch": config.id,
         "name": config.branch.name,
         "timezone": config.branch.timezone,
-        "now": local.isoformat(),
+        "now": local_time(config, now).isoformat(),
         "open": is_open,
         "day_closed": state.day_closed,
         "staffed_until": moment(config, closes, now) if closes else None,
         "opens_at": moment(config, opens_at, now) if opens_at else None,
-        "self_service": {"open": self_service_until is not None, "until": self_service_until},
+        "self_service": {
+            "open": self_service_closes is not None,
+            "until": clock_text(config, self_service_closes) if self_service_closes else None,
+        },
         "areas": [
-            {"id": a.id, "name": a.name, "waiting": waiting_by_area.get(a.id, 0)}
-            for a in config.areas
+            {"id": a.id, "name": a.name, "waiting": by_area[a.id].waiting} for a in config.areas
         ],
         "services": services,
     }
@@ -112,30 +101,5 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
 def ticket_view(
     config: BranchConfig, state: BranchState, ticket: Ticket, now: dt.datetime
 ) -> dict[str, Any]:
-    """`GET /api/v1/branches/{branch}/tickets/{ticket_id}`.
-
-    `position` and `estimated_wait_s` while waiting (else null); `counter`
-    and `counter_name` while the ticket is at a desk (called or serving).
-    `seq` is the log position the answer reflects: a page compares it with
-    the WebSocket frames' and keeps the newer.
-    """
-    estimate = estimate_for(state, config, ticket.id, now)
-    service = config.service(ticket.service)
-    area = config.area(ticket.area)
-    at_desk = ticket.status in AT_DESK and ticket.counter is not None
-    desk = config.counter(ticket.counter) if at_desk and ticket.counter else None
-    return {
-        "ticket_id": ticket.id,
-        "number": ticket.number,
-        "service": ticket.service,
-        "service_name": service.name.model_dump() if service else None,
-        "area": ticket.area,
-        "area_name": area.name if area else ticket.area,
-        "status": ticket.status.value,
-        "position": estimate.position if estimate else None,
-        "estimated_wait_s": estimate.wait_s if estimate else None,
-        "issued_at": ticket.issued_at.isoformat(),
-        "counter": ticket.counter if at_desk else None,
-        "counter_name": (desk.name if desk else ticket.counter) if at_desk else None,
-        "seq": state.seq,
-    }
+    """`GET /api/v1/branches/{branch}/tickets/{ticket_id}`: the shared presenter's view."""
+    return citizen_ticket(config, state, ticket, now)

@@ -1,4 +1,4 @@
-"""The branch file's schema (DESIGN.md, "Configuration").
+"""The branch file's schema (deploy/branches/magion.toml is a complete example).
 
 Field checks live on the models; checks across sections (a desk's area must
 exist, ...) live in `loader.cross_check`, which can name the exact key.
@@ -47,7 +47,7 @@ class TimeRange(_Model):
         return self.start_min <= minute < self.end_min
 
     def __str__(self) -> str:
-        return f"{_hhmm(self.start_min)}-{_hhmm(self.end_min)}"
+        return f"{hhmm(self.start_min)}-{hhmm(self.end_min)}"
 
 
 def _minutes(text: str) -> int:
@@ -60,21 +60,22 @@ def _minutes(text: str) -> int:
     return h * 60 + m
 
 
-def _hhmm(minute: int) -> str:
+def hhmm(minute: int) -> str:
+    """Minutes after local midnight as "HH:MM" (1440 is "24:00")."""
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 class Hours(_Model):
-    """Opening ranges per weekday; an absent day is closed."""
+    """Opening ranges per weekday; an absent day is closed.
+
+    Only the table: whether it is open at a moment is decided by
+    `shared.projection.hours` (touching ranges merged, in the branch's zone).
+    """
 
     days: dict[Weekday, tuple[TimeRange, ...]] = Field(default_factory=dict)
 
     def ranges_on(self, day: dt.date) -> tuple[TimeRange, ...]:
         return self.days.get(WEEKDAYS[day.weekday()], ())
-
-    def is_open(self, local: dt.datetime) -> bool:
-        minute = local.hour * 60 + local.minute
-        return any(r.contains(minute) for r in self.ranges_on(local.date()))
 
 
 def parse_hours(raw: dict[str, list[str]]) -> Hours:

@@ -1,4 +1,4 @@
-"""Command types, the command envelope and the reply (DESIGN.md, "Envelopes").
+"""Command types, the command envelope and the reply (docs/architecture.md, "Events and routes").
 
 Commands are imperative requests sent to a branch's routing engine over RPC.
 """
@@ -149,10 +149,15 @@ class ReplyError(Strict):
 
 
 class Reply(Strict):
-    """`{"ok": true, "result": {...}}` or `{"ok": false, "error": {"code", "message"}}`."""
+    """`{"ok": true, "result": {...}}` or `{"ok": false, "error": {"code", "message"}}`.
+
+    `replayed` is true when the command id was carried out earlier today and
+    this is that first result again (a retry): nothing was written for it.
+    """
 
     ok: bool
     result: dict[str, Any] | None = None
+    replayed: bool = False
     # A field validator (run on the default too) rather than a model validator,
     # so a MessageError names the field: `error`, not `(root)`.
     error: ReplyError | None = Field(default=None, validate_default=True)
@@ -188,7 +193,8 @@ def decode_command(raw: bytes | str) -> Command:
 
 
 def encode_reply(reply: Reply) -> bytes:
-    return orjson.dumps(reply.model_dump(mode="json", exclude_none=True))
+    # Defaults stay off the wire: `replayed` appears only on a retry's answer.
+    return orjson.dumps(reply.model_dump(mode="json", exclude_none=True, exclude_defaults=True))
 
 
 def decode_reply(raw: bytes | str) -> Reply:

@@ -1,8 +1,11 @@
-"""The projection of events into branch state: the one definition of the rules.
+"""The projection of events into branch state: the one read side.
 
 The routing engine, the display and the staff read model all build their state
-with `BranchState.fresh(config, day)` and `apply(state, event)`; positions and
-estimates come from `estimates` so every screen shows the same figure.
+with `BranchState.fresh(config, day)` and `apply(state, event)`. What they read
+from it is decided here once: opening hours (`hours`), positions, estimates and
+waiting per area (`estimates`), the call order and target waits (`ordering`),
+the recent calls (kept by `apply`), and how a ticket, a desk and their
+addresses are presented (`present`).
 """
 
 from shared.projection.admission import runs_past_closing, staffed_window
@@ -16,24 +19,32 @@ from shared.projection.apply import (
     apply_all,
 )
 from shared.projection.estimates import (
+    AreaFigures,
     Capacity,
     Estimate,
     ServiceFigures,
+    area_figures,
     capacity,
     estimate_for,
     estimate_new,
     estimates,
     service_figures,
-    waiting_by_area,
 )
 from shared.projection.hours import (
+    clock_text,
     day_end,
     day_start,
     elapsed_s,
+    is_open,
     is_staffed,
     local_day,
     local_time,
+    merged_ranges,
+    next_open,
     next_opening,
+    open_ranges,
+    open_until,
+    self_service_until,
     staffed_ranges,
     staffed_until,
 )
@@ -42,28 +53,44 @@ from shared.projection.ordering import (
     next_ticket,
     rank_key,
     target_seconds,
+    target_wait_s,
     waiting_in_call_order,
+)
+from shared.projection.present import (
+    area_name,
+    citizen_ticket,
+    desk_name,
+    phone_path,
+    ticket_desk,
+    ticket_path,
+    ticket_place,
+    ticket_status,
 )
 from shared.projection.state import (
     AT_DESK,
     ENDED,
+    RECENT_CALLS,
     BranchState,
     CommandRecord,
     CounterState,
+    RecentCall,
     Ticket,
     TicketStatus,
 )
 
 __all__ = [
     "AT_DESK",
-    "ENDED",
-    "SERVICE_TIME_OUTLIER_FACTOR",
-    "SERVICE_TIME_WEIGHT",
+    "AreaFigures",
     "BranchState",
     "Capacity",
     "CommandRecord",
     "CounterState",
+    "ENDED",
     "Estimate",
+    "RECENT_CALLS",
+    "RecentCall",
+    "SERVICE_TIME_OUTLIER_FACTOR",
+    "SERVICE_TIME_WEIGHT",
     "ServiceFigures",
     "Ticket",
     "TicketStatus",
@@ -72,26 +99,42 @@ __all__ = [
     "admit",
     "apply",
     "apply_all",
+    "area_figures",
+    "area_name",
     "capacity",
+    "citizen_ticket",
+    "clock_text",
     "day_end",
     "day_start",
+    "desk_name",
     "elapsed_s",
     "estimate_for",
     "estimate_new",
     "estimates",
     "in_call_order",
+    "is_open",
     "is_staffed",
     "local_day",
     "local_time",
+    "merged_ranges",
+    "next_open",
     "next_opening",
     "next_ticket",
+    "open_ranges",
+    "open_until",
+    "phone_path",
     "rank_key",
     "runs_past_closing",
+    "self_service_until",
     "service_figures",
     "staffed_ranges",
     "staffed_until",
     "staffed_window",
     "target_seconds",
-    "waiting_by_area",
+    "target_wait_s",
+    "ticket_desk",
+    "ticket_path",
+    "ticket_place",
+    "ticket_status",
     "waiting_in_call_order",
 ]

@@ -1,4 +1,4 @@
-"""When a ticket may be issued: the one statement of the rule (DESIGN.md, "Closed hours").
+"""When a ticket may be issued: the one statement of the rule (docs/queue-rules.md, "Issuing").
 
 The engine refuses `issue_ticket` by it; the citizen API greys a kiosk button
 by it before anyone taps. Both must say the same, so both call these.

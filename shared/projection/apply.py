@@ -37,9 +37,11 @@ from shared.contract.events import (
     TicketTransferred,
 )
 from shared.projection.state import (
+    RECENT_CALLS,
     BranchState,
     CommandRecord,
     CounterState,
+    RecentCall,
     Ticket,
     TicketStatus,
 )
@@ -108,19 +110,25 @@ def apply(state: BranchState, event: Event) -> Verdict:
             if key is not None:
                 state.lost_decisions.add(key)
         return verdict
-    handler = _HANDLERS.get(type(event.data))
+    data = event.data
+    ticket_id: str | None = getattr(data, "ticket_id", None)
+    desk: str | None = getattr(data, "counter", None)
+    if desk is None and event.command_id is not None and isinstance(data, TicketTransferred):
+        # The desk that held the ticket: the transfer frees it, and its event names no desk.
+        held = state.tickets.get(data.ticket_id)
+        desk = held.counter if held is not None else None
+    handler = _HANDLERS.get(type(data))
     if handler is not None:
-        handler(state, event, event.data)
+        handler(state, event, data)
     assert event.seq is not None  # admit() checked it; this narrows the type
     state.seq = event.seq
     state.last_event_at = event.at
     state.applied_ids.add(event.id)
     if event.command_id is not None:
         # Events of one command are consecutive; the last one is its outcome.
-        ticket_id: str | None = getattr(event.data, "ticket_id", None)
         ticket = state.tickets.get(ticket_id) if ticket_id is not None else None
         state.commands[event.command_id] = CommandRecord(
-            event, ticket.service if ticket is not None else None
+            event, ticket.service if ticket is not None else None, desk
         )
     return verdict
 
@@ -156,6 +164,9 @@ def _issued(state: BranchState, event: Event, data: TicketIssued) -> None:
 
 def _called(state: BranchState, event: Event, data: TicketCalled) -> None:
     counter = _counter(state, data.counter)
+    if counter.area is None and counter.called_area is None:
+        counter.called_area = data.area
+    _remember_call(state, data.area, data.ticket_id, data.number, data.counter, event.at)
     ticket = state.tickets.get(data.ticket_id)
     if ticket is None:
         return
@@ -171,6 +182,9 @@ def _called(state: BranchState, event: Event, data: TicketCalled) -> None:
 
 
 def _recalled(state: BranchState, event: Event, data: TicketRecalled) -> None:
+    area = state.desk_area(data.counter)
+    if area is not None:
+        _remember_call(state, area, data.ticket_id, data.number, data.counter, event.at)
     ticket = state.tickets.get(data.ticket_id)
     if ticket is not None:
         ticket.recalls = data.recalls
@@ -261,6 +275,20 @@ def _counter(state: BranchState, counter_id: str) -> CounterState:
     if counter is None:  # a desk the config does not (or no longer) name
         counter = state.counters[counter_id] = CounterState(id=counter_id)
     return counter
+
+
+def _remember_call(
+    state: BranchState, area: str, ticket_id: str, number: str, counter: str, at: dt.datetime
+) -> None:
+    """Make a call the newest of its area's recent calls (the ticket's older row there goes)."""
+    rows = state.recent_calls.get(area)
+    if rows is None:
+        rows = state.recent_calls[area] = {}
+    else:
+        rows.pop(ticket_id, None)
+    rows[ticket_id] = RecentCall(ticket_id, number, counter, at)
+    if len(rows) > RECENT_CALLS:
+        del rows[next(iter(rows))]
 
 
 def _release(state: BranchState, ticket: Ticket) -> None:

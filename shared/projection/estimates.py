@@ -1,7 +1,7 @@
 """Positions and wait estimates: a pure function of the state and the time.
 
 Kiosk, phone page, hall screens and staff all call these, so they show the
-same figure (DESIGN.md, "Estimates").
+same figure (the rules are in docs/queue-rules.md).
 
 For a service S, the desks that serve it are the open desks taking S (none
 open: the desks configured with the skill S). Those desks also take other
@@ -163,8 +163,33 @@ def service_figures(
     return out
 
 
-def waiting_by_area(state: BranchState) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for ticket in state.waiting.values():
-        counts[ticket.area] = counts.get(ticket.area, 0) + 1
-    return counts
+@dataclass(frozen=True, slots=True)
+class AreaFigures:
+    """An area's services' figures (in configuration order) and their totals."""
+
+    area: str
+    services: tuple[ServiceFigures, ...]
+
+    @property
+    def waiting(self) -> int:
+        return sum(f.waiting for f in self.services)
+
+    @property
+    def longest_wait_s(self) -> int:
+        return max((f.longest_wait_s for f in self.services), default=0)
+
+
+def area_figures(
+    config: BranchConfig, figures: dict[str, ServiceFigures]
+) -> dict[str, AreaFigures]:
+    """Per configured area, the figures of its services: the one "waiting per area".
+
+    A service belongs to the area the configuration gives it (tickets of a
+    service the configuration no longer names are not counted anywhere).
+    """
+    grouped: dict[str, list[ServiceFigures]] = {area.id: [] for area in config.areas}
+    for service in config.services:
+        figure = figures.get(service.id)
+        if figure is not None:
+            grouped.setdefault(service.area, []).append(figure)
+    return {area: AreaFigures(area, tuple(group)) for area, group in grouped.items()}

@@ -1,15 +1,17 @@
-"""Branch-local calendar arithmetic: the business day and the staffed hours.
+"""Branch-local calendar arithmetic: the business day and every kind of opening hours.
 
 Pure functions of the configuration and an aware `now`. The branch's local
 day (not UTC) decides ticket numbering and the log's `day`, so it is computed
-here once and used by the engine and every reader alike.
+here once and used by the engine and every reader alike. Whether something is
+open (desks, self-service machines) is decided here only, for any `Hours`
+table, always with touching ranges merged and compared as real instants.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from shared.config.schema import BranchConfig, TimeRange
+from shared.config.schema import BranchConfig, Hours, TimeRange, hhmm
 
 # Staffed hours repeat weekly; looking eight days ahead finds the next opening
 # whenever any weekday has hours (including later today, a week from now).
@@ -64,14 +66,19 @@ def _at_minute(config: BranchConfig, day: dt.date, minute: int) -> dt.datetime:
     return dt.datetime.combine(day, clock, tzinfo=config.branch.tz)
 
 
-def staffed_ranges(config: BranchConfig, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
-    """The day's staffed ranges as aware datetimes, touching ranges merged.
+# --- opening hours of any kind ---------------------------------------------
+# Staffed hours, self-service hours (and later appointment hours) are each an
+# `Hours` table; these functions answer the same questions of any of them.
+
+
+def merged_ranges(hours: Hours, day: dt.date) -> list[TimeRange]:
+    """The day's ranges of `hours` in minutes, touching ranges merged.
 
     "10:00-12:00" and "12:00-17:00" are one stretch for a citizen: merging them
     keeps `would_exceed_closing` from refusing tickets at 11:50.
     """
     merged: list[TimeRange] = []
-    for current in config.hours.staffed.ranges_on(day):
+    for current in hours.ranges_on(day):
         if merged and merged[-1].end_min >= current.start_min:
             last = merged[-1]
             merged[-1] = TimeRange(
@@ -79,18 +86,59 @@ def staffed_ranges(config: BranchConfig, day: dt.date) -> list[tuple[dt.datetime
             )
         else:
             merged.append(current)
+    return merged
+
+
+def open_ranges(
+    config: BranchConfig, hours: Hours, day: dt.date
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The day's merged ranges of `hours` as aware datetimes in the branch's zone."""
     return [
-        (_at_minute(config, day, r.start_min), _at_minute(config, day, r.end_min)) for r in merged
+        (_at_minute(config, day, r.start_min), _at_minute(config, day, r.end_min))
+        for r in merged_ranges(hours, day)
     ]
+
+
+def open_until(config: BranchConfig, hours: Hours, now: dt.datetime) -> dt.datetime | None:
+    """End of the (merged) range of `hours` that `now` falls in, or None outside them."""
+    day, now = local_day(config, now), _utc(now)
+    for start, end in open_ranges(config, hours, day):
+        if _utc(start) <= now < _utc(end):
+            return end
+    return None
+
+
+def is_open(config: BranchConfig, hours: Hours, now: dt.datetime) -> bool:
+    return open_until(config, hours, now) is not None
+
+
+def next_open(config: BranchConfig, hours: Hours, now: dt.datetime) -> dt.datetime | None:
+    """The next start of a range of `hours` strictly after `now`; None if the week has none."""
+    day, now = local_day(config, now), _utc(now)
+    for offset in range(_LOOKAHEAD_DAYS):
+        for start, _end in open_ranges(config, hours, day + dt.timedelta(days=offset)):
+            if _utc(start) > now:
+                return start
+    return None
+
+
+def clock_text(config: BranchConfig, end: dt.datetime) -> str:
+    """The local wall-clock time a range ends, "HH:MM"; a range ending at midnight says "24:00"."""
+    local = local_time(config, end)
+    minute = local.hour * 60 + local.minute
+    return hhmm(minute or 24 * 60)
+
+
+# --- staffed hours: when desks may be open and tickets issued ----------------
+
+
+def staffed_ranges(config: BranchConfig, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+    return open_ranges(config, config.hours.staffed, day)
 
 
 def staffed_until(config: BranchConfig, now: dt.datetime) -> dt.datetime | None:
     """End of the staffed range `now` falls in, or None outside staffed hours."""
-    day, now = local_day(config, now), _utc(now)
-    for start, end in staffed_ranges(config, day):
-        if _utc(start) <= now < _utc(end):
-            return end
-    return None
+    return open_until(config, config.hours.staffed, now)
 
 
 def is_staffed(config: BranchConfig, now: dt.datetime) -> bool:
@@ -99,9 +147,12 @@ def is_staffed(config: BranchConfig, now: dt.datetime) -> bool:
 
 def next_opening(config: BranchConfig, now: dt.datetime) -> dt.datetime | None:
     """The next start of staffed hours strictly after `now`; None if the week has none."""
-    day, now = local_day(config, now), _utc(now)
-    for offset in range(_LOOKAHEAD_DAYS):
-        for start, _end in staffed_ranges(config, day + dt.timedelta(days=offset)):
-            if _utc(start) > now:
-                return start
-    return None
+    return next_open(config, config.hours.staffed, now)
+
+
+# --- self-service hours: the library's machines, also without staff -----------
+
+
+def self_service_until(config: BranchConfig, now: dt.datetime) -> dt.datetime | None:
+    """End of the self-service range `now` falls in, or None when the machines are closed."""
+    return open_until(config, config.hours.self_service, now)

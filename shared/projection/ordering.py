@@ -1,4 +1,4 @@
-"""The waiting order (DESIGN.md, "Queue rules"): who a desk calls next.
+"""The waiting order (docs/queue-rules.md): who a desk calls next.
 
 Priority tickets first; then the ticket that has waited longest relative to
 its service's target wait (`waited / target`); ties by queue order (the seq of
@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 
-from shared.config.schema import BranchConfig
+from shared.config.schema import BranchConfig, Service
 from shared.projection.state import BranchState, Ticket
 
 # For a ticket whose service the configuration no longer names.
@@ -20,8 +20,14 @@ DEFAULT_TARGET_S = 15 * 60.0
 RankKey = tuple[int, float, int]
 
 
+def target_wait_s(service: Service) -> float:
+    """A service's target wait in seconds: what the call order and the overview measure by."""
+    return service.target_wait_min * 60.0
+
+
 def target_seconds(config: BranchConfig) -> dict[str, float]:
-    return {s.id: s.target_wait_min * 60.0 for s in config.services}
+    """`target_wait_s` of every configured service, by service id."""
+    return {s.id: target_wait_s(s) for s in config.services}
 
 
 def rank_key(ticket: Ticket, now: dt.datetime, targets: dict[str, float]) -> RankKey:

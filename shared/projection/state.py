@@ -1,4 +1,4 @@
-"""The state of one branch for one local day: the one definition (DESIGN.md).
+"""The state of one branch for one local day: the one definition (docs/architecture.md).
 
 Mutable dataclasses with slots, changed in place by `apply`. Replaying a day
 runs at tens of thousands of events a second; rebuilding immutable maps per
@@ -29,19 +29,36 @@ class TicketStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# How many of an area's latest calls the state keeps (the hall screens list them).
+RECENT_CALLS = 8
+
 AT_DESK = frozenset({TicketStatus.CALLED, TicketStatus.SERVING})
 ENDED = frozenset({TicketStatus.FINISHED, TicketStatus.NO_SHOW, TicketStatus.CANCELLED})
 
 
 class CommandRecord(NamedTuple):
-    """What a command did: its last event, and its ticket's service right after.
+    """What a command did, as its events tell it: enough to answer and to check a retry.
 
-    The service is kept because ticket.called does not carry it and a later
-    transfer changes it, while a retried call must answer as it first did.
+    `event` is its last event. `service` is its ticket's service right after:
+    ticket.called does not carry it and a later transfer changes it, while a
+    retried call must answer as it first did. `counter` is the desk it acted
+    at, also for a transfer (ticket.transferred names no desk), so the engine
+    can tell a retry from another request under the same id
+    (docs/queue-rules.md, "Idempotency and refusals").
     """
 
     event: Event
     service: str | None
+    counter: str | None = None
+
+
+class RecentCall(NamedTuple):
+    """One row of an area's recent calls: the last call (or recall) of a ticket there."""
+
+    ticket_id: str  # one row per ticket; screens never show it
+    number: str
+    counter: str
+    at: dt.datetime
 
 
 @dataclass(slots=True)
@@ -95,6 +112,9 @@ class CounterState:
     id: str
     # From the configuration; None for a desk that only the log knows about.
     area: str | None = None
+    # For a desk the configuration does not place: the area its first
+    # ticket.called named (where the hall screens show its calls).
+    called_area: str | None = None
     is_open: bool = False
     staff: str | None = None
     services: tuple[str, ...] = ()
@@ -132,6 +152,11 @@ class BranchState:
     # Decisions that lost the seq race: (writer, command_id, at) of a rejected
     # event. The rest of that decision is rejected too, even if its seq fits.
     lost_decisions: set[tuple[str, str, dt.datetime]] = field(default_factory=set)
+    # Area -> ticket id -> the ticket's latest call there, oldest first (a
+    # dict keeps insertion order, so a repeat call moves to the end in O(1)),
+    # at most RECENT_CALLS: kept by `apply` from ticket.called / ticket.recalled.
+    # Read it with `recent_calls_in`.
+    recent_calls: dict[str, dict[str, RecentCall]] = field(default_factory=dict)
     day_closed: bool = False
     last_event_at: dt.datetime | None = None
 
@@ -160,6 +185,7 @@ class BranchState:
             commands=dict(self.commands),
             applied_ids=set(self.applied_ids),
             lost_decisions=set(self.lost_decisions),
+            recent_calls={area: dict(rows) for area, rows in self.recent_calls.items()},
             day_closed=self.day_closed,
             last_event_at=self.last_event_at,
         )
@@ -170,6 +196,18 @@ class BranchState:
         if counter is None or counter.ticket is None:
             return None
         return self.tickets.get(counter.ticket)
+
+    def recent_calls_in(self, area: str) -> list[RecentCall]:
+        """The area's latest calls today, newest first (one row per ticket)."""
+        rows = self.recent_calls.get(area)
+        return list(reversed(rows.values())) if rows else []
+
+    def desk_area(self, counter_id: str) -> str | None:
+        """The area a desk calls into: the configured one, else the one its calls named."""
+        counter = self.counters.get(counter_id)
+        if counter is None:
+            return None
+        return counter.area if counter.area is not None else counter.called_area
 
     def open_counters(self) -> list[CounterState]:
         return [c for c in self.counters.values() if c.is_open]

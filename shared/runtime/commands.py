@@ -4,23 +4,27 @@ One place maps the engine's refusal codes to HTTP statuses, so the citizen
 API and the staff API answer alike: unknown things are 404, business
 conflicts 409, bad arguments 422, and no answer from routing 503 with
 Retry-After. Every refusal becomes a problem+json document with the code.
+A command id reused for another request is 422 `idempotency_key_reused`,
+naming the header the id came from.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from shared.bus.base import Bus
 from shared.contract import COMMAND_DATA, Command, CommandData, CommandType
 from shared.errors import BusError, BusTimeout
+from shared.http.idempotency import IDEMPOTENCY_HEADER
 from shared.http.problem import ProblemError
+from shared.runtime.clock import Clock, utc_now
 
 NOT_FOUND = frozenset(
     {"unknown_service", "unknown_ticket", "unknown_counter", "unknown_branch", "no_waiting_ticket"}
 )
-UNPROCESSABLE = frozenset({"no_services", "not_skilled", "wrong_branch"})
+UNPROCESSABLE = frozenset({"no_services", "not_skilled", "wrong_branch", "idempotency_key_reused"})
 UNAVAILABLE = frozenset({"unavailable", "not_ready"})
 RETRY_AFTER_S = 2
 
@@ -37,13 +41,29 @@ def refusal_status(code: str) -> int:
     return 409  # closed, would_exceed_closing, counter_closed, counter_busy, ...
 
 
-class CommandClient:
-    """Sends commands over the bus's RPC and returns results or raises ProblemError."""
+@dataclass(frozen=True)
+class Answer:
+    """The engine's result, and whether it is a retry's (the first result again)."""
 
-    def __init__(self, bus: Bus, *, timeout_s: float = 2.0, attempts: int = 3) -> None:
+    result: dict[str, Any]
+    replayed: bool = False
+
+
+class CommandClient:
+    """Sends commands over the bus's RPC and returns answers or raises ProblemError."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        *,
+        timeout_s: float = 2.0,
+        attempts: int = 3,
+        clock: Clock = utc_now,
+    ) -> None:
         self._bus = bus
         self._timeout_s = timeout_s
         self._attempts = attempts
+        self._clock = clock
 
     async def send(
         self,
@@ -52,8 +72,8 @@ class CommandClient:
         *,
         actor: str,
         command_id: str | None = None,
-    ) -> dict[str, Any]:
-        """The command's result; a refusal or no answer raises ProblemError.
+    ) -> Answer:
+        """The command's answer; a refusal or no answer raises ProblemError.
 
         `command_id` makes a retried request the same command (Idempotency-Key).
         """
@@ -61,7 +81,7 @@ class CommandClient:
             id=command_id or str(uuid.uuid4()),
             type=_command_type(data),
             branch=branch,
-            at=dt.datetime.now(dt.UTC),
+            at=self._clock(),
             actor=actor,
             data=data,
         )
@@ -72,11 +92,19 @@ class CommandClient:
         except BusError as exc:
             raise _unavailable("the message bus is not available") from exc
         if reply.ok:
-            return reply.result or {}
+            return Answer(reply.result or {}, reply.replayed)
         assert reply.error is not None  # Reply guarantees an error when not ok
         error = reply.error
         status = refusal_status(error.code)
         headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+        if error.code == "idempotency_key_reused":
+            raise ProblemError(
+                status,
+                error.code,
+                f"this {IDEMPOTENCY_HEADER} was used for another request; "
+                "use a fresh key per request",
+                {**(error.details or {}), "field": IDEMPOTENCY_HEADER},
+            )
         raise ProblemError(status, error.code, error.message, error.details, headers)
 
 

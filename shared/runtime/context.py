@@ -21,7 +21,9 @@ from shared.http import (
     metrics,
     problem_middleware,
 )
+from shared.http.websockets import SOCKETS_KEY, WebSockets, close_websockets
 from shared.logs import get_logger
+from shared.runtime.clock import Clock, utc_now
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class ServiceContext:
     `registry` is the service's own: in the embedded mode four services share
     the process and must not share metrics. `readiness` starts with one probe,
     "bus", that reads the connection's state at every health check.
+    `clock` is the service's one clock (shared.runtime.clock): a test that
+    needs a fixed time passes its own.
     """
 
     name: str
@@ -40,10 +44,17 @@ class ServiceContext:
     registry: CollectorRegistry
     readiness: Readiness
     log: structlog.stdlib.BoundLogger
+    clock: Clock = utc_now
 
     @classmethod
     def create(
-        cls, name: str, settings: Settings, branches: dict[str, BranchConfig], bus: Bus
+        cls,
+        name: str,
+        settings: Settings,
+        branches: dict[str, BranchConfig],
+        bus: Bus,
+        *,
+        clock: Clock = utc_now,
     ) -> ServiceContext:
         registry = CollectorRegistry()
         readiness = Readiness()
@@ -65,6 +76,7 @@ class ServiceContext:
             registry=registry,
             readiness=readiness,
             log=get_logger(name),
+            clock=clock,
         )
 
 
@@ -78,12 +90,17 @@ CONTEXT_KEY = web.AppKey("qms.context", ServiceContext)
 
 
 def base_app(ctx: ServiceContext) -> web.Application:
-    """An application with the context, `/healthz`, `/metrics` and problem+json errors."""
+    """An application with the context, `/healthz`, `/metrics` and problem+json errors.
+
+    Also the WebSocket registry: every socket registered there gets 1001 at shutdown.
+    """
     app = web.Application(middlewares=[problem_middleware])
     app[CONTEXT_KEY] = ctx
     app[SERVICE_NAME_KEY] = ctx.name
     app[READINESS_KEY] = ctx.readiness
     app[REGISTRY_KEY] = ctx.registry
+    app[SOCKETS_KEY] = WebSockets()
+    app.on_shutdown.append(close_websockets)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app

@@ -1,6 +1,6 @@
 """Following the event log from the start of each branch's local day.
 
-DESIGN: every reader rebuilds today's state by reading the stream from the
+Every reader rebuilds today's state by reading the stream from the
 start of the branch's local day, then follows it live. The follower keeps one
 `LiveBranch` per branch, fed only by its reader through the shared projection,
 and is ready once every branch has read up to now (its own sync marker came
@@ -10,7 +10,6 @@ back through the log).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import uuid
 
 from prometheus_client import Counter
@@ -85,7 +84,8 @@ class EventFollower:
             )
 
     async def _catch_up(self, live: LiveBranch) -> None:
-        if await read_up_to_now(self._ctx.bus, live, self.writer, CATCH_UP_WITHIN_S):
+        bus, clock = self._ctx.bus, self._ctx.clock
+        if await read_up_to_now(bus, live, self.writer, CATCH_UP_WITHIN_S, clock=clock):
             self._caught_up[live.branch].set()
             self._update_readiness()
         else:
@@ -96,7 +96,7 @@ class EventFollower:
         log = self._ctx.log.bind(branch=branch_id)
         delay = RETRY_MIN_S
         while True:
-            since = live.read_from(dt.datetime.now(dt.UTC))
+            since = live.read_from(self._ctx.clock())
             try:
                 reader = self._ctx.bus.read_events(since, frozenset({branch_id}))
             except BusError as exc:

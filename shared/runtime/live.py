@@ -18,6 +18,7 @@ from shared.bus.base import Bus
 from shared.config.schema import BranchConfig
 from shared.contract import EngineSync, Event, EventType
 from shared.projection import BranchState, Verdict, apply, day_start, local_day
+from shared.runtime.clock import Clock, utc_now
 
 Listener = Callable[["LiveBranch", Event], None]
 
@@ -116,12 +117,14 @@ class LiveBranch:
             self._markers.pop(event.data.nonce, None)
 
 
-async def read_up_to_now(bus: Bus, live: LiveBranch, writer: str, within_s: float) -> bool:
+async def read_up_to_now(
+    bus: Bus, live: LiveBranch, writer: str, within_s: float, *, clock: Clock = utc_now
+) -> bool:
     """Publish a marker and wait until the reader feeding `live` has read it.
 
     Then `live.state` holds every event written before the marker, by anyone.
     """
-    marker, arrived = live.marker(dt.datetime.now(dt.UTC), writer)
+    marker, arrived = live.marker(clock(), writer)
     try:
         await bus.publish_events([marker])
         await asyncio.wait_for(arrived, within_s)

@@ -1,9 +1,12 @@
-"""TimeRange and Hours: parsing, "24:00", and is_open at the edges."""
+"""TimeRange and Hours: parsing and "24:00".
+
+Whether hours are open at a moment is the projection's question
+(tests/projection/test_hours.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -12,12 +15,7 @@ from hypothesis import strategies as st
 from shared.config import Hours, TimeRange
 from shared.config.schema import WEEKDAYS, parse_hours
 
-CPH = ZoneInfo("Europe/Copenhagen")
 MONDAY = dt.date(2026, 11, 30)
-
-
-def at(day: dt.date, hour: int, minute: int, second: int = 0) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute, second), tzinfo=CPH)
 
 
 @pytest.mark.parametrize(
@@ -110,39 +108,18 @@ def test_parse_hours_sorts_ranges_and_rejects_overlap() -> None:
         parse_hours({"tue": ["10:00-17:00", "12:00-13:00"]})
 
 
-def test_is_open_at_the_edges() -> None:
-    hours = parse_hours({"mon": ["10:00-12:00", "13:00-17:30"], "sat": ["00:00-24:00"]})
-    assert not hours.is_open(at(MONDAY, 9, 59, 59))
-    assert hours.is_open(at(MONDAY, 10, 0))
-    assert hours.is_open(at(MONDAY, 11, 59, 59))
-    assert not hours.is_open(at(MONDAY, 12, 0))  # lunch
-    assert not hours.is_open(at(MONDAY, 12, 59))
-    assert hours.is_open(at(MONDAY, 13, 0))
-    assert hours.is_open(at(MONDAY, 17, 29, 59))
-    assert not hours.is_open(at(MONDAY, 17, 30))
-    saturday = MONDAY + dt.timedelta(days=5)
-    assert hours.is_open(at(saturday, 0, 0))
-    assert hours.is_open(at(saturday, 23, 59, 59))
-    # An absent day is closed, all day.
-    tuesday = MONDAY + dt.timedelta(days=1)
-    assert not any(hours.is_open(at(tuesday, h, 0)) for h in range(24))
-
-
 def test_ranges_on_maps_each_date_to_its_weekday() -> None:
     hours = parse_hours({day: [f"{i + 1:02d}:00-{i + 2:02d}:00"] for i, day in enumerate(WEEKDAYS)})
     for offset in range(7):
         day = MONDAY + dt.timedelta(days=offset)
         (r,) = hours.ranges_on(day)
         assert r.start_min == (offset + 1) * 60
-        assert hours.is_open(at(day, offset + 1, 30))
-        assert not hours.is_open(at(day, offset + 2, 30))
 
 
 def test_no_hours_is_always_closed() -> None:
     hours = Hours()
     assert hours.days == {}
     assert hours.ranges_on(MONDAY) == ()
-    assert not hours.is_open(at(MONDAY, 12, 0))
 
 
 def test_unknown_weekday_is_refused_by_the_model() -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.config import BranchConfig, load_branch_file, load_branches
+from shared.projection import is_open, is_staffed
 
 ROOT = Path(__file__).resolve().parents[2]
 MAGION = ROOT / "deploy" / "branches" / "magion.toml"
@@ -166,8 +167,8 @@ def test_staffed_hours_lie_within_the_library_hours(
 ) -> None:
     assert day.strftime("%a") in {"Mon", "Thu", "Fri", "Sat", "Sun"}
     local = _at(day, hhmm)
-    assert magion.hours.staffed.is_open(local) is staffed
-    assert magion.hours.self_service.is_open(local) is self_service
+    assert is_staffed(magion, local) is staffed
+    assert is_open(magion, magion.hours.self_service, local) is self_service
 
 
 def test_weekends_are_unstaffed_but_self_service_is_open_daily(magion: BranchConfig) -> None:

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from services.display.app import DisplayOptions, create_app_with
+from services.display.app import DisplayOptions, create_app
 from shared.bus import Bus
 from shared.config import BranchConfig, load_branches
 from shared.contract import CommandData, Event, EventData
@@ -82,7 +82,7 @@ class Hall(ServiceHall):
         self, options: DisplayOptions = FAST, port: int = 0, bus: Bus | None = None
     ) -> RunningService:
         def app(ctx: ServiceContext) -> web.Application:
-            return create_app_with(ctx, options)
+            return create_app(ctx, options)
 
         self.display = await self.start_one("display", app, bus=bus, port=port)
         return self.display
@@ -100,7 +100,7 @@ class Hall(ServiceHall):
         return Screens(self.http, self.display_url(""), self.branch)
 
     async def send(self, data: CommandData) -> dict[str, Any]:
-        return await self.commands.send(self.branch, data, actor="staff-1")
+        return (await self.commands.send(self.branch, data, actor="staff-1")).result
 
     async def screen(self, area: str) -> aiohttp.ClientWebSocketResponse:
         return await self.sockets.screen(area)

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from services.display.screen import RECENT_CALLS, CallLog, ScreenFrames
+from services.display.screen import ScreenFrames
 from services.display.speech import Speech, announcement_text
 from services.display.tickets import TicketFrames
 from services.display.wire import frame_of, text_frame
@@ -25,20 +25,19 @@ from shared.contract import (
     TicketServing,
     TicketTransferred,
 )
-from shared.projection import BranchState, Verdict, apply
+from shared.projection import RECENT_CALLS, BranchState, Verdict, apply
 from tests.projection.branch import MONDAY_10, EventLog, make_config
 
 
 class Screens:
-    """One branch as the display sees it: state, recent calls, frames per area."""
+    """One branch as the display sees it: the projected state and the frames per area."""
 
     def __init__(self, *areas: str) -> None:
         self.config = make_config()
         self.state = BranchState.fresh(self.config, MONDAY_10.date())
         self.log = EventLog(MONDAY_10.date())
-        self.calls = CallLog(self.config)
-        self.calls.start_day(self.state.day)
-        self.screens = ScreenFrames(self.calls)
+        self.screens = ScreenFrames(self.config)
+        self.screens.start_day(self.state, self.now)
         self.tickets = TicketFrames(self.config)
         self.snapshots = {
             area: self.screens.snapshot(self.state, area, self.now, fresh=True) for area in areas
@@ -53,7 +52,6 @@ class Screens:
         """Apply one event; the frames each watched area gets for it."""
         event: Event = self.log.add(data)
         assert apply(self.state, event) is Verdict.APPLY
-        self.calls.observe(event)
         return self.screens.deltas(self.state, event, self.now)
 
     def issue(self, service: str, area: str, prefix: str) -> str:
@@ -160,8 +158,8 @@ def test_a_recall_is_announced_again_and_keeps_one_row() -> None:
     assert types(frames, "service")[0] == "recalled"
     assert "called" not in types(frames, "service")
     assert frames["service"][0]["at"] == hall.now.isoformat()
-    assert [row.number for row in hall.calls.recent["service"]] == ["P001"]
-    assert hall.calls.recent["service"][0].at == hall.now.isoformat()
+    assert [row.number for row in hall.state.recent_calls_in("service")] == ["P001"]
+    assert hall.state.recent_calls_in("service")[0].at == hall.now
 
 
 @pytest.mark.parametrize(

@@ -218,3 +218,26 @@ def test_the_heartbeat_pings_clients_and_drops_those_that_stopped_answering() ->
         "qms_ws_dropped_total", {"kind": "screen", "reason": "silent"}
     )
     assert dropped == 1.0
+
+
+def test_the_first_event_of_a_new_day_restarts_the_screens_once() -> None:
+    """Whether the day turns by an event or by the clock, screens start over once."""
+    branch = Branch()
+    ticket = branch.issue("P001")
+    branch.add(
+        TicketCalled(
+            ticket_id=ticket, number="P001", counter="service-1", area="service", staff="s"
+        )
+    )
+    screen, transport = branch.client("screen", "service")
+    branch.hub.add_screen("service", screen)
+
+    branch.clock.now = MONDAY_10 + dt.timedelta(days=1)
+    branch.log = EventLog(branch.clock.now.date(), start=branch.clock.now)
+    branch.issue("P001")  # tomorrow's first ticket, read before the midnight tick
+    branch.hub.tick()
+
+    frames = transport.frames()
+    assert [f["type"] for f in frames] == ["snapshot", "snapshot"]
+    assert frames[0]["recent"] != [] and frames[1]["recent"] == []
+    assert frames[1]["seq"] == 1 and frames[1]["waiting"]["pas"]["count"] == 1

@@ -20,6 +20,7 @@ from shared.contract import (
     TicketTransferred,
 )
 from shared.projection import (
+    RECENT_CALLS,
     SERVICE_TIME_OUTLIER_FACTOR,
     SERVICE_TIME_WEIGHT,
     BranchState,
@@ -267,7 +268,7 @@ def test_each_command_id_remembers_its_last_event() -> None:
     finish = log.add(TicketFinished(ticket_id="a", counter="service-1", service_s=1), "cmd")
     call = called(log, "a", "P001", "service-1", "cmd")  # same command: finish, then call
     apply_all(state, [finish, call])
-    assert state.commands["cmd"] == (call, "pas")
+    assert state.commands["cmd"] == (call, "pas", "service-1")
     assert state.commands["issue-a"].event.type == "ticket.issued"
 
 
@@ -281,3 +282,51 @@ def test_copy_is_independent_and_equal() -> None:
     assert twin.tickets["a"].status is TicketStatus.WAITING and "a" in twin.waiting
     assert twin.waiting["a"] is twin.tickets["a"]
     assert twin.counters["service-1"].ticket is None
+    assert "service" not in twin.recent_calls and len(state.recent_calls_in("service")) == 1
+
+
+# --- recent calls: kept by apply, per area, newest first ------------------------
+
+
+def test_calls_and_recalls_are_the_areas_recent_calls_one_row_per_ticket() -> None:
+    log, state = EventLog(DAY), fresh()
+    apply_all(state, [issued(log, "a", "P001"), issued(log, "b", "P002")])
+    apply(state, called(log, "a", "P001", "service-1"))
+    log.tick(60)
+    apply(state, called(log, "b", "P002", "service-2"))
+    log.tick(60)
+    apply(
+        state, log.add(TicketRecalled(ticket_id="a", number="P001", counter="service-1", recalls=1))
+    )
+    rows = state.recent_calls_in("service")
+    assert [(r.number, r.counter, r.at) for r in rows] == [
+        ("P001", "service-1", log.now),
+        ("P002", "service-2", log.now - dt.timedelta(seconds=60)),
+    ]
+    assert "kvik" not in state.recent_calls
+
+
+def test_recent_calls_keep_the_newest_few() -> None:
+    log, state = EventLog(DAY), fresh()
+    for n in range(1, RECENT_CALLS + 3):
+        apply(state, issued(log, f"t{n}", f"P{n:03d}"))
+        apply(state, called(log, f"t{n}", f"P{n:03d}", "service-1"))
+    numbers = [row.number for row in state.recent_calls_in("service")]
+    assert numbers == [f"P{n:03d}" for n in range(RECENT_CALLS + 2, 2, -1)]
+
+
+def test_a_desk_only_the_log_knows_calls_into_the_area_its_first_call_named() -> None:
+    log, state = EventLog(DAY), fresh()
+    assert state.desk_area("service-1") == "service" and state.desk_area("pop-up") is None
+    # A recall from a desk nobody placed yet has no area to be shown in.
+    apply(state, log.add(TicketRecalled(ticket_id="x", number="P009", counter="pop-up", recalls=1)))
+    assert state.recent_calls == {}
+    apply(state, called(log, "ghost", "P404", "pop-up"))  # the call names area "service"
+    apply(
+        state,
+        log.add(TicketRecalled(ticket_id="ghost", number="P404", counter="pop-up", recalls=1)),
+    )
+    assert state.desk_area("pop-up") == "service"
+    assert [row.number for row in state.recent_calls_in("service")] == ["P404"]
+    # Only the screens use the called area: the desk still has no configured one.
+    assert state.counters["pop-up"].area is None

@@ -10,12 +10,12 @@ from shared.projection import (
     BranchState,
     Estimate,
     apply,
+    area_figures,
     estimate_for,
     estimate_new,
     estimates,
     next_ticket,
     service_figures,
-    waiting_by_area,
     waiting_in_call_order,
 )
 from tests.projection.branch import MONDAY_10, EventLog, make_config
@@ -196,4 +196,7 @@ def test_service_figures_count_waiting_and_longest_wait() -> None:
     assert pas.estimated_wait_s == 2 * 8 * 60 // 2
     assert figures["skat"].waiting == 0 and figures["skat"].open_desks == 0
     assert figures["bibliotek"].area == "kvik"
-    assert waiting_by_area(scene.state) == {"service": 2, "kvik": 1}
+    by_area = area_figures(CONFIG, figures)
+    assert {area: f.waiting for area, f in by_area.items()} == {"service": 2, "kvik": 1}
+    assert by_area["service"].longest_wait_s == 360 and by_area["kvik"].longest_wait_s == 60
+    assert [f.service for f in by_area["kvik"].services] == ["bibliotek", "flytning"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from shared.bus import Bus, CommandDelivery
@@ -30,10 +32,10 @@ async def answer_with(bus: Bus, reply: Reply) -> list[CommandDelivery]:
 
 async def test_a_result_comes_back_and_the_id_is_the_given_one(bus: Bus) -> None:
     seen = await answer_with(bus, Reply.success({"number": "P001"}))
-    result = await CommandClient(bus).send(
+    answer = await CommandClient(bus).send(
         "hall", IssueTicket(service="pas"), actor="kiosk", command_id="key-1"
     )
-    assert result == {"number": "P001"}
+    assert (answer.result, answer.replayed) == ({"number": "P001"}, False)
     assert seen[0].command.id == "key-1"
     assert seen[0].command.type == "issue_ticket"
     assert seen[0].command.actor == "kiosk"
@@ -68,3 +70,24 @@ async def test_no_engine_is_503_with_retry_after(bus: Bus) -> None:
 )
 def test_refusal_statuses(code: str, status: int) -> None:
     assert refusal_status(code) == status
+
+
+async def test_a_retry_is_told_as_one(bus: Bus) -> None:
+    await answer_with(bus, Reply(ok=True, result={"number": "P001"}, replayed=True))
+    answer = await CommandClient(bus).send("hall", IssueTicket(service="pas"), actor="kiosk")
+    assert (answer.result, answer.replayed) == ({"number": "P001"}, True)
+
+
+async def test_a_reused_key_is_422_naming_the_header(bus: Bus) -> None:
+    await answer_with(bus, Reply.failure("idempotency_key_reused", "used for another request"))
+    with pytest.raises(ProblemError) as caught:
+        await CommandClient(bus).send("hall", IssueTicket(service="pas"), actor="kiosk")
+    assert (caught.value.status, caught.value.code) == (422, "idempotency_key_reused")
+    assert caught.value.extra["field"] == "Idempotency-Key"
+
+
+async def test_the_command_is_stamped_by_the_injected_clock(bus: Bus) -> None:
+    seen = await answer_with(bus, Reply.success({}))
+    at = dt.datetime(2026, 3, 29, 1, 59, tzinfo=dt.UTC)
+    await CommandClient(bus, clock=lambda: at).send("hall", CallNext(counter="d"), actor="s")
+    assert seen[0].command.at == at

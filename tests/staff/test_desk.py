@@ -118,7 +118,9 @@ async def test_a_day_at_one_desk_walks_through_every_action(hall: Hall) -> None:
 
     # On the log: tickets issued at the desk say so, with their priority.
     today = local_day(hall.config, dt.datetime.now(dt.UTC))
-    events = await read_day(hall.bus, hall.config, today, writer="test", within_s=10)
+    events = await read_day(
+        hall.bus, hall.config, today, writer="test", within_s=10, now=dt.datetime.now(dt.UTC)
+    )
     issued = [e.data for e in events if isinstance(e.data, TicketIssued)]
     assert [(i.number, i.channel, i.priority) for i in issued] == [
         ("P001", "staff", 0),
@@ -166,14 +168,37 @@ async def test_a_retried_request_with_the_same_idempotency_key_is_one_command(
 ) -> None:
     hall = embedded_hall
     path = "/api/v1/branches/{branch}/tickets"
+    first, second = "desk-key-0000-0001", "desk-key-0000-0002"
     answers = []
-    for key in ("k-1", "k-1", "k-2"):
+    for key in (first, first, second):
         status, data, _ = await hall.call(
             "POST", path, body={"service": "pas"}, headers={"Idempotency-Key": key}
         )
         assert status == 201
         answers.append(data["number"])
     assert answers == ["P001", "P001", "P002"]
+
+    # The same key for another request is refused by the engine; nothing is issued.
+    status, data, _ = await hall.call(
+        "POST", path, body={"service": "pas", "priority": 1}, headers={"Idempotency-Key": first}
+    )
+    assert (status, data["code"], data["field"]) == (
+        422,
+        "idempotency_key_reused",
+        "Idempotency-Key",
+    )
+    # One key rule for every service: 16-128 characters of A-Za-z0-9._~:-
+    for bad in ("k-1", "x" * 129, "has space in it!!"):
+        status, data, _ = await hall.call(
+            "POST", path, body={"service": "pas"}, headers={"Idempotency-Key": bad}
+        )
+        assert (status, data["code"], data["field"]) == (
+            400,
+            "invalid_idempotency_key",
+            "Idempotency-Key",
+        ), bad
+    status, data, _ = await hall.call("POST", path, body={"service": "pas"})
+    assert (status, data["number"]) == (201, "P003")
 
 
 @pytest.mark.parametrize(

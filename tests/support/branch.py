@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 MAGION = REPO / "deploy" / "branches" / "magion.toml"
 COPENHAGEN = "Europe/Copenhagen"
 
-Days = Mapping[str, Sequence[str]]
+Days = Mapping[Any, Sequence[str]]  # weekday -> ["10:00-15:00", ...]; the loader checks both
 ALL_DAY = ("00:00-24:00",)
 ALL_WEEK: Days = dict.fromkeys(WEEKDAYS, ALL_DAY)
 DESK_NAMES = {"kvik": "KVIK {n}", "service": "Skranke {n}"}

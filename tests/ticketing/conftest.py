@@ -17,15 +17,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from services.routing.app import FOLLOWER_KEY
 from services.ticketing.app import create_app as ticketing_app
 from services.ticketing.options import TicketingOptions
-from services.ticketing.runtime import TICKETING_KEY
 from shared.config import BranchConfig, Settings
 from shared.config.schema import WEEKDAYS
 from shared.contract import CommandData
 from shared.projection import local_time
-from shared.runtime import RunningService
+from shared.runtime import FOLLOWER_KEY, RunningService
 from shared.runtime.commands import CommandClient
 from tests.browser.conftest import artifacts, browser, page  # noqa: F401  (fixtures)
 from tests.support.branch import ALL_DAY, ALL_WEEK, Branch, Days, Desk, Service
@@ -121,7 +119,7 @@ class Hall:
 
     async def do(self, data: CommandData) -> dict[str, Any]:
         """A desk's command, straight to routing; then wait until ticketing has read it."""
-        result = await self.staff.send(self.branch, data, actor="staff-test")
+        result = (await self.staff.send(self.branch, data, actor="staff-test")).result
         await self.settle()
         return result
 
@@ -129,7 +127,7 @@ class Hall:
         """Until ticketing's reader has every event routing has applied (no sleeping)."""
         assert self.routing is not None
         written = self.routing.runner.app[FOLLOWER_KEY].lives[self.branch].state.seq
-        live = self.ticketing.runner.app[TICKETING_KEY].follower.lives[self.branch]
+        live = self.ticketing.runner.app[FOLLOWER_KEY].lives[self.branch]
         assert await live.wait_until(lambda state: state.seq >= written, 5.0)
 
     async def metrics(self) -> str:

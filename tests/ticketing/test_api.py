@@ -94,13 +94,17 @@ async def test_a_retry_with_the_same_key_is_the_same_ticket(hall: Hall) -> None:
     series = f'qms_tickets_issued_total{{branch="{hall.branch}",channel="kiosk",service="pas"}}'
     assert f"{series} 2.0" in metrics  # the retry is not a second ticket
 
-    # The same key for another service is not a retry: refused, nothing issued.
+    # The same key for another request is not a retry: refused by the engine
+    # (any field, told from the log), nothing issued.
     status, body, _ = await hall.issue("skat", key=same)
     assert (status, body["code"], body["field"]) == (
         422,
         "idempotency_key_reused",
         "Idempotency-Key",
     )
+    status, body, _ = await hall.issue("pas", key=same, channel="web")
+    assert (status, body["code"]) == (422, "idempotency_key_reused")
+    assert f"{series} 2.0" in await hall.metrics()
 
 
 async def test_status_goes_waiting_called_serving_finished(hall: Hall) -> None:

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.ticketing.api import command_id_for
 from services.ticketing.options import DEFAULT_RATE_LIMIT, TicketingOptions
 from services.ticketing.pages import display_address, render
 from services.ticketing.ratelimit import RateLimiter, client_key
 from shared.errors import ConfigError
+from shared.http.idempotency import derived_command_id
 from tests.services.conftest import REPO
 from tests.support.zones import fresh_day_zone
 
@@ -98,11 +98,13 @@ def test_the_client_is_the_peer_unless_a_trusted_proxy_forwards(
     assert client_key(peer, forwarded, PROXY) == expected
 
 
-def test_an_idempotency_key_maps_to_one_command_id_per_branch() -> None:
+def test_an_idempotency_key_maps_to_one_command_id_per_branch_and_caller() -> None:
     key = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
-    assert command_id_for("magion", key) == command_id_for("magion", key)
-    assert command_id_for("magion", key) != command_id_for("other", key)
-    assert command_id_for("magion", key) != command_id_for("magion", key + "x")
+    one = derived_command_id("magion", "citizen", key)
+    assert one == derived_command_id("magion", "citizen", key)
+    assert one != derived_command_id("other", "citizen", key)
+    assert one != derived_command_id("magion", "staff-1", key)
+    assert one != derived_command_id("magion", "citizen", key + "x")
 
 
 def test_the_display_address_follows_the_setting() -> None:

@@ -1,4 +1,4 @@
-"""`decide(state, command, ...)`: the pure queue engine (DESIGN.md).
+"""`decide(state, command, ...)`: the pure queue engine (docs/queue-rules.md).
 
 No I/O, no clock, no randomness: time, ids and the writer's name are
 arguments. A business refusal is a `Decision` with a failure reply, never an
@@ -17,6 +17,7 @@ from services.routing.engine.context import Context
 from services.routing.engine.decision import Decision, Refusal, StateMismatch
 from services.routing.engine.ids import IdSource
 from services.routing.engine.results import reply_for
+from services.routing.engine.retries import same_request
 from shared.config.schema import BranchConfig
 from shared.contract.commands import Command, CommandType, Reply
 from shared.contract.events import Event
@@ -72,9 +73,17 @@ def decide(
         return Decision.refuse(
             Refusal.WRONG_BRANCH, f"this is the queue of {state.branch!r}, not {command.branch!r}"
         )
-    earlier = reply_for(state, command.id, config, now)
-    if earlier is not None:
-        return Decision(reply=earlier)
+    record = state.commands.get(command.id)
+    if record is not None:
+        if not same_request(record, command, config):
+            return Decision.refuse(
+                Refusal.IDEMPOTENCY_KEY_REUSED,
+                f"command id {command.id!r} was used today for another request; "
+                "send each request under an id of its own",
+            )
+        earlier = reply_for(state, command.id, config, now)
+        assert earlier is not None  # a recorded command has a result
+        return Decision(reply=earlier.model_copy(update={"replayed": True}))
     age_s = now.timestamp() - command.at.timestamp()
     if age_s > COMMAND_TTL_S:
         # The sender gave up long ago (routing was down): a kiosk that told the
@@ -102,7 +111,8 @@ def decide_and_apply(
 
     For a single process that owns its state (tests, benchmarks, tools). The
     routing service instead publishes the events and lets its log reader
-    apply them, then calls `reply_for` (DESIGN: read-your-writes).
+    apply them, then calls `reply_for` (read your writes: docs/architecture.md,
+    "The single writer").
     """
     decision = decide(state, command, config=config, now=now, ids=ids, writer=writer)
     if decision.reply is not None:

@@ -33,6 +33,9 @@ class Refusal(StrEnum):
     TICKET_IN_SERVICE = "ticket_in_service"  # cancelling a ticket being served
     TICKET_ENDED = "ticket_ended"  # cancelling a finished/no-show/cancelled ticket
     EXPIRED = "expired"  # the command waited in the queue past COMMAND_TTL_S
+    # A command id done today, sent again with other data: an Idempotency-Key
+    # reused for another request (docs/queue-rules.md).
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,9 @@ class Decision:
     """Either events to write, or a reply to send now.
 
     - refusal: no events, `reply` is the failure;
-    - a command id already seen today: no events, `reply` is its first result;
+    - a command id already seen today: no events, `reply` is its first result
+      marked `replayed`, or the refusal `idempotency_key_reused` when the
+      command asks for something else than what that id did;
     - otherwise: `events` to publish, `reply` is None. Once the events have
       been applied to the state, `reply_for(state, command, ...)` gives the
       answer; any replica answers a retry with the same.

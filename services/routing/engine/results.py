@@ -27,7 +27,7 @@ from shared.contract.events import (
     TicketServing,
     TicketTransferred,
 )
-from shared.projection import BranchState, CommandRecord, estimate_for
+from shared.projection import BranchState, CommandRecord, estimate_for, ticket_place
 
 
 def reply_for(
@@ -50,15 +50,14 @@ def _result(
 ) -> dict[str, Any]:
     data = record.event.data
     if isinstance(data, TicketIssued):
-        estimate = estimate_for(state, config, data.ticket_id, now)
+        # As issued (a later transfer does not change the answer), placed as of now.
         return {
             "ticket_id": data.ticket_id,
             "number": data.number,
             "service": data.service,
             "area": data.area,
             "priority": data.priority,
-            "position": estimate.position if estimate else None,
-            "estimated_wait_s": estimate.wait_s if estimate else None,
+            **ticket_place(estimate_for(state, config, data.ticket_id, now)),
             "issued_at": data.issued_at.isoformat(),
         }
     if isinstance(data, TicketCalled):

@@ -1,11 +1,11 @@
-"""What ticketing's handlers share: the follower, the command client, the limiter, metrics.
+"""What ticketing's handlers share, under typed app keys: the command client, limiter, metrics.
 
-One `Ticketing` per app, stored under `TICKETING_KEY`; nothing module-level.
+One `Ticketing` per app, stored under `TICKETING_KEY`; its options are under
+`OPTIONS_KEY`, the follower under the kit's `FOLLOWER_KEY`. Nothing module-level.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -14,19 +14,12 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from services.ticketing.options import TicketingOptions
 from services.ticketing.ratelimit import RateLimiter
-from shared.config.schema import BranchConfig
-from shared.http import problem
-from shared.runtime import EventFollower, ServiceContext
-from shared.runtime.commands import RETRY_AFTER_S, CommandClient
-from shared.runtime.live import LiveBranch
+from shared.runtime import ServiceContext
+from shared.runtime.commands import CommandClient
 
 # The engine's ticket ids are url-safe base64 (22 characters); anything else
 # cannot be a ticket, so it is a 404 without a look at the state.
 TICKET_ID = re.compile(r"[A-Za-z0-9_-]{1,128}", re.ASCII)
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -70,27 +63,10 @@ class TicketMetrics:
 class Ticketing:
     ctx: ServiceContext
     options: TicketingOptions
-    follower: EventFollower
     commands: CommandClient
     limiter: RateLimiter
     metrics: TicketMetrics
 
-    def branch(self, request: web.Request) -> tuple[BranchConfig, LiveBranch]:
-        branch_id = request.match_info["branch"]
-        config = self.ctx.branches.get(branch_id)
-        if config is None:
-            raise problem(404, "unknown_branch", f"no branch {branch_id!r} here")
-        return config, self.follower.lives[branch_id]
 
-    def require_caught_up(self, branch_id: str) -> None:
-        """Figures from a reader still replaying the day would be wrong: say so instead."""
-        if branch_id not in self.follower.caught_up:
-            raise problem(
-                503,
-                "not_ready",
-                "still reading today's events; try again in a moment",
-                headers={"Retry-After": str(RETRY_AFTER_S)},
-            )
-
-
+OPTIONS_KEY = web.AppKey("ticketing.options", TicketingOptions)
 TICKETING_KEY = web.AppKey("ticketing", Ticketing)

@@ -1,0 +1,51 @@
+"""A ticket's absolute addresses, built one way for every service.
+
+The citizen's ticket lives in ticketing: its status in the API and its phone
+page (what the QR code holds). Whoever answers with them (ticketing for the
+kiosk, staff for a ticket issued on a citizen's behalf) builds them here from
+the settings and the request:
+
+- `QMS_PUBLIC_TICKETING_URL` set: that address;
+- set but empty (one origin behind a reverse proxy): the request's origin;
+- unset: the request's origin, on the ticketing port unless ticketing itself
+  answers (then the port the browser used is already ticketing's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from shared.config.settings import Settings
+from shared.http.health import SERVICE_NAME_KEY
+from shared.projection.present import phone_path, ticket_path
+
+TICKETING = "ticketing"
+
+
+def public_ticketing_base(request: web.Request, settings: Settings) -> str:
+    """Where browsers and phones reach ticketing, without a trailing slash."""
+    configured = settings.public_ticketing_url
+    if configured is not None and configured.strip():
+        return configured.strip().rstrip("/")
+    origin = request.url.origin()
+    if configured is None and request.app.get(SERVICE_NAME_KEY) != TICKETING:
+        origin = origin.with_port(settings.port(TICKETING))
+    return str(origin).rstrip("/")
+
+
+@dataclass(frozen=True)
+class TicketUrls:
+    status_url: str  # GET: the ticket's status (JSON)
+    page_url: str  # the phone page (the QR code's)
+
+
+def ticket_urls(
+    request: web.Request, settings: Settings, branch: str, ticket_id: str
+) -> TicketUrls:
+    base = public_ticketing_base(request, settings)
+    return TicketUrls(
+        status_url=base + ticket_path(branch, ticket_id),
+        page_url=base + phone_path(branch, ticket_id),
+    )

@@ -1,0 +1,102 @@
+"""A ticket, a desk and their addresses as the citizen sees them: the one presenter.
+
+The ticketing API's ticket view, the phone's `ticket` frames on the display
+and the engine's reply to `issue_ticket` all present a ticket through these
+pure functions, so a number, a place in the queue or a desk's name reads the
+same on the kiosk, the phone and the hall screen (why here: docs/architecture.md,
+"Where a rule goes").
+
+`position` and `estimated_wait_s` are set while the ticket waits (else null);
+`counter` and `counter_name` while it is at a desk, called or being served.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+
+from shared.config.schema import BranchConfig
+from shared.projection.estimates import Estimate, estimate_for
+from shared.projection.state import AT_DESK, BranchState, Ticket
+
+Json = dict[str, Any]
+
+
+def desk_name(config: BranchConfig, counter_id: str) -> str:
+    """What a desk is called on screens and tickets: its configured name, else its id."""
+    desk = config.counter(counter_id)
+    return desk.name if desk is not None else counter_id
+
+
+def area_name(config: BranchConfig, area_id: str) -> str:
+    area = config.area(area_id)
+    return area.name if area is not None else area_id
+
+
+def ticket_place(estimate: Estimate | None) -> Json:
+    """`position` and `estimated_wait_s` of a waiting ticket (both null otherwise)."""
+    return {
+        "position": estimate.position if estimate else None,
+        "estimated_wait_s": estimate.wait_s if estimate else None,
+    }
+
+
+def ticket_desk(config: BranchConfig, ticket: Ticket) -> Json:
+    """`counter` and `counter_name` while the ticket is at a desk (both null otherwise)."""
+    if ticket.status in AT_DESK and ticket.counter is not None:
+        return {"counter": ticket.counter, "counter_name": desk_name(config, ticket.counter)}
+    return {"counter": None, "counter_name": None}
+
+
+def ticket_status(config: BranchConfig, ticket: Ticket, estimate: Estimate | None) -> Json:
+    """Where the ticket stands: number, status, place in the queue and desk.
+
+    What a phone's `ticket` frame carries besides `type` and `seq`.
+    """
+    return {
+        "number": ticket.number,
+        "status": ticket.status.value,
+        **ticket_place(estimate),
+        **ticket_desk(config, ticket),
+    }
+
+
+def citizen_ticket(
+    config: BranchConfig, state: BranchState, ticket: Ticket, now: dt.datetime
+) -> Json:
+    """The whole ticket as the citizen sees it (`GET .../tickets/{ticket_id}`).
+
+    `seq` is the log position the answer reflects: a page compares it with
+    the WebSocket frames' and keeps the newer.
+    """
+    service = config.service(ticket.service)
+    status = ticket_status(config, ticket, estimate_for(state, config, ticket.id, now))
+    return {
+        "ticket_id": ticket.id,
+        "number": ticket.number,
+        "service": ticket.service,
+        "service_name": service.name.model_dump() if service else None,
+        "area": ticket.area,
+        "area_name": area_name(config, ticket.area),
+        "status": status["status"],
+        "position": status["position"],
+        "estimated_wait_s": status["estimated_wait_s"],
+        "issued_at": ticket.issued_at.isoformat(),
+        "counter": status["counter"],
+        "counter_name": status["counter_name"],
+        "seq": state.seq,
+    }
+
+
+# --- addresses: paths only; absolute URLs need the public origin (shared/http) ---
+
+
+def ticket_path(branch: str, ticket_id: str) -> str:
+    """The ticket's status in the citizen API."""
+    return f"/api/v1/branches/{quote(branch, safe='')}/tickets/{quote(ticket_id, safe='')}"
+
+
+def phone_path(branch: str, ticket_id: str) -> str:
+    """The ticket's phone page (what the QR code on the slip opens)."""
+    return f"/t/{quote(branch, safe='')}/{quote(ticket_id, safe='')}"
