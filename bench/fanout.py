@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import orjson
+from localstack import branch_toml, early_morning_zone
 
 from services.display.app import create_app
 from shared.bus import Bus
@@ -59,28 +60,10 @@ from shared.logs import configure_logging
 from shared.runtime import ServiceContext, start_service
 
 AMQP_URL = os.environ.get("QMS_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")  # the bench branch's zone: events carry its day
 REPO = Path(__file__).resolve().parent.parent
 CLIENTS_PER_PROCESS = 5000
 CLIENT_NICENESS = 10
 DESKS = ("service-1", "service-2", "service-3", "service-4")
-ALL_DAY = '["00:00-24:00"]'
-BRANCH_TOML = "\n".join(
-    [
-        '[branch]\nid = "{branch}"\nname = "Fan-out bench"\ntimezone = "Europe/Copenhagen"',
-        "[hours.staffed]",
-        *(f"{day} = {ALL_DAY}" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")),
-        '[[areas]]\nid = "service"\nname = "SERVICE"',
-        *(
-            f'[[counters]]\nid = "{desk}"\narea = "service"\nname = "Skranke {n}"\nskills = ["pas"]'
-            for n, desk in enumerate(DESKS, 1)
-        ),
-        '[[services]]\nid = "pas"\nname = {{ da = "Pas", en = "Passport" }}\narea = "service"',
-        'prefix = "P"\ntarget_wait_min = 15\nservice_time_min = 8\n',
-    ]
-)
-
-
 # --- one client process ----------------------------------------------------------
 
 
@@ -276,12 +259,14 @@ class Display:
 
 
 class Day:
-    def __init__(self, branch: str) -> None:
-        self.branch, self.seq = branch, 0
+    """Events of the bench branch; each carries the branch's local day (its zone: `zone`)."""
+
+    def __init__(self, branch: str, zone: str) -> None:
+        self.branch, self.seq, self.tz = branch, 0, ZoneInfo(zone)
 
     def event(self, data: EventData) -> Event:
         self.seq += 1
-        now = dt.datetime.now(COPENHAGEN)
+        now = dt.datetime.now(self.tz)
         return Event(
             id=str(uuid.uuid4()),
             type=data_type(data),
@@ -329,11 +314,12 @@ async def bench(args: argparse.Namespace) -> None:
     procs = args.procs or max(2, math.ceil(clients / CLIENTS_PER_PROCESS))
     raise_fd_limit(clients + 200)
     branch = f"bench-{uuid.uuid4().hex[:8]}"
-    day = Day(branch)
+    zone = early_morning_zone()
+    day = Day(branch, zone)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         branch_file = work / f"{branch}.toml"
-        branch_file.write_text(BRANCH_TOML.format(branch=branch))
+        branch_file.write_text(branch_toml(branch, DESKS, zone))
         port = free_port()
         display = Display(args.bus, branch_file, port, work)
         try:

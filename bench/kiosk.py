@@ -21,6 +21,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from localstack import early_morning_zone
 from playwright.async_api import Page, async_playwright
 
 from services.routing.app import create_app as routing_app
@@ -39,14 +40,17 @@ AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 def magion_all_day(branch_id: str) -> BranchConfig:
-    """The shipped hall, staffed all day, one-minute services (no would_exceed_closing)."""
+    """The shipped hall, staffed all day, one-minute services (no would_exceed_closing).
+
+    In a zone where it is early morning now: the day does not turn during the run.
+    """
     config = load_branch_file(REPO / "deploy/branches/magion.toml")
     hours = StaffedHours(
         staffed=parse_hours(dict.fromkeys(WEEKDAYS, ["00:00-24:00"])),
         self_service=config.hours.self_service,
     )
     services = [s.model_copy(update={"service_time_min": 1.0}) for s in config.services]
-    branch = config.branch.model_copy(update={"id": branch_id})
+    branch = config.branch.model_copy(update={"id": branch_id, "timezone": early_morning_zone()})
     return config.model_copy(update={"branch": branch, "hours": hours, "services": services})
 
 

@@ -9,6 +9,7 @@ leaves no queues, streams or events behind in the broker's default vhost.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import secrets
 import signal
@@ -18,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,19 +29,40 @@ REPO = Path(__file__).resolve().parent.parent
 BROKER = "127.0.0.1:5672"
 ALL_DAY = '["00:00-24:00"]'
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+EARLY_MORNING = 1
 
 
-def branch_toml(branch: str, desks: int) -> str:
-    """One area, one service, `desks` desks that all take it; staffed around the clock."""
+def early_morning_zone(now: dt.datetime | None = None) -> str:
+    """An Etc/GMT zone where it is 01:MM now: the bench branch's day has 23 hours left.
+
+    A branch closes at its local midnight, and a ticket whose estimated wait
+    runs past closing is refused: in Copenhagen after about 20:45 every bench
+    ticket would be. Etc/GMT zones have no daylight saving; their sign is
+    inverted (Etc/GMT-2 is UTC+2).
+    """
+    utc_hour = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).hour
+    offset = (EARLY_MORNING - utc_hour) % 24
+    if offset > 14:  # the zones run from UTC-12 to UTC+14
+        offset -= 24
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+
+
+def branch_toml(branch: str, desks: int | Sequence[str], zone: str | None = None) -> str:
+    """One area, one service, desks that all take it; staffed around the clock.
+
+    `desks`: how many (service-1, service-2, ...), or their ids. The zone is
+    `early_morning_zone()` unless given.
+    """
+    ids = [f"service-{n}" for n in range(1, desks + 1)] if isinstance(desks, int) else desks
     lines = [
-        f'[branch]\nid = "{branch}"\nname = "Bench {branch}"\ntimezone = "Europe/Copenhagen"',
+        f'[branch]\nid = "{branch}"\nname = "Bench {branch}"',
+        f'timezone = "{zone or early_morning_zone()}"',
         "[hours.staffed]",
         *(f"{day} = {ALL_DAY}" for day in DAYS),
         '[[areas]]\nid = "service"\nname = "SERVICE"',
         *(
-            f'[[counters]]\nid = "service-{n}"\narea = "service"\n'
-            f'name = "Skranke {n}"\nskills = ["pas"]'
-            for n in range(1, desks + 1)
+            f'[[counters]]\nid = "{desk}"\narea = "service"\nname = "Skranke {n}"\nskills = ["pas"]'
+            for n, desk in enumerate(ids, 1)
         ),
         '[[services]]\nid = "pas"\nname = { da = "Pas", en = "Passport" }\narea = "service"',
         'prefix = "P"\ntarget_wait_min = 15\nservice_time_min = 8\n',

@@ -194,15 +194,21 @@ async def call_to_screen(
 
         async def call(desk: str) -> None:
             started = time.perf_counter()
-            async with session.post(
-                f"{staff_url}/api/v1/branches/{branch}/counters/{desk}/call-next"
-            ) as response:
-                answer = await response.read()
-            if response.status == 200:
+            try:
+                async with session.post(
+                    f"{staff_url}/api/v1/branches/{branch}/counters/{desk}/call-next"
+                ) as response:
+                    answer = await response.read()
+                    status = response.status
+            except (TimeoutError, aiohttp.ClientError):
+                # No answer within the client's time-out (an overloaded machine): an
+                # error of the run, counted as status 0 like failover_once does.
+                status, answer = 0, b""
+            if status == 200:
                 reply_ms.append((time.perf_counter() - started) * 1000)
                 sent[orjson.loads(answer)["number"]] = started
             else:
-                errors[response.status] = errors.get(response.status, 0) + 1
+                errors[status] = errors.get(status, 0) + 1
 
         reader = asyncio.create_task(read_frames())
         calls = int(rate * seconds)

@@ -21,6 +21,9 @@ import uuid
 
 import pytest
 
+# The test kit's fixtures (branch_id, bus_factory, embedded, http), for every suite.
+pytest_plugins = ["tests.support.fixtures"]
+
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
@@ -51,14 +54,3 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if RUN_VHOST is not None:
         _rabbitmqctl("delete_vhost", RUN_VHOST)
         os.environ.pop("QMS_TEST_AMQP_URL", None)
-
-
-async def delete_queues(names: list[str]) -> None:
-    """Drop queues a test made (a run's vhost goes at the end anyway)."""
-    import aio_pika
-
-    connection = await aio_pika.connect(os.environ.get("QMS_TEST_AMQP_URL", DEFAULT_URL))
-    async with connection:
-        channel = await connection.channel()
-        for name in names:
-            await channel.queue_delete(name)

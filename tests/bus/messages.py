@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 
-from shared.contract import (
-    CallNext,
-    Command,
-    CommandType,
-    CounterClosed,
-    Event,
-    EventType,
-)
+from shared.contract import CallNext, Command, CounterClosed, Event
+from tests.support.events import command as support_command
+from tests.support.events import event as support_event
+from tests.support.events import take
+
+__all__ = ["command", "created_branches", "event", "now", "take", "unique_branch"]
 
 # Branch ids handed out in the running test; its fixture deletes their queues.
 created_branches: list[str] = []
@@ -31,34 +27,8 @@ def now() -> dt.datetime:
 
 
 def event(branch: str, seq: int) -> Event:
-    at = now()
-    return Event(
-        id=str(uuid.uuid4()),
-        type=EventType.COUNTER_CLOSED,
-        branch=branch,
-        day=at.date(),
-        seq=seq,
-        at=at,
-        writer="test",
-        data=CounterClosed(counter=f"desk-{seq}"),
-    )
+    return support_event(branch, seq, CounterClosed(counter=f"desk-{seq}"))
 
 
 def command(branch: str, counter: str = "desk-1") -> Command:
-    return Command(
-        id=str(uuid.uuid4()),
-        type=CommandType.CALL_NEXT,
-        branch=branch,
-        at=now(),
-        actor="tester",
-        data=CallNext(counter=counter),
-    )
-
-
-async def take(events: AsyncIterator[Event], count: int, within: float = 15.0) -> list[Event]:
-    """The next `count` events, or fail after `within` seconds."""
-    taken: list[Event] = []
-    async with asyncio.timeout(within):
-        while len(taken) < count:
-            taken.append(await anext(events))
-    return taken
+    return support_command(branch, CallNext(counter=counter), actor="tester")

@@ -22,9 +22,10 @@ from shared.bus import CommandDelivery
 from shared.bus.rabbit import RabbitBus
 from shared.bus.rabbit_reader import RabbitEventReader
 from shared.bus.rabbit_stream import StreamConnection
-from shared.contract import EngineSync, Event, EventType, Reply
+from shared.contract import EngineSync, Event, Reply
 from tests.bus.conftest import AMQP_URL
 from tests.bus.messages import command, created_branches, event, now, take, unique_branch
+from tests.support.events import event as support_event
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -90,17 +91,7 @@ async def until(condition: Callable[[], bool], within: float = 15.0) -> None:
 
 
 def marker(branch: str) -> Event:
-    at = now()
-    return Event(
-        id=str(uuid.uuid4()),
-        type=EventType.ENGINE_SYNC,
-        branch=branch,
-        day=at.date(),
-        seq=None,
-        at=at,
-        writer="test",
-        data=EngineSync(nonce=uuid.uuid4().hex),
-    )
+    return support_event(branch, None, EngineSync(nonce=uuid.uuid4().hex))
 
 
 async def follow(

@@ -7,7 +7,6 @@ broker connection (the broker restarted during the run).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections import Counter
 from typing import Any
@@ -16,8 +15,9 @@ from shared.bus.rabbit import RabbitBus
 from shared.config import BranchConfig
 from shared.contract import Event, TicketCalled, TicketIssued
 from shared.projection import BranchState, Verdict, apply, estimate_for, local_day
-from shared.runtime.live import LiveBranch, read_up_to_now
+from shared.runtime.live import LiveBranch
 from tests.services.conftest import AMQP_URL
+from tests.support.events import read_back
 
 
 async def read_day(config: BranchConfig, since: dt.datetime) -> tuple[LiveBranch, list[Event]]:
@@ -25,23 +25,7 @@ async def read_day(config: BranchConfig, since: dt.datetime) -> tuple[LiveBranch
     bus = RabbitBus(AMQP_URL)
     await bus.start()
     try:
-        live = LiveBranch(config)
-        applied: list[Event] = []
-        live.add_listener(lambda _live, event: applied.append(event))
-        reader = bus.read_events(since, frozenset({config.id}))
-
-        async def follow() -> None:
-            async for event in reader:
-                live.ingest(event)
-
-        follower = asyncio.create_task(follow())
-        try:
-            assert await read_up_to_now(bus, live, "chaos-test", 60.0), "the log was not read back"
-        finally:
-            await reader.close()
-            follower.cancel()
-            await asyncio.gather(follower, return_exceptions=True)
-        return live, applied
+        return await read_back(bus, config, since, reader="chaos-test", within=60.0)
     finally:
         await bus.close()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import signal
 import subprocess
@@ -17,9 +16,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.config.schema import WEEKDAYS
-from tests.services.conftest import AMQP_URL, free_ports
-from tests.services.procs import health, spawn, stop_group
+from tests.services.procs import stop_group
+from tests.support.branch import Branch, Desk, Service
+from tests.support.buses import AMQP_URL
+from tests.support.processes import free_ports, spawn, tail, until_healthy
+from tests.support.zones import mid_morning_zone
 
 STAFF_TOKEN = "chaos-desk-token-0123456789"
 # Two areas so screens of both are checked; equal targets keep the queue
@@ -33,27 +34,21 @@ SERVICES = {"bibliotek": ("kvik", "B"), "pas": ("service", "P"), "mitid": ("serv
 
 
 def branch_toml(branch: str) -> str:
-    lines = [
-        "[branch]",
-        f'id = "{branch}"',
-        'name = "Chaos hall"',
-        'timezone = "Europe/Copenhagen"',
-        "",
-        "[hours.staffed]",
-        *(f'{day} = ["00:00-24:00"]' for day in WEEKDAYS),
-    ]
-    for area in AREAS:
-        lines += ["", "[[areas]]", f'id = "{area}"', f'name = "{area.upper()}"']
-    for area, desks in AREAS.items():
-        skills = json.dumps([s for s, (a, _) in SERVICES.items() if a == area])
-        for desk in desks:
-            lines += ["", "[[counters]]", f'id = "{desk}"', f'area = "{area}"']
-            lines += [f'name = "{desk}"', f"skills = {skills}"]
-    for service, (area, prefix) in SERVICES.items():
-        lines += ["", "[[services]]", f'id = "{service}"', f'area = "{area}"']
-        lines += [f'name = {{ da = "{service}", en = "{service}" }}', f'prefix = "{prefix}"']
-        lines += ["target_wait_min = 600", "service_time_min = 1"]
-    return "\n".join(lines) + "\n"
+    """In a zone where it is mid-morning now: the day does not turn while the hall runs."""
+    return Branch(
+        branch,
+        name="Chaos hall",
+        zone=mid_morning_zone(),
+        desks=tuple(
+            Desk.of(d, *(s for s, (a, _) in SERVICES.items() if a == area), name=d)
+            for area, desks in AREAS.items()
+            for d in desks
+        ),
+        services=tuple(
+            Service.of(s, area=area, prefix=prefix, target=600, minutes=1)
+            for s, (area, prefix) in SERVICES.items()
+        ),
+    ).toml()
 
 
 @dataclass
@@ -115,20 +110,8 @@ class Stack:
 
     def wait_healthy(self, within: float, procs: list[Proc] | None = None) -> float:
         """Poll /healthz of `procs` (default: all alive) until every one answers 200."""
-        targets = procs if procs is not None else [p for p in self.procs if p.alive]
-        started = time.monotonic()
-        status: dict[str, int] = {}
-        while time.monotonic() - started < within:
-            status = {p.name: health(p.port) for p in targets}
-            if all(code == 200 for code in status.values()):
-                return time.monotonic() - started
-            dead = [p for p in targets if not p.alive]
-            if dead:
-                raise AssertionError(f"{dead[0].name} exited:\n{self.tail(dead[0])}")
-            time.sleep(0.1)
-        raise AssertionError(
-            f"not healthy within {within} s: {status}\n"
-            + "\n".join(self.tail(p) for p in targets if status.get(p.name) != 200)
+        return until_healthy(
+            procs if procs is not None else [p for p in self.procs if p.alive], within
         )
 
     def active_routing(self, within: float) -> Proc:
@@ -168,8 +151,7 @@ class Stack:
 
     @staticmethod
     def tail(proc: Proc, chars: int = 3000) -> str:
-        text = proc.log.read_text(errors="replace")[-chars:]
-        return f"== {proc.name} (exit {proc.proc.poll()})\n{text}"
+        return tail(proc, chars)
 
 
 def rabbitmqctl(*args: str) -> None:

@@ -23,40 +23,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.deploy.compose_model import PORTS, REPO, health_url
-from tests.services.procs import health, spawn
+from tests.support.branch import Branch, Desk, Service
+from tests.support.processes import spawn, until_healthy
+from tests.support.zones import mid_morning_zone
 
-ALL_DAY = '["00:00-24:00"]'
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-BRANCH_TOML = (
-    """\
-[branch]
-id = "{branch_id}"
-name = "Deploy test {branch_id}"
-timezone = "Europe/Copenhagen"
 
-[hours.staffed]
-"""
-    + "".join(f"{day} = {ALL_DAY}\n" for day in DAYS)
-    + """
-[[areas]]
-id = "service"
-name = "SERVICE"
-
-[[counters]]
-id = "service-1"
-area = "service"
-name = "Skranke 1"
-skills = ["pas"]
-
-[[services]]
-id = "pas"
-name = {{ da = "Pas", en = "Passport" }}
-area = "service"
-prefix = "P"
-target_wait_min = 15
-service_time_min = 8
-"""
-)
+def deploy_branch(branch_id: str) -> Branch:
+    """One desk for passports, staffed all day where it is mid-morning now (any hour will do)."""
+    return Branch(
+        branch_id,
+        name=f"Deploy test {branch_id}",
+        zone=mid_morning_zone(),
+        areas=(("service", "SERVICE"),),
+        desks=(Desk.of("service-1", "pas"),),
+        services=(Service.of("pas", minutes=8),),
+    )
 
 
 def local_amqp_url(compose_url: str, test_url: str) -> str:
@@ -133,18 +114,7 @@ def start_replica(
 
 def wait_all_healthy(replicas: list[Replica], within: float) -> float:
     """Poll every replica's /healthz until all answer 200; the seconds it took."""
-    started = time.monotonic()
-    status: dict[str, int] = {}
-    while time.monotonic() - started < within:
-        status = {r.name: health(r.port) for r in replicas}
-        if all(code == 200 for code in status.values()):
-            return time.monotonic() - started
-        dead = [r for r in replicas if r.proc.poll() is not None]
-        if dead:
-            raise AssertionError(f"{dead[0].name} exited:\n{dead[0].log.read_text()}")
-        time.sleep(0.1)
-    logs = "\n".join(f"== {r.name}\n{r.log.read_text()[-3000:]}" for r in replicas)
-    raise AssertionError(f"not healthy within {within} s: {status}\n{logs}")
+    return until_healthy(replicas, within)
 
 
 def stop_all(replicas: list[Replica], within: float) -> dict[str, int | None]:

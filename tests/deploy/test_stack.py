@@ -26,8 +26,8 @@ import pytest
 from tests.deploy.caddy import Caddy, adapt, localize
 from tests.deploy.compose_model import compose_model
 from tests.deploy.stack import (
-    BRANCH_TOML,
     Replica,
+    deploy_branch,
     start_replica,
     stop_all,
     wait_all_healthy,
@@ -82,8 +82,7 @@ def hash_token(token: str) -> str:
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     branch = f"t-{os.urandom(6).hex()}"
-    branch_file = tmp_path / f"{branch}.toml"
-    branch_file.write_text(BRANCH_TOML.format(branch_id=branch), encoding="utf-8")
+    branch_file = deploy_branch(branch).write(tmp_path)
     token = secrets.token_urlsafe(16)
     digest = await asyncio.to_thread(hash_token, token)
     # The operator's deploy/.env: the example with a staff token set.

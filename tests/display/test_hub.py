@@ -81,6 +81,11 @@ class Branch:
         ws = cast(web.WebSocketResponse, object())
         return Subscriber(ws, transport, kind, self.config.branch.id, topic), transport  # type: ignore[arg-type]
 
+    def dropped(self, reason: str) -> float | None:
+        """How many screens the fan-out dropped for `reason`, by its metric."""
+        labels = {"kind": "screen", "reason": reason}
+        return self.registry.get_sample_value("qms_ws_dropped_total", labels)
+
     def add(self, data: EventData) -> None:
         self.log.now = self.clock.now
         self.live.ingest(self.log.add(data))
@@ -136,10 +141,7 @@ def test_a_client_past_the_bound_is_dropped_and_the_rest_still_get_the_frame() -
     assert slow_transport.aborted and slow.dropped
     assert slow_transport.written == []
     assert [f["type"] for f in fine_transport.frames()] == ["snapshot", "waiting"]
-    dropped = branch.registry.get_sample_value(
-        "qms_ws_dropped_total", {"kind": "screen", "reason": "slow"}
-    )
-    assert dropped == 1.0
+    assert branch.dropped("slow") == 1.0
 
 
 def test_at_midnight_screens_start_over_and_yesterdays_phones_are_told() -> None:
@@ -214,10 +216,7 @@ def test_the_heartbeat_pings_clients_and_drops_those_that_stopped_answering() ->
 
     assert alive_transport.written == [b"\x89\x00"] and not alive_transport.aborted
     assert silent_transport.aborted and silent_transport.written == []
-    dropped = branch.registry.get_sample_value(
-        "qms_ws_dropped_total", {"kind": "screen", "reason": "silent"}
-    )
-    assert dropped == 1.0
+    assert branch.dropped("silent") == 1.0
 
 
 def test_the_first_event_of_a_new_day_restarts_the_screens_once() -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Page
 
 from shared.contract import CallNext, IssueTicket, OpenCounter
-from tests.display.conftest import BusFactory, Hall
+from tests.display.conftest import Hall
 
 pytestmark = pytest.mark.browser
 
@@ -29,14 +28,9 @@ async def open_screen(page: Page, hall: Hall, area: str) -> None:
 
 
 async def test_calls_appear_without_reload_and_are_announced_in_order(
-    embedded: BusFactory,
-    hall_on: Callable[[BusFactory], Awaitable[Hall]],
-    page: Page,
-    artifacts: Path,
+    embedded_hall: Hall, page: Page, artifacts: Path
 ) -> None:
-    hall = await hall_on(embedded)
-    await hall.start_routing()
-    await hall.start_display()
+    hall = embedded_hall
     for _ in range(3):
         await hall.send(IssueTicket(service="pas", channel="kiosk"))
     await hall.send(OpenCounter(counter="service-1"))
@@ -72,14 +66,10 @@ async def test_calls_appear_without_reload_and_are_announced_in_order(
 
 
 async def test_the_offline_sign_shows_while_the_service_is_away(
-    embedded: BusFactory,
-    hall_on: Callable[[BusFactory], Awaitable[Hall]],
-    page: Page,
-    artifacts: Path,
+    embedded_hall: Hall, page: Page, artifacts: Path
 ) -> None:
-    hall = await hall_on(embedded)
-    await hall.start_routing()
-    display = await hall.start_display()
+    hall = embedded_hall
+    display = hall.running["display"]
     await open_screen(page, hall, "kvik")
     assert not await page.is_visible("#status")
 

@@ -144,11 +144,8 @@ async def test_a_phone_follows_its_ticket_and_its_place_in_the_queue(hall: Hall)
     await phone.close()
 
 
-async def test_an_unknown_ticket_gets_an_error_frame_then_4404(
-    embedded: BusFactory, hall_on: Callable[[BusFactory], Awaitable[Hall]]
-) -> None:
-    hall = await hall_on(embedded)
-    await hall.start_display()
+async def test_an_unknown_ticket_gets_an_error_frame_then_4404(display_alone: Hall) -> None:
+    hall = display_alone
 
     phone = await hall.phone("no-such-ticket")
     error = await next_frame(phone)
@@ -167,13 +164,9 @@ async def test_an_unknown_ticket_gets_an_error_frame_then_4404(
     ],
 )
 async def test_an_unknown_screen_gets_an_error_frame_then_4404(
-    embedded: BusFactory,
-    hall_on: Callable[[BusFactory], Awaitable[Hall]],
-    path: str,
-    code: str,
+    display_alone: Hall, path: str, code: str
 ) -> None:
-    hall = await hall_on(embedded)
-    await hall.start_display()
+    hall = display_alone
 
     ws = await hall.http.ws_connect(hall.display_url(path.format(branch=hall.branch)))
     error = await next_frame(ws)
@@ -203,11 +196,9 @@ async def test_a_foreign_origin_is_welcome_and_a_ping_gets_a_pong(
     await ws.close()
 
 
-async def test_stopping_the_display_closes_sockets_with_1001(
-    embedded: BusFactory, hall_on: Callable[[BusFactory], Awaitable[Hall]]
-) -> None:
-    hall = await hall_on(embedded)
-    display = await hall.start_display()
+async def test_stopping_the_display_closes_sockets_with_1001(display_alone: Hall) -> None:
+    hall = display_alone
+    display = hall.running["display"]
     screen = await hall.screen("kvik")
     await next_frame(screen)
 
@@ -220,11 +211,8 @@ async def test_stopping_the_display_closes_sockets_with_1001(
     assert message.data == 1001
 
 
-async def test_metrics_count_the_clients(
-    embedded: BusFactory, hall_on: Callable[[BusFactory], Awaitable[Hall]]
-) -> None:
-    hall = await hall_on(embedded)
-    await hall.start_display()
+async def test_metrics_count_the_clients(display_alone: Hall) -> None:
+    hall = display_alone
     screen = await hall.screen("kvik")
     await next_frame(screen)
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from services.routing.engine import CountingIds, StateMismatch, decide, reply_for
+from shared.config.schema import WEEKDAYS
 from shared.contract import Command, CommandType, Event, EventType, Reply, ReplyError
 from shared.projection import (
     BranchState,
@@ -24,7 +25,7 @@ from shared.projection import (
 )
 from shared.runtime.live import LiveBranch
 from tests.engine.hall import Hall
-from tests.projection.branch import TZ, WEEKDAYS, local, make_config
+from tests.projection.branch import TZ, local, make_config
 
 
 def test_events_carry_branch_day_seq_time_command_and_writer() -> None:

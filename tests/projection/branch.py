@@ -2,73 +2,46 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.config.loader import parse_branch
 from shared.config.schema import BranchConfig
-from shared.contract import Event, EventData
-from shared.contract.events import data_type
+from tests.support.branch import ALL_WEEK, Branch, Days, Desk, Service
+from tests.support.events import Day
 
 TZ = ZoneInfo("Europe/Copenhagen")
-ALL_DAY = ["00:00-24:00"]
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# Two areas, five desks with overlapping skills, five services.
+TESTHALL = Branch(
+    "testhall",
+    name="Test Hall",
+    zone="Europe/Copenhagen",
+    desks=(
+        Desk.of("kvik-1", "bibliotek", "flytning"),
+        Desk.of("kvik-2", "bibliotek", "flytning"),
+        Desk.of("service-1", "pas", "skat"),
+        Desk.of("service-2", "pas", "boligstoette"),
+        Desk.of("service-3", "skat", "boligstoette"),
+    ),
+    services=tuple(
+        # Named by their ids in both languages: the frames tests read the names.
+        dataclasses.replace(s, da=s.id, en=s.id)
+        for s in (
+            Service.of("bibliotek", target=5, minutes=3),
+            Service.of("flytning", target=5, minutes=4),
+            Service.of("pas", target=15, minutes=8),
+            Service.of("skat", target=20, minutes=10),
+            Service.of("boligstoette", target=20, minutes=12),
+        )
+    ),
+)
 
 
-def make_config(staffed: dict[str, list[str]] | None = None, max_recalls: int = 2) -> BranchConfig:
-    """Two areas, five desks with overlapping skills, five services.
-
-    Staffed all day, every day, unless `staffed` says otherwise.
-    """
-    raw: dict[str, Any] = {
-        "branch": {
-            "id": "testhall",
-            "name": "Test Hall",
-            "timezone": "Europe/Copenhagen",
-            "max_recalls": max_recalls,
-        },
-        "hours": {"staffed": staffed if staffed is not None else dict.fromkeys(WEEKDAYS, ALL_DAY)},
-        "areas": [{"id": "kvik", "name": "KVIK"}, {"id": "service", "name": "SERVICE"}],
-        "counters": [
-            {"id": "kvik-1", "area": "kvik", "name": "KVIK 1", "skills": ["bibliotek", "flytning"]},
-            {"id": "kvik-2", "area": "kvik", "name": "KVIK 2", "skills": ["bibliotek", "flytning"]},
-            {"id": "service-1", "area": "service", "name": "Skranke 1", "skills": ["pas", "skat"]},
-            {
-                "id": "service-2",
-                "area": "service",
-                "name": "Skranke 2",
-                "skills": ["pas", "boligstoette"],
-            },
-            {
-                "id": "service-3",
-                "area": "service",
-                "name": "Skranke 3",
-                "skills": ["skat", "boligstoette"],
-            },
-        ],
-        "services": [
-            _service("bibliotek", "kvik", "L", target=5, service_time=3),
-            _service("flytning", "kvik", "F", target=5, service_time=4),
-            _service("pas", "service", "P", target=15, service_time=8),
-            _service("skat", "service", "S", target=20, service_time=10),
-            _service("boligstoette", "service", "B", target=20, service_time=12),
-        ],
-    }
-    return parse_branch(raw, "test.toml")
-
-
-def _service(
-    sid: str, area: str, prefix: str, target: float, service_time: float
-) -> dict[str, Any]:
-    return {
-        "id": sid,
-        "name": {"da": sid, "en": sid},
-        "area": area,
-        "prefix": prefix,
-        "target_wait_min": target,
-        "service_time_min": service_time,
-    }
+def make_config(staffed: Days | None = None, max_recalls: int = 2) -> BranchConfig:
+    """The test hall, staffed all day, every day, unless `staffed` says otherwise."""
+    hours = staffed if staffed is not None else ALL_WEEK
+    return TESTHALL.but(hours=hours, recalls=max_recalls).config()
 
 
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
@@ -79,31 +52,8 @@ def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt
 MONDAY_10 = local(2026, 11, 30, 10, 0)
 
 
-class EventLog:
-    """Writes a day's events with consecutive seqs, as the engine would."""
+class EventLog(Day):
+    """A day's events of the test hall, from Monday 10:00 on its own clock, ids e1, e2, ..."""
 
     def __init__(self, day: dt.date, branch: str = "testhall", start: dt.datetime = MONDAY_10):
-        self.day = day
-        self.branch = branch
-        self.now = start
-        self.seq = 0
-        self.events: list[Event] = []
-
-    def tick(self, seconds: float) -> None:
-        self.now += dt.timedelta(seconds=seconds)
-
-    def add(self, data: EventData, command_id: str | None = None) -> Event:
-        self.seq += 1
-        event = Event(
-            id=f"e{self.seq}",
-            type=data_type(data),
-            branch=self.branch,
-            day=self.day,
-            seq=self.seq,
-            at=self.now,
-            command_id=command_id,
-            writer="test",
-            data=data,
-        )
-        self.events.append(event)
-        return event
+        super().__init__(branch, TZ, clock=start, day=day, id_prefix="e")

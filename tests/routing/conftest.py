@@ -7,64 +7,58 @@ from pathlib import Path
 
 import pytest
 
-from services.routing.app import create_app
 from shared.bus import Bus
-from shared.config import BranchConfig, Settings, load_branches
-from shared.config.schema import WEEKDAYS
-from shared.runtime import RunningService, ServiceContext, start_service
-from tests.services.conftest import SERVICES, branch_id, bus_factory  # noqa: F401 - fixtures
-
-HALL_TOML = """\
-[branch]
-id = "{branch}"
-name = "Routing test hall"
-timezone = "Europe/Copenhagen"
-
-[hours.staffed]
-{hours}
-
-[[areas]]
-id = "service"
-name = "SERVICE"
-
-[[counters]]
-id = "desk-1"
-area = "service"
-name = "Skranke 1"
-skills = ["pas"]
-
-[[services]]
-id = "pas"
-name = {{ da = "Pas", en = "Passport" }}
-area = "service"
-prefix = "P"
-target_wait_min = 15
-service_time_min = 1
-"""
-ALL_DAY = "\n".join(f'{day} = ["00:00-24:00"]' for day in WEEKDAYS)
+from shared.config import BranchConfig, load_branches
+from shared.contract import Command, CommandData, CommandType
+from shared.runtime import RunningService
+from tests.support.branch import Branch, Desk, Service
+from tests.support.buses import BusFactory
+from tests.support.events import command
+from tests.support.hall import Hall
+from tests.support.zones import mid_morning_zone
 
 StartRouting = Callable[[Bus], Awaitable[RunningService]]
 
 
+def typed_command(
+    branch: str, kind: CommandType, data: CommandData, cid: str | None = None
+) -> Command:
+    """A command of `kind` (checked against its data), as a test client sends it."""
+    return command(branch, data, command_id=cid, kind=kind)
+
+
+def routing_branch(branch: str) -> Branch:
+    """One desk for passports; all day, where it is mid-morning now."""
+    return Branch(
+        branch,
+        name="Routing test hall",
+        zone=mid_morning_zone(),
+        areas=(("service", "SERVICE"),),
+        desks=(Desk.of("desk-1", "pas", area="service", name="Skranke 1"),),
+        services=(Service.of("pas", minutes=1),),
+    )
+
+
 @pytest.fixture
-def branches(tmp_path: Path, branch_id: str) -> dict[str, BranchConfig]:  # noqa: F811
-    path = tmp_path / f"{branch_id}.toml"
-    path.write_text(HALL_TOML.format(branch=branch_id, hours=ALL_DAY), encoding="utf-8")
-    return load_branches(str(path))
+def branches(tmp_path: Path, branch_id: str) -> dict[str, BranchConfig]:
+    return load_branches(str(routing_branch(branch_id).write(tmp_path)))
 
 
 @pytest.fixture
 async def start_routing(branches: dict[str, BranchConfig]) -> AsyncIterator[StartRouting]:
-    settings = Settings(host="127.0.0.1", ports=dict.fromkeys(SERVICES, 0))
-    running: list[RunningService] = []
+    """Starts a routing replica on the given connection, ready; all stopped after the test."""
+    (config,) = branches.values()
+    hall = Hall(config, buses=None)
 
     async def start(bus: Bus) -> RunningService:
-        service = await start_service(
-            ServiceContext.create("routing", settings, branches, bus), create_app
-        )
-        running.append(service)
-        return service
+        return await hall.start_one("routing", bus=bus)
 
     yield start
-    for service in reversed(running):
-        await service.stop()
+    await hall.stop_all()
+
+
+@pytest.fixture
+async def client(bus_factory: BusFactory, start_routing: StartRouting) -> Bus:
+    """A connection to a broker where one routing replica runs (ready) for the test branch."""
+    await start_routing(await bus_factory())
+    return await bus_factory()

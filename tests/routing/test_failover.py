@@ -26,13 +26,11 @@ import pytest
 from shared.bus import Bus
 from shared.bus.rabbit import RabbitBus
 from shared.config import BranchConfig, load_branches
-from shared.config.schema import WEEKDAYS
 from shared.contract import (
     CallNext,
     Command,
     CommandData,
     CommandType,
-    Event,
     EventType,
     IssueTicket,
     OpenCounter,
@@ -42,44 +40,27 @@ from shared.contract import (
 )
 from shared.errors import BusError
 from shared.projection import BranchState, TicketStatus, Verdict, apply, local_day
-from shared.runtime.live import LiveBranch, read_up_to_now
+from tests.routing.conftest import routing_branch
 from tests.services.conftest import AMQP_URL, delete_command_queue, free_ports
 from tests.services.procs import spawn, stop_group, wait_healthy
+from tests.support.branch import Desk, Service
+from tests.support.events import command as support_command
+from tests.support.events import read_back
 
 pytestmark = pytest.mark.rabbitmq
 
 DESKS = [f"desk-{i}" for i in range(1, 7)]
 SERVICES = {"pas": "P", "koerekort": "K", "mitid": "M"}
-BRANCH_TOML = """\
-[branch]
-id = "{branch}"
-name = "Failover hall"
-timezone = "Europe/Copenhagen"
-
-[hours.staffed]
-{hours}
-
-[[areas]]
-id = "service"
-name = "SERVICE"
-{desks}
-{services}
-"""
 
 
 def branch_toml(branch: str) -> str:
-    hours = "\n".join(f'{d} = ["00:00-24:00"]' for d in WEEKDAYS)
-    desks = "".join(
-        f'\n[[counters]]\nid = "{d}"\narea = "service"\nname = "{d}"\n'
-        f"skills = {list(SERVICES)!r}\n".replace("'", '"')
-        for d in DESKS
+    """Six desks that take every service; targets long enough that order is issue order."""
+    hall = routing_branch(branch).but(
+        name="Failover hall",
+        desks=tuple(Desk.of(d, *SERVICES, area="service") for d in DESKS),
+        services=tuple(Service.of(s, prefix=p, target=600, minutes=1) for s, p in SERVICES.items()),
     )
-    services = "".join(
-        f'\n[[services]]\nid = "{s}"\nname = {{ da = "{s}", en = "{s}" }}\narea = "service"\n'
-        f'prefix = "{p}"\ntarget_wait_min = 600\nservice_time_min = 1\n'
-        for s, p in SERVICES.items()
-    )
-    return BRANCH_TOML.format(branch=branch, hours=hours, desks=desks, services=services)
+    return hall.toml()
 
 
 @dataclass
@@ -97,14 +78,7 @@ class Run:
     outcomes: list[Outcome] = field(default_factory=list)
 
     async def send(self, kind: CommandType, data: CommandData) -> Reply | None:
-        command = Command(
-            id=str(uuid.uuid4()),
-            type=kind,
-            branch=self.branch,
-            at=dt.datetime.now(dt.UTC),
-            actor="failover-test",
-            data=data,
-        )
+        command = support_command(self.branch, data, actor="failover-test", kind=kind)
         sent = time.monotonic()
         try:
             reply: Reply | None = await self.bus.request(command, timeout=1.5, attempts=6)
@@ -197,22 +171,7 @@ async def check_log(
     run: Run, config: BranchConfig, bus: Bus, since: dt.datetime, killed_at: float
 ) -> None:
     # Read the whole day back, up to a marker of our own.
-    live = LiveBranch(config)
-    applied: list[Event] = []
-    live.add_listener(lambda _live, event: applied.append(event))
-    reader = bus.read_events(since, frozenset({config.id}))
-
-    async def follow() -> None:
-        async for event in reader:
-            live.ingest(event)
-
-    follower = asyncio.create_task(follow())
-    try:
-        assert await read_up_to_now(bus, live, "failover-test", 30.0)
-    finally:
-        await reader.close()
-        follower.cancel()
-        await asyncio.gather(follower, return_exceptions=True)
+    _live, applied = await read_back(bus, config, since, reader="failover-test", within=30.0)
 
     # Each ticket issued once, numbers unique; never at two desks at once.
     replay = BranchState.fresh(config, local_day(config, dt.datetime.now(dt.UTC)))

@@ -3,62 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import uuid
 
 from shared.bus import Bus
 from shared.config import BranchConfig
 from shared.contract import (
-    Command,
-    CommandData,
     CommandType,
     EventType,
     IssueTicket,
     OpenCounter,
 )
-from shared.runtime.live import LiveBranch, read_up_to_now
 from tests.routing.conftest import StartRouting
+from tests.routing.conftest import typed_command as command
 from tests.services.conftest import BusFactory
-
-
-def command(branch: str, kind: CommandType, data: CommandData, cid: str | None = None) -> Command:
-    return Command(
-        id=cid or str(uuid.uuid4()),
-        type=kind,
-        branch=branch,
-        at=dt.datetime.now(dt.UTC),
-        actor="test",
-        data=data,
-    )
+from tests.support.events import read_back
 
 
 async def read_log(bus: Bus, config: BranchConfig) -> list[EventType]:
     """Every event of the branch today, read up to a marker of our own."""
-    live = LiveBranch(config)
-    seen: list[EventType] = []
-    live.add_listener(lambda _live, event: seen.append(event.type))
-    reader = bus.read_events(live.read_from(dt.datetime.now(dt.UTC)), frozenset({config.id}))
-
-    async def follow() -> None:
-        async for event in reader:
-            live.ingest(event)
-
-    task = asyncio.create_task(follow())
-    try:
-        assert await read_up_to_now(bus, live, "test-reader", 20)
-    finally:
-        await reader.close()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-    return seen
+    _live, applied = await read_back(bus, config)
+    return [event.type for event in applied]
 
 
 async def test_a_poison_command_is_dead_lettered_and_the_engine_goes_on(
-    bus_factory: BusFactory, start_routing: StartRouting, branches: dict[str, BranchConfig]
+    client: Bus, branches: dict[str, BranchConfig]
 ) -> None:
     (branch,) = branches
-    await start_routing(await bus_factory())
-    client = await bus_factory()
 
     poison = b'{"v": 1, "type": "issue_ticket", "branch": "' + branch.encode() + b'"}'
     await client.send_raw_command(branch, poison)
@@ -74,11 +43,9 @@ async def test_a_poison_command_is_dead_lettered_and_the_engine_goes_on(
 
 
 async def test_a_retried_command_is_answered_alike_and_written_once(
-    bus_factory: BusFactory, start_routing: StartRouting, branches: dict[str, BranchConfig]
+    client: Bus, branches: dict[str, BranchConfig]
 ) -> None:
     (branch,) = branches
-    await start_routing(await bus_factory())
-    client = await bus_factory()
     issue = command(branch, CommandType.ISSUE_TICKET, IssueTicket(service="pas"))
 
     first = await client.request(issue, timeout=10)

@@ -5,39 +5,29 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from services.routing.engine import CountingIds
 from services.routing.writer import FencedWriter
 from shared.bus import Bus, CommandDelivery
-from shared.bus.embedded import EmbeddedBroker
 from shared.config import BranchConfig
 from shared.contract import Command, CommandType, CounterOpened, Event, EventType, IssueTicket
 from shared.runtime.live import LiveBranch
-
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+from tests.support.buses import BusFactory
 
 
 @pytest.fixture
-async def bus(tmp_path: Path) -> AsyncIterator[Bus]:
-    broker = EmbeddedBroker(tmp_path)
-    await broker.open()
-    connection = broker.connect()
-    await connection.start()
-    yield connection
-    await connection.close()
-    await broker.close()
+async def bus(embedded: BusFactory) -> Bus:
+    """One connection to an embedded broker of the test's own."""
+    return await embedded()
 
 
 async def test_a_replica_whose_clock_lags_decides_on_the_logs_day(
     bus: Bus, branches: dict[str, BranchConfig]
 ) -> None:
     (config,) = branches.values()
-    just_after_midnight = dt.datetime(2026, 12, 1, 0, 0, 2, tzinfo=COPENHAGEN)
+    just_after_midnight = dt.datetime(2026, 12, 1, 0, 0, 2, tzinfo=config.branch.tz)
     our_clock = just_after_midnight - dt.timedelta(seconds=4)  # still "yesterday" here
     live = LiveBranch(config)
     # Another replica, its clock a few seconds ahead, already wrote today's first event.

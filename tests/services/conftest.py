@@ -7,82 +7,46 @@ runs and other suites on the same broker do not collide.
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import os
-import socket
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from shared.bus import Bus, command_queue
-from shared.bus.embedded import EmbeddedBroker
 from shared.config import BranchConfig, load_branches
+from tests.support.branch import REPO, Branch, Desk, Service
+from tests.support.buses import AMQP_URL, BusFactory, delete_command_queues
+from tests.support.hall import SERVICES
+from tests.support.processes import free_ports
+from tests.support.zones import mid_morning_zone
 
-AMQP_URL = os.environ.get("QMS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-SERVICES = ("ticketing", "staff", "display", "routing")
-REPO = Path(__file__).resolve().parents[2]
-
-BRANCH_TOML = """\
-[branch]
-id = "{branch_id}"
-name = "Test branch {branch_id}"
-timezone = "Europe/Copenhagen"
-
-[hours.staffed]
-mon = ["10:00-15:00"]
-
-[[areas]]
-id = "kvik"
-name = "KVIK"
-
-[[areas]]
-id = "service"
-name = "SERVICE"
-
-[[counters]]
-id = "service-1"
-area = "service"
-name = "Skranke 1"
-skills = ["pas"]
-
-[[services]]
-id = "pas"
-name = {{ da = "Pas", en = "Passport" }}
-area = "service"
-prefix = "P"
-target_wait_min = 15
-service_time_min = 8
-"""
+__all__ = ["AMQP_URL", "REPO", "SERVICES", "BusFactory", "delete_command_queue", "free_ports"]
 
 
-def write_branch(folder: Path, branch_id: str) -> Path:
-    path = folder / f"{branch_id}.toml"
-    path.write_text(BRANCH_TOML.format(branch_id=branch_id), encoding="utf-8")
-    return path
+def services_branch(branch: str) -> Branch:
+    """Staffed on Mondays only (the runtime tests issue nothing), mid-morning where it is now."""
+    return Branch(
+        branch,
+        name=f"Test branch {branch}",
+        zone=mid_morning_zone(),
+        hours={"mon": ["10:00-15:00"]},
+        desks=(Desk.of("service-1", "pas"),),
+        services=(Service.of("pas", minutes=8),),
+    )
 
 
-def free_ports(count: int) -> list[int]:
-    """Ports free right now; all held open together so they are distinct."""
-    with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in socks]
+def write_branch(folder: Path, branch: str) -> Path:
+    return services_branch(branch).write(folder)
 
 
-@pytest.fixture
-def branch_id() -> str:
-    return f"t-{uuid.uuid4().hex[:12]}"
+async def delete_command_queue(branch: str) -> None:
+    await delete_command_queues([branch])
 
 
 @pytest.fixture
 def branch_file(tmp_path: Path, branch_id: str) -> Path:
-    folder = tmp_path / "branches"
-    folder.mkdir()
-    return write_branch(folder, branch_id)
+    return write_branch(tmp_path / "branches", branch_id)
 
 
 @pytest.fixture
@@ -111,59 +75,7 @@ def service_env(tmp_path: Path, branch_file: Path, ports: dict[str, int]) -> dic
     return env
 
 
-async def delete_command_queue(branch: str) -> None:
-    """Drop a test branch's quorum queue, so test runs leave no queues behind."""
-    import aio_pika
-
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        await channel.queue_delete(command_queue(branch))
-
-
 @pytest.fixture
 def rabbit_cleanup(branch_id: str) -> Iterator[None]:
     yield
-    import asyncio
-
     asyncio.run(delete_command_queue(branch_id))
-
-
-@pytest.fixture(params=["embedded", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
-async def bus_factory(
-    request: pytest.FixtureRequest, tmp_path: Path, branch_id: str
-) -> AsyncIterator[BusFactory]:
-    """Started connections to one broker (embedded or RabbitMQ); closed after the test."""
-    opened: list[Bus] = []
-    broker: EmbeddedBroker | None = None
-    if request.param == "embedded":
-        broker = EmbeddedBroker(tmp_path / "bus")
-        await broker.open()
-
-    async def connect() -> Bus:
-        bus: Bus
-        if broker is not None:
-            bus = broker.connect()
-        else:
-            rabbit = pytest.importorskip("shared.bus.rabbit")
-            bus = rabbit.RabbitBus(AMQP_URL)
-        await bus.start()
-        opened.append(bus)
-        return bus
-
-    yield BusFactory(request.param, connect)
-    for bus in reversed(opened):
-        await bus.close()
-    if broker is not None:
-        await broker.close()
-    else:
-        await delete_command_queue(branch_id)
-
-
-@dataclass(frozen=True)
-class BusFactory:
-    kind: str
-    connect: Callable[[], Awaitable[Bus]]
-
-    async def __call__(self) -> Bus:
-        return await self.connect()

@@ -7,61 +7,30 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tests.services.conftest import REPO
+from tests.support.processes import Listener, health, spawn, until_healthy
 
-
-def spawn(args: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`python -m services.<...> args` in its own session, output to `log`.
-
-    Its own session, so a failing test can kill it and its children as one group.
-    """
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", *args],
-            env=dict(env),
-            cwd=REPO,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def health(port: int) -> int:
-    """The status of GET /healthz, or 0 when nothing answers."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except OSError:
-        return 0
+__all__ = [
+    "alive",
+    "children",
+    "health",
+    "json_lines",
+    "spawn",
+    "stop_group",
+    "wait_for_text",
+    "wait_healthy",
+]
 
 
 def wait_healthy(
     ports: Mapping[str, int], proc: subprocess.Popen[bytes], log: Path, within: float
 ) -> float:
-    """Poll every /healthz until all answer 200; returns the seconds it took."""
-    started = time.monotonic()
-    status: dict[str, int] = {}
-    while time.monotonic() - started < within:
-        status = {name: health(port) for name, port in ports.items()}
-        if all(code == 200 for code in status.values()):
-            return time.monotonic() - started
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    raise AssertionError(
-        f"not healthy within {within} s: {status}, exit code {proc.poll()}\n{log.read_text()}"
-    )
+    """Poll every /healthz of one process until all answer 200; returns the seconds it took."""
+    return until_healthy([Listener(name, port, proc, log) for name, port in ports.items()], within)
 
 
 def children(pid: int) -> dict[int, str]:

@@ -5,40 +5,27 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 
-from services.display.app import create_app as display_app
-from services.routing.app import create_app as routing_app
-from services.staff.app import create_app as staff_app
-from services.ticketing.app import create_app as ticketing_app
 from shared.bus import Bus
-from shared.config import BranchConfig, Settings
+from shared.config import BranchConfig
 from shared.contract import (
     CallNext,
     Command,
-    CommandType,
     CounterClosed,
     Event,
-    EventType,
     OpenCounter,
 )
-from shared.runtime import CreateApp, RunningService, ServiceContext, start_service
+from shared.runtime import RunningService
 from tests.services.conftest import SERVICES, BusFactory
+from tests.support.events import command
+from tests.support.events import event as support_event
+from tests.support.hall import Hall
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
-
-APPS: dict[str, CreateApp] = {
-    "ticketing": ticketing_app,
-    "staff": staff_app,
-    "display": display_app,
-    "routing": routing_app,
-}
 DEADLINE_S = 10.0
 
 Start = Callable[[str, Bus], Awaitable[RunningService]]
@@ -52,19 +39,16 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 @pytest.fixture
 async def start(branches: dict[str, BranchConfig]) -> AsyncIterator[Start]:
-    """Starts a service on a free port (port 0); stops every one started after the test."""
-    settings = Settings(host="127.0.0.1", ports=dict.fromkeys(SERVICES, 0))
-    running: list[RunningService] = []
+    """Starts a service on a free port (port 0), not waiting for it to be ready; stops every
+    one started after the test."""
+    (config,) = branches.values()
+    hall = Hall(config, buses=None)
 
     async def start_one(name: str, bus: Bus) -> RunningService:
-        ctx = ServiceContext.create(name, settings, branches, bus)
-        service = await start_service(ctx, APPS[name])
-        running.append(service)
-        return service
+        return await hall.start_one(name, bus=bus, within_s=None)  # type: ignore[arg-type]
 
     yield start_one
-    for service in reversed(running):
-        await service.stop()
+    await hall.stop_all()
 
 
 def url(service: RunningService, path: str) -> str:
@@ -154,14 +138,17 @@ async def test_display_and_staff_apply_todays_events_once(
     start: Start,
     http: aiohttp.ClientSession,
     branch_id: str,
+    branches: dict[str, BranchConfig],
 ) -> None:
+    tz = branches[branch_id].branch.tz
     publisher = await bus_factory()
-    first = event(branch_id, seq=1)
+    first = event(branch_id, seq=1, tz=tz)
     await publisher.publish_events([first])
     service = await start(name, await bus_factory())
     await healthz_until(http, service, 200)
 
-    await publisher.publish_events([event(branch_id, seq=2), first])  # `first` again: a replay
+    second = event(branch_id, seq=2, tz=tz)
+    await publisher.publish_events([second, first])  # `first` again: a replay
 
     series = f'qms_events_read_total{{branch="{branch_id}",verdict="apply"}}'
     text = await metric_until(http, service, rf"^{re.escape(series)} 2\.0$")
@@ -202,37 +189,14 @@ async def test_an_unknown_route_is_a_problem_document(
     assert body["code"] == "not_found"
 
 
-def event(branch: str, seq: int) -> Event:
-    at = dt.datetime.now(COPENHAGEN)  # the test branch's zone: its local day
-    return Event(
-        id=str(uuid.uuid4()),
-        type=EventType.COUNTER_CLOSED,
-        branch=branch,
-        day=at.date(),
-        seq=seq,
-        at=at,
-        writer="test",
-        data=CounterClosed(counter="service-1"),
-    )
+def event(branch: str, seq: int, tz: dt.tzinfo) -> Event:
+    """An event of the test branch's local day (its zone: `tz`)."""
+    return support_event(branch, seq, CounterClosed(counter="service-1"), tz=tz)
 
 
 def open_counter(branch: str) -> Command:
-    return Command(
-        id=str(uuid.uuid4()),
-        type=CommandType.OPEN_COUNTER,
-        branch=branch,
-        at=dt.datetime.now(dt.UTC),
-        actor="test",
-        data=OpenCounter(counter="service-1"),
-    )
+    return command(branch, OpenCounter(counter="service-1"))
 
 
 def call_next(branch: str) -> Command:
-    return Command(
-        id=str(uuid.uuid4()),
-        type=CommandType.CALL_NEXT,
-        branch=branch,
-        at=dt.datetime.now(dt.UTC),
-        actor="test",
-        data=CallNext(counter="service-1"),
-    )
+    return command(branch, CallNext(counter="service-1"))

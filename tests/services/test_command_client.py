@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from shared.bus import Bus, CommandDelivery
-from shared.bus.embedded import EmbeddedBroker
 from shared.contract import CallNext, IssueTicket, Reply
 from shared.http import ProblemError
 from shared.runtime.commands import CommandClient, refusal_status
+from tests.support.buses import BusFactory
 
 
 @pytest.fixture
-async def bus(tmp_path: Path) -> AsyncIterator[Bus]:
-    broker = EmbeddedBroker(tmp_path)
-    await broker.open()
-    connection = broker.connect()
-    await connection.start()
-    yield connection
-    await connection.close()
-    await broker.close()
+async def bus(embedded: BusFactory) -> Bus:
+    """One connection to an embedded broker of the test's own."""
+    return await embedded()
 
 
 async def answer_with(bus: Bus, reply: Reply) -> list[CommandDelivery]:

@@ -1,17 +1,15 @@
 """A running hall for the staff tests: routing and staff in-process, on a bus of choice.
 
-The branch is staffed 00:00-24:00 every day, so the tests pass on any day
-and at any hour. Each test has its own branch id (a new command queue on
-RabbitMQ, deleted afterwards), free ports and its own tokens.
+The branch is staffed 00:00-24:00 every day, in a zone where it is
+mid-morning now, so the tests pass on any day and at any hour. Each test has
+its own branch id (a new command queue on RabbitMQ, deleted afterwards), free
+ports and its own tokens.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
-import os
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,18 +18,18 @@ from typing import Any
 import aiohttp
 import pytest
 
-from services.routing.app import create_app as routing_app
-from services.staff.app import create_app as staff_app
-from shared.bus import Bus, command_queue
-from shared.bus.embedded import EmbeddedBroker
-from shared.config import BranchConfig, Settings, StaffToken, load_branch_file
-from shared.runtime import RunningService, ServiceContext, start_service
+from shared.bus import Bus
+from shared.config import BranchConfig, StaffToken, load_branch_file
+from shared.runtime import RunningService
 
 # The Chromium fixtures of the browser tests, for the console's page test.
 from tests.browser.conftest import artifacts, browser, page  # noqa: F401
-
-AMQP_URL = os.environ.get("QMS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-DEADLINE_S = 15.0
+from tests.support.branch import Branch, Desk, Service
+from tests.support.buses import BOTH, EMBEDDED, buses
+from tests.support.clients import StaffClient
+from tests.support.hall import Hall as ServiceHall
+from tests.support.hall import local_settings
+from tests.support.zones import mid_morning_zone
 
 STAFF_TOKEN = "anna-desk-token"
 MANAGER_TOKEN = "mads-manager-token"
@@ -40,85 +38,24 @@ TOKENS = (
     StaffToken("mads", "manager", hashlib.sha256(MANAGER_TOKEN.encode()).hexdigest()),
 )
 
-ALL_DAY = '["00:00-24:00"]'
-BRANCH_TOML = f"""\
-[branch]
-id = "{{branch_id}}"
-name = "Testhal {{branch_id}}"
-timezone = "Europe/Copenhagen"
-max_recalls = 2
 
-[hours.staffed]
-mon = {ALL_DAY}
-tue = {ALL_DAY}
-wed = {ALL_DAY}
-thu = {ALL_DAY}
-fri = {ALL_DAY}
-sat = {ALL_DAY}
-sun = {ALL_DAY}
-
-[[areas]]
-id = "kvik"
-name = "KVIK"
-
-[[areas]]
-id = "service"
-name = "SERVICE"
-
-[[counters]]
-id = "kvik-1"
-area = "kvik"
-name = "KVIK 1"
-skills = ["bibliotek"]
-
-[[counters]]
-id = "service-1"
-area = "service"
-name = "Skranke 1"
-skills = ["pas", "koerekort"]
-
-[[counters]]
-id = "service-2"
-area = "service"
-name = "Skranke 2"
-skills = ["pas"]
-
-[[services]]
-id = "bibliotek"
-name = {{{{ da = "Bibliotek", en = "Library" }}}}
-area = "kvik"
-prefix = "L"
-target_wait_min = 5
-service_time_min = 3
-
-[[services]]
-id = "pas"
-name = {{{{ da = "Pas", en = "Passport" }}}}
-area = "service"
-prefix = "P"
-target_wait_min = 15
-service_time_min = 10
-
-[[services]]
-id = "koerekort"
-name = {{{{ da = "Kørekort", en = "Driving licence" }}}}
-area = "service"
-prefix = "K"
-target_wait_min = 15
-service_time_min = 10
-"""
+def staff_branch(branch: str) -> Branch:
+    """KVIK and SERVICE, three desks, two recalls; all day, where it is mid-morning now."""
+    return Branch(
+        branch,
+        zone=mid_morning_zone(),
+        recalls=2,
+        desks=(
+            Desk.of("kvik-1", "bibliotek"),
+            Desk.of("service-1", "pas", "koerekort"),
+            Desk.of("service-2", "pas"),
+        ),
+        services=(Service.of("bibliotek"), Service.of("pas"), Service.of("koerekort")),
+    )
 
 
-def write_branch(folder: Path, branch_id: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{branch_id}.toml"
-    path.write_text(BRANCH_TOML.format(branch_id=branch_id), encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def branch_id() -> str:
-    return f"s-{uuid.uuid4().hex[:12]}"
+def write_branch(folder: Path, branch: str) -> Path:
+    return staff_branch(branch).write(folder)
 
 
 @pytest.fixture
@@ -136,22 +73,36 @@ class Hall:
     """Routing and staff running on one bus; `bus` is a spare connection for the test."""
 
     kind: str
-    config: BranchConfig
-    staff: RunningService
-    routing: RunningService
+    services: ServiceHall
     bus: Bus
     http: aiohttp.ClientSession
+
+    @property
+    def config(self) -> BranchConfig:
+        return self.services.config
 
     @property
     def branch(self) -> str:
         return self.config.id
 
     @property
+    def staff(self) -> RunningService:
+        return self.services.running["staff"]
+
+    @property
+    def routing(self) -> RunningService:
+        return self.services.running["routing"]
+
+    @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.staff.port}"
+        return self.services.base("staff")
+
+    @property
+    def api(self) -> StaffClient:
+        return StaffClient(self.http, self.base, self.branch, STAFF_TOKEN)
 
     def url(self, path: str) -> str:
-        return self.base + path.replace("{branch}", self.branch)
+        return self.api.url(path)
 
     async def call(
         self,
@@ -163,49 +114,15 @@ class Hall:
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any, aiohttp.ClientResponse]:
         """(status, JSON body, response) of one request with a bearer token."""
-        sent = dict(headers or {})
-        if token is not None:
-            sent["Authorization"] = f"Bearer {token}"
-        async with self.http.request(method, self.url(path), json=body, headers=sent) as resp:
-            text = await resp.text()
-            data: Any = None
-            if resp.content_type in ("application/json", "application/problem+json"):
-                data = await resp.json(content_type=None)
-            else:
-                data = text
-            return resp.status, data, resp
+        return await self.api.call(method, path, token=token, body=body, headers=headers)
 
     async def desk(
         self, counter: str, action: str, body: Any = None, *, token: str = STAFF_TOKEN
     ) -> tuple[int, Any]:
-        path = f"/api/v1/branches/{{branch}}/counters/{counter}/{action}"
-        status, data, _ = await self.call("POST", path, body=body, token=token)
-        return status, data
+        return await self.api.desk(counter, action, body, token=token)
 
     async def issue(self, service: str, priority: int = 0) -> dict[str, Any]:
-        body = {"service": service, "priority": priority}
-        status, data, _ = await self.call("POST", "/api/v1/branches/{branch}/tickets", body=body)
-        assert status == 201, data
-        return dict(data)
-
-
-async def healthy(http: aiohttp.ClientSession, service: RunningService) -> None:
-    address = f"http://127.0.0.1:{service.port}/healthz"
-    async with asyncio.timeout(DEADLINE_S):
-        while True:
-            async with http.get(address) as response:
-                if response.status == 200:
-                    return
-            await asyncio.sleep(0.05)
-
-
-async def delete_command_queue(branch: str) -> None:
-    import aio_pika
-
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        await channel.queue_delete(command_queue(branch))
+        return await self.api.issue(service, priority)
 
 
 @contextlib.asynccontextmanager
@@ -213,57 +130,29 @@ async def run_hall(
     kind: str, config: BranchConfig, data_dir: Path, tokens: tuple[StaffToken, ...] = TOKENS
 ) -> AsyncIterator[Hall]:
     """Routing and staff on free ports over `kind` ("embedded" or "rabbitmq"), until exit."""
-    broker: EmbeddedBroker | None = None
-    if kind == "embedded":
-        broker = EmbeddedBroker(data_dir)
-        await broker.open()
-    buses: list[Bus] = []
-
-    async def connect() -> Bus:
-        bus: Bus
-        if broker is not None:
-            bus = broker.connect()
-        else:
-            from shared.bus.rabbit import RabbitBus
-
-            bus = RabbitBus(AMQP_URL)
-        await bus.start()
-        buses.append(bus)
-        return bus
-
-    settings = Settings(
-        host="127.0.0.1",
-        ports={"ticketing": 8081, "staff": 0, "display": 0, "routing": 0},
-        staff_tokens=tokens,
+    # Ticketing's port: the staff API's ticket links point there.
+    settings = local_settings(
+        ports={"ticketing": 8081, "staff": 0, "display": 0, "routing": 0}, staff_tokens=tokens
     )
-    branches = {config.id: config}
-    running: list[RunningService] = []
-    try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as http:
-            for name, create in (("routing", routing_app), ("staff", staff_app)):
-                ctx = ServiceContext.create(name, settings, branches, await connect())
-                running.append(await start_service(ctx, create))
-            for service in running:
-                await healthy(http, service)
-            yield Hall(kind, config, running[1], running[0], await connect(), http)
-    finally:
-        for service in reversed(running):
-            await service.stop()
-        for bus in reversed(buses):
-            await bus.close()
-        if broker is not None:
-            await broker.close()
-        else:
-            await delete_command_queue(config.id)
+    async with (
+        buses(kind, data_dir, [config.id]) as factory,
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as http,
+    ):
+        services = ServiceHall(config, factory, settings)
+        try:
+            await services.start("routing", "staff")
+            yield Hall(kind, services, await factory.connect(), http)
+        finally:
+            await services.stop_all()
 
 
 @pytest.fixture
 async def embedded_hall(config: BranchConfig, tmp_path: Path) -> AsyncIterator[Hall]:
-    async with run_hall("embedded", config, tmp_path / "bus") as hall:
+    async with run_hall(EMBEDDED, config, tmp_path / "bus") as hall:
         yield hall
 
 
-@pytest.fixture(params=["embedded", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
+@pytest.fixture(params=BOTH)
 async def hall(
     request: pytest.FixtureRequest, config: BranchConfig, tmp_path: Path
 ) -> AsyncIterator[Hall]:

@@ -7,98 +7,61 @@ broker, and every reader filters by branch.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import datetime as dt
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from services.display.app import create_app as display_app
-from services.routing.app import create_app as routing_app
 from services.ticketing.app import create_app as ticketing_app
 from services.ticketing.options import TicketingOptions
-from shared.bus import Bus
-from shared.bus.embedded import EmbeddedBroker
 from shared.config import BranchConfig, Settings
-from shared.config.loader import parse_branch
 from shared.config.schema import WEEKDAYS
 from shared.contract import CommandData
 from shared.projection import local_time
-from shared.runtime import FOLLOWER_KEY, CreateApp, RunningService, ServiceContext, start_service
+from shared.runtime import FOLLOWER_KEY, RunningService
 from shared.runtime.commands import CommandClient
 from tests.browser.conftest import artifacts, browser, page  # noqa: F401  (fixtures)
-from tests.services.conftest import AMQP_URL, delete_command_queue, free_ports
-
-READY_WITHIN_S = 20.0
-ALL_DAY = ["00:00-24:00"]
-
-
-def fresh_day_zone(now: dt.datetime | None = None) -> str:
-    """A time zone whose local day began less than an hour ago.
-
-    Every reader (routing's, ticketing's, display's) starts at the branch's
-    local midnight, and the stream on a shared test broker holds every run's
-    events of the day (benchmarks publish whole days): from Copenhagen's
-    midnight a reader may first wade through tens of thousands of other
-    branches' events. From a midnight under an hour old it reads little.
-    Etc/GMT zones have no daylight saving; their sign is inverted (GMT-2 is UTC+2).
-    """
-    hour = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).hour
-    offset = -hour % 24
-    if offset > 14:
-        offset -= 24
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+from tests.support.branch import ALL_DAY, ALL_WEEK, Branch, Days, Desk, Service
+from tests.support.buses import RABBITMQ, buses
+from tests.support.clients import Kiosk
+from tests.support.hall import Hall as ServiceHall
+from tests.support.hall import ServiceName, local_settings
+from tests.support.processes import free_ports
+from tests.support.zones import fresh_day_zone
 
 
 def branch_config(
     branch_id: str,
-    staffed: dict[str, list[str]] | None = None,
+    staffed: Days | None = None,
     service_time_min: float = 10,
     timezone: str | None = None,
 ) -> BranchConfig:
     """KVIK and SERVICE; two SERVICE desks for passports. Staffed all day unless told.
 
-    The zone is `fresh_day_zone()` unless given.
+    The zone is `fresh_day_zone()` unless given: the day cannot turn during a test.
     """
-    raw: dict[str, Any] = {
-        "branch": {
-            "id": branch_id,
-            "name": "Testhallen",
-            "timezone": timezone or fresh_day_zone(),
-        },
-        "hours": {
-            "staffed": staffed if staffed is not None else dict.fromkeys(WEEKDAYS, ALL_DAY),
-            "self_service": dict.fromkeys(WEEKDAYS, ["07:00-22:00"]),
-        },
-        "areas": [{"id": "kvik", "name": "KVIK"}, {"id": "service", "name": "SERVICE"}],
-        "counters": [
-            {"id": "kvik-1", "area": "kvik", "name": "KVIK 1", "skills": ["bibliotek"]},
-            {"id": "service-1", "area": "service", "name": "Skranke 1", "skills": ["pas"]},
-            {"id": "service-2", "area": "service", "name": "Skranke 2", "skills": ["pas", "skat"]},
-        ],
-        "services": [
-            _service("bibliotek", "Bibliotek", "Library", "kvik", "L", 3),
-            _service("pas", "Pas", "Passport", "service", "P", service_time_min),
-            _service("skat", "Skat", "Tax", "service", "S", service_time_min),
-        ],
-    }
-    return parse_branch(raw, f"{branch_id}.toml")
-
-
-def _service(sid: str, da: str, en: str, area: str, prefix: str, minutes: float) -> dict[str, Any]:
-    return {
-        "id": sid,
-        "name": {"da": da, "en": en},
-        "area": area,
-        "prefix": prefix,
-        "target_wait_min": 15,
-        "service_time_min": minutes,
-    }
+    return Branch(
+        branch_id,
+        name="Testhallen",
+        zone=timezone or fresh_day_zone(),
+        hours=staffed if staffed is not None else ALL_WEEK,
+        self_service=dict.fromkeys(WEEKDAYS, ["07:00-22:00"]),
+        desks=(
+            Desk.of("kvik-1", "bibliotek"),
+            Desk.of("service-1", "pas"),
+            Desk.of("service-2", "pas", "skat"),
+        ),
+        services=(
+            Service.of("bibliotek", target=15, minutes=3),
+            Service.of("pas", target=15, minutes=service_time_min),
+            Service.of("skat", target=15, minutes=service_time_min),
+        ),
+    ).config()
 
 
 def closing_soon(branch_id: str, minutes: int = 10) -> BranchConfig:
@@ -117,7 +80,7 @@ def closed_today(branch_id: str, days_ahead: int = 3) -> BranchConfig:
     """Staffed only on the weekday `days_ahead` from today: closed now, whatever the hour."""
     zone = fresh_day_zone()
     now = local_time(branch_config(branch_id, timezone=zone), dt.datetime.now(dt.UTC))
-    staffed: dict[str, list[str]] = {WEEKDAYS[(now.weekday() + days_ahead) % 7]: ALL_DAY}
+    staffed: Days = {WEEKDAYS[(now.weekday() + days_ahead) % 7]: ALL_DAY}
     return branch_config(branch_id, staffed=staffed, timezone=zone)
 
 
@@ -135,31 +98,24 @@ class Hall:
         return f"http://127.0.0.1:{self.ticketing.port}{path}"
 
     @property
+    def kiosk(self) -> Kiosk:
+        return Kiosk(self.http, self.url(""), self.branch)
+
+    @property
     def api(self) -> str:
-        return self.url(f"/api/v1/branches/{self.branch}")
+        return self.kiosk.api
 
     async def issue(
-        self,
-        service: str = "pas",
-        key: str | None = None,
-        channel: str = "kiosk",
-        headers: dict[str, str] | None = None,
+        self, service: str = "pas", key: str | None = None, **how: Any
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        sent = dict(headers or {})
-        if key is not None:
-            sent["Idempotency-Key"] = key
-        body = {"service": service, "channel": channel}
-        async with self.http.post(f"{self.api}/tickets", json=body, headers=sent) as response:
-            return response.status, await response.json(content_type=None), dict(response.headers)
+        """The kiosk's POST (`how`: its channel, headers)."""
+        return await self.kiosk.issue(service, key, **how)
 
     async def get(self, path: str) -> tuple[int, Any, dict[str, str]]:
-        async with self.http.get(self.url(path)) as response:
-            return response.status, await response.json(content_type=None), dict(response.headers)
+        return await self.kiosk.get(path)
 
     async def ticket(self, ticket_id: str) -> dict[str, Any]:
-        status, body, _ = await self.get(f"/api/v1/branches/{self.branch}/tickets/{ticket_id}")
-        assert status == 200, body
-        return dict(body)
+        return await self.kiosk.ticket(ticket_id)
 
     async def do(self, data: CommandData) -> dict[str, Any]:
         """A desk's command, straight to routing; then wait until ticketing has read it."""
@@ -182,103 +138,58 @@ class Hall:
 StartHall = Callable[..., Awaitable[Hall]]
 
 
-@dataclass
-class _Opened:
-    services: list[RunningService] = field(default_factory=list)
-    buses: list[Bus] = field(default_factory=list)
-    brokers: list[EmbeddedBroker] = field(default_factory=list)
-    rabbit_branches: list[str] = field(default_factory=list)
-
-
-async def _until_ready(services: list[RunningService]) -> None:
-    """Poll readiness (it has no event to await) until all are ready, within a deadline."""
-    async with asyncio.timeout(READY_WITHIN_S):
-        while True:
-            if all(s.ctx.readiness.ready for s in services):
-                return
-            await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-def branch_id() -> str:
-    return f"tk-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
-        yield session
-
-
 @pytest.fixture
 async def start_hall(
-    tmp_path: Path, http: aiohttp.ClientSession, branch_id: str
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+    branch_id: str,
 ) -> AsyncIterator[StartHall]:
     """Starts a hall; everything it opened is closed after the test."""
-    opened = _Opened()
+    async with contextlib.AsyncExitStack() as opened:
+        halls: list[ServiceHall] = []
 
-    async def start(
-        config: BranchConfig | None = None,
-        *,
-        bus: str = "rabbitmq",
-        routing: bool = True,
-        display: bool = False,
-        options: TicketingOptions | None = None,
-        settings: Settings | None = None,
-    ) -> Hall:
-        config = config or branch_config(branch_id)
-        branches = {config.id: config}
-        if settings is None:
-            ticketing_port, display_port = free_ports(2)
-            settings = Settings(
-                host="127.0.0.1",
-                ports={"ticketing": ticketing_port, "display": display_port, "routing": 0},
+        async def start(
+            config: BranchConfig | None = None,
+            *,
+            bus: str = RABBITMQ,
+            routing: bool = True,
+            display: bool = False,
+            options: TicketingOptions | None = None,
+            settings: Settings | None = None,
+        ) -> Hall:
+            config = config or branch_config(branch_id)
+            if settings is None:
+                # Ports known beforehand: ticketing's pages link to the display.
+                ticketing_port, display_port = free_ports(2)
+                settings = local_settings(
+                    ports={"ticketing": ticketing_port, "display": display_port, "routing": 0}
+                )
+            folder = tmp_path / f"bus-{len(halls)}"
+            factory = await opened.enter_async_context(buses(bus, folder, [config.id]))
+            services = ServiceHall(config, factory, settings)
+            halls.append(services)
+            opts = options or TicketingOptions()
+            names: list[ServiceName] = ["routing"] if routing else []
+            names += ["display"] if display else []
+            names.append("ticketing")
+            await services.start(*names, apps={"ticketing": lambda ctx: ticketing_app(ctx, opts)})
+            staff = CommandClient(await factory.connect(), timeout_s=5.0, attempts=1)
+            running = services.running
+            return Hall(
+                config.id,
+                config,
+                http,
+                running["ticketing"],
+                running.get("routing"),
+                running.get("display"),
+                staff,
             )
-        broker: EmbeddedBroker | None = None
-        if bus == "embedded":
-            broker = EmbeddedBroker(tmp_path / f"bus-{len(opened.brokers)}")
-            await broker.open()
-            opened.brokers.append(broker)
-        else:
-            opened.rabbit_branches.append(config.id)
 
-        async def connect() -> Bus:
-            if broker is not None:
-                connection: Bus = broker.connect()
-            else:
-                from shared.bus.rabbit import RabbitBus
-
-                connection = RabbitBus(AMQP_URL)
-            await connection.start()
-            opened.buses.append(connection)
-            return connection
-
-        async def run(name: str, make: CreateApp) -> RunningService:
-            ctx = ServiceContext.create(name, settings, branches, await connect())
-            service = await start_service(ctx, make)
-            opened.services.append(service)
-            return service
-
-        routing_service = await run("routing", routing_app) if routing else None
-        display_service = await run("display", display_app) if display else None
-        opts = options or TicketingOptions()
-        ticketing_service = await run("ticketing", lambda ctx: ticketing_app(ctx, opts))
-        started = [s for s in (routing_service, display_service, ticketing_service) if s]
-        await _until_ready(started)
-        staff = CommandClient(await connect(), timeout_s=5.0, attempts=1)
-        return Hall(
-            config.id, config, http, ticketing_service, routing_service, display_service, staff
-        )
-
-    yield start
-    for service in reversed(opened.services):
-        await service.stop()
-    for connection in reversed(opened.buses):
-        await connection.close()
-    for broker in opened.brokers:
-        await broker.close()
-    for branch in opened.rabbit_branches:
-        await delete_command_queue(branch)
+        try:
+            yield start
+        finally:
+            for services in reversed(halls):
+                await services.stop_all()
 
 
 @pytest.fixture

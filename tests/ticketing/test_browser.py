@@ -7,19 +7,16 @@ kiosk-closed.png, phone-waiting.png, phone-called.png, phone-cancelled.png).
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, Route, ViewportSize
 
 from shared.config import BranchConfig
-from shared.config.loader import parse_branch
-from shared.config.schema import WEEKDAYS
 from shared.contract import CallNext, OpenCounter
-from tests.services.conftest import REPO
+from tests.support.branch import ALL_WEEK, magion
+from tests.support.zones import mid_morning_zone
 from tests.ticketing.conftest import Hall, StartHall, closed_today
 
 pytestmark = [pytest.mark.browser, pytest.mark.rabbitmq]
@@ -29,11 +26,11 @@ SHOWN_WITHIN_MS = 10_000
 
 
 def magion_all_day(branch_id: str) -> BranchConfig:
-    """The shipped Magion hall (all its services and desks), staffed all day, every day."""
-    raw: dict[str, Any] = tomllib.loads((REPO / "deploy/branches/magion.toml").read_text())
-    raw["branch"]["id"] = branch_id
-    raw["hours"]["staffed"] = dict.fromkeys(WEEKDAYS, ["00:00-24:00"])
-    return parse_branch(raw, "magion-all-day.toml")
+    """The shipped Magion hall (all its services and desks), staffed all day, every day.
+
+    In a zone where it is mid-morning now, so the day cannot turn during the test.
+    """
+    return magion(branch_id).but(hours=ALL_WEEK, zone=mid_morning_zone()).config()
 
 
 async def tap_to_number_ms(page: Page) -> float:

@@ -19,7 +19,7 @@ from services.ticketing.ratelimit import RateLimiter, client_key
 from shared.errors import ConfigError
 from shared.http.idempotency import derived_command_id
 from tests.services.conftest import REPO
-from tests.ticketing.conftest import fresh_day_zone
+from tests.support.zones import fresh_day_zone
 
 
 def test_the_rate_limit_defaults_to_30_a_minute_and_reads_the_environment() -> None:

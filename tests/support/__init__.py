@@ -1,0 +1,1 @@
+"""The test kit: branches, buses, halls of running services, clients, events and commands."""
