@@ -5,11 +5,12 @@
 1. A busy day at Magion's six desks, in memory: every ticket issued, called
    and finished through `decide_and_apply`. Prints commands/s and events/s.
 2. Replay in memory: decode + apply of that day's encoded log (events/s).
-3. Replay from RabbitMQ: the day is published to the stream under a fresh
-   branch id, then read back from the day's start with `RabbitBus.read_events`
-   into a fresh state with the shared projection, timed to the last seq. The
-   raw floor beside it: the bus's bare stream client reading the same entries
-   without parsing them (aio-pika itself reads under 10,000/s here).
+3. Replay from RabbitMQ: the day is published under a fresh branch id (to
+   that branch's own stream, deleted afterwards), then read back from the
+   day's start with `RabbitBus.read_events` into a fresh state with the
+   shared projection, timed to the last seq. The raw floor beside it: the
+   bus's bare stream client reading the same entries without parsing them
+   (aio-pika itself reads under 10,000/s here).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import uuid
 from pathlib import Path
 
 from services.routing.engine import CountingIds, decide_and_apply
-from shared.bus import EVENT_LOG_STREAM
+from shared.bus import event_log_stream
 from shared.bus.rabbit_stream import StreamConnection
 from shared.config import BranchConfig, load_branch_file
 from shared.config.schema import WEEKDAYS, StaffedHours, parse_hours
@@ -124,7 +125,17 @@ async def replay_from_stream(config: BranchConfig, log: list[Event]) -> tuple[fl
     await bus.close()
 
     raw = await raw_stream_read(since, len(moved), branch)
+    await delete_stream(event_log_stream(branch))
     return ours, raw
+
+
+async def delete_stream(name: str) -> None:
+    import aio_pika
+
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(name)
 
 
 async def raw_stream_read(since: dt.datetime, count: int, branch: str) -> float:
@@ -145,7 +156,9 @@ async def raw_stream_read(since: dt.datetime, count: int, branch: str) -> float:
 
     started = time.perf_counter()
     connection = await StreamConnection.open(AMQP_URL, on_delivery, heartbeat=10, name="bench")
-    await connection.consume(EVENT_LOG_STREAM, prefetch=2000, arguments={"x-stream-offset": since})
+    await connection.consume(
+        event_log_stream(branch), prefetch=2000, arguments={"x-stream-offset": since}
+    )
     await done
     elapsed = time.perf_counter() - started
     await connection.close()

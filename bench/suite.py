@@ -16,6 +16,8 @@ replicas), staff, display and ticketing as real processes and measures:
    successful reply; three times (a fresh replica is started after each);
 5. fan-out (bench/fanout.py, defaults) and replay (bench/engine.py), run as
    they are, their figures taken from their output.
+6. with `--branches N` (minutes): bench/branches.py, one hall's start-up and
+   statistics alone and among N other branches, in a vhost of its own.
 
 Every part stops by itself; processes and the vhost are cleaned up on any
 exit. With `--profile DIR`, py-spy records routing and ticketing during the
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import re
 import secrets
 import shutil
 import signal
@@ -69,6 +72,7 @@ ISSUE_BRANCH = "bench-issue"
 CALL_BRANCH = "bench-call"
 DESKS = [f"service-{n}" for n in range(1, 21)]
 CALL_RATE = 50.0
+NAN = float("nan")
 FAILOVERS = 3
 
 
@@ -286,6 +290,27 @@ def script_rows(amqp_url: str, rows: list[Row]) -> None:
     ]
 
 
+def branches_rows(others: int, rows: list[Row]) -> None:
+    """bench/branches.py: one hall alone and among `others` branches (its own vhost)."""
+    out = run_script("branches.py", ["--branches", str(others)], "", within=1500)
+    for label, pattern, unit, target in (
+        ("start -> all healthy", r"start -> all healthy\s+([\d.,]+) s\s+([\d.,]+) s", "s", 10.0),
+        ("day statistics", r"day statistics\s+([\d.,]+) ms\s+([\d.,]+) ms", "ms", 1000.0),
+    ):
+        found = re.search(pattern, out)
+        alone, among = (float(g.replace(",", "")) for g in found.groups()) if found else (NAN, NAN)
+        rows.append(
+            (
+                f"{label} among {others} branches",
+                fmt(among, unit),
+                f"{fmt(alone, unit)} alone",
+                ratio(among, alone),
+                f"<= {target:,.0f} {unit}",
+                verdict(among <= target) if not math.isnan(among) else "n/a",
+            )
+        )
+
+
 def on_sigterm(_signum: int, _frame: object) -> NoReturn:
     raise SystemExit(143)  # unwinds through the finally blocks: processes, then vhost
 
@@ -295,6 +320,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--skip-scripts", action="store_true", help="no fanout.py, engine.py")
+    parser.add_argument(
+        "--branches", type=int, default=0, help="also bench/branches.py with N other branches"
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_sigterm)
     rows: list[Row] = []
@@ -316,6 +344,8 @@ def main() -> int:
             script_rows(amqp_url, rows)
         else:
             rows[:] = [r for r in rows if r[0] != "_floor"]
+        if args.branches:
+            branches_rows(args.branches, rows)
     print_table(rows)
     if disturbed:
         print(

@@ -47,6 +47,8 @@ async def consume_commands(app: web.Application) -> AsyncIterator[None]:
     consumers: list[CommandConsumer] = []
     app[CONSUMERS_KEY] = consumers
     try:
+        # Each branch's log exists before its first command is decided and written.
+        await ctx.bus.declare_branches(ctx.branches)
         for branch_id in ctx.branches:
             consumers.append(await ctx.bus.consume_commands(branch_id, handler))
         ctx.readiness.set_ready("commands", f"consuming commands of {len(consumers)} branch(es)")

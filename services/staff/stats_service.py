@@ -1,7 +1,8 @@
 """Recomputing a day's statistics by replaying that day's part of the log.
 
-A fresh reader starts at the day's local midnight (`day_start`); events of
-that branch and day are collected; the replay stops at the first event of a
+A fresh reader of the branch's own stream (no other branch's events reach
+it, however many share the broker) starts at the day's local midnight
+(`day_start`); events of that branch and day are collected; the replay stops at the first event of a
 later day or, whichever comes first, at a marker published for this replay
 ("read up to now"), so today and a quiet past day both end. A replay
 that takes longer than `within_s` is abandoned (503, try again).

@@ -2,24 +2,26 @@
 
 from shared.bus.base import (
     DEAD_COMMANDS_QUEUE,
-    EVENT_LOG_STREAM,
     EVENTS_EXCHANGE,
+    LEGACY_EVENT_LOG_STREAM,
     Bus,
     CommandConsumer,
     CommandDelivery,
     CommandHandler,
     EventReader,
     command_queue,
+    event_log_stream,
 )
 
 __all__ = [
     "DEAD_COMMANDS_QUEUE",
     "EVENTS_EXCHANGE",
-    "EVENT_LOG_STREAM",
+    "LEGACY_EVENT_LOG_STREAM",
     "Bus",
     "CommandConsumer",
     "CommandDelivery",
     "CommandHandler",
     "EventReader",
     "command_queue",
+    "event_log_stream",
 ]

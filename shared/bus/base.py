@@ -1,9 +1,13 @@
 """The bus interface: one contract, two implementations (RabbitMQ, embedded).
 
-- Events go to one append-only log. A reader starts at a timestamp (it may see
-  a few events from a little earlier) and follows the log live, in log order,
-  each delivered once, across reconnects. Unparseable entries are logged and
-  skipped; they never stop or loop a reader.
+- Events go to one append-only log per branch (the routing key's first word
+  names the branch). A reader reads the logs of the branches it names and no
+  other, so its cost never depends on how many other branches share the bus.
+  It starts at a timestamp (it may see a few events from a little earlier) and
+  follows each log live, in log order, each entry delivered once, across
+  reconnects. Unparseable entries are logged and skipped; they never stop or
+  loop a reader. A branch's log exists before anything is written to it:
+  publishing declares it, and so do `declare_branches` and a reader.
 - Commands go to one queue per branch. Exactly one consumer per branch is
   active at a time; when it goes away, the next takes over from the first
   command not yet acknowledged. A command that cannot be parsed is
@@ -17,19 +21,30 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from shared.contract import Command, Event, Reply
 
 EVENTS_EXCHANGE = "qms.events"
-EVENT_LOG_STREAM = "qms.events.log"
+# The single stream every branch shared before one stream per branch (an upgrade copies it).
+LEGACY_EVENT_LOG_STREAM = "qms.events.log"
 DEAD_COMMANDS_QUEUE = "qms.commands.dead"
 DEAD_LETTER_EXCHANGE = "qms.commands.dlx"
 
 
 def command_queue(branch: str) -> str:
     return f"qms.commands.{branch}"
+
+
+def event_log_stream(branch: str) -> str:
+    """The branch's own stream; bound to the events exchange with `{branch}.#`."""
+    return f"{LEGACY_EVENT_LOG_STREAM}.{branch}"
+
+
+def branch_of(routing_key: str) -> str:
+    """The branch a routing key `{branch}.{type}` is for ('' when it names none)."""
+    return routing_key.split(".", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -49,7 +64,7 @@ CommandHandler = Callable[[CommandDelivery], Awaitable[Reply]]
 
 
 class EventReader(abc.ABC):
-    """A live, ordered view of the event log. Iterate it; close it when done."""
+    """A live, ordered view of branches' logs. Iterate it; close it when done."""
 
     @abc.abstractmethod
     def __aiter__(self) -> AsyncIterator[Event]: ...
@@ -61,6 +76,25 @@ class EventReader(abc.ABC):
     @abc.abstractmethod
     def skipped(self) -> int:
         """How many log entries were skipped as unparseable."""
+
+    @property
+    @abc.abstractmethod
+    def received(self) -> int:
+        """How many log entries reached this reader, whatever became of them.
+
+        Every entry of the logs it reads counts, duplicates and unparseable
+        ones too: this is the reader's cost (a branch's reader must not
+        receive other branches' events).
+        """
+
+    @property
+    @abc.abstractmethod
+    def position(self) -> int | None:
+        """Where the reader is: the log offset of the newest entry it received (None: none yet).
+
+        RabbitMQ: the stream's `x-stream-offset`; embedded: the entry's index
+        in the branch's log file. Only meaningful for a reader of one branch.
+        """
 
     async def __aenter__(self) -> EventReader:
         return self
@@ -119,10 +153,16 @@ class Bus(abc.ABC):
         """Append bytes as they are (tools and tests: e.g. a malformed entry)."""
 
     @abc.abstractmethod
-    def read_events(
-        self, since: dt.datetime, branches: frozenset[str] | None = None
-    ) -> EventReader:
-        """Log entries from `since` on (for `branches` only, when given), then live."""
+    def read_events(self, since: dt.datetime, branches: frozenset[str]) -> EventReader:
+        """The logs of `branches` (at least one) from `since` on, then live.
+
+        Each branch's entries come in its log's order; entries of different
+        branches may interleave in any order.
+        """
+
+    @abc.abstractmethod
+    async def declare_branches(self, branches: Iterable[str]) -> None:
+        """Make sure each branch's log exists (routing calls it for its configured branches)."""
 
     # commands
 

@@ -1,50 +1,44 @@
 """The in-process bus: the same contract as RabbitMQ, for a one-process install.
 
-One `EmbeddedBroker` per process holds the event log and the command queues;
-every service connects to it with `connect()`, as it would to RabbitMQ. The log
-is an append-only JSON-lines file, flushed on each write, so a restart replays
-what was written before it.
+One `EmbeddedBroker` per process holds the event logs and the command queues;
+every service connects to it with `connect()`, as it would to RabbitMQ. Each
+branch's log is an append-only JSON-lines file of its own, flushed on each
+write, so a restart replays what was written before it (see `embedded_log`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import datetime as dt
-import time
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
-import orjson
 import structlog
 
 from shared.bus.base import Bus, CommandConsumer, CommandDelivery, CommandHandler, EventReader
+from shared.bus.embedded_log import (
+    LOG_DIR_NAME,
+    BranchLog,
+    EmbeddedEventReader,
+    log_branch,
+    open_logs,
+)
+from shared.bus.merged import MergedEventReader
 from shared.contract import (
     Command,
     Event,
     Reply,
     decode_command,
-    decode_event,
     encode_command,
     encode_event,
     routing_key,
 )
-from shared.errors import BusClosed, BusError, BusTimeout, MessageError
+from shared.errors import BusClosed, BusTimeout, MessageError
 
 log = structlog.get_logger(__name__)
-
-LOG_FILE_NAME = "events.jsonl"
-
-
-@dataclass(frozen=True, slots=True)
-class _LogEntry:
-    timestamp: float
-    routing_key: str
-    body: bytes
 
 
 @dataclass(slots=True)
@@ -63,75 +57,58 @@ class _CommandQueue:
 
 
 class EmbeddedBroker:
-    """Owns the log file and the queues. Open once per process, then `connect()`."""
+    """Owns the log files and the queues. Open once per process, then `connect()`."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self._entries: list[_LogEntry] = []
-        self._timestamps: list[float] = []
-        self._file: IO[bytes] | None = None
-        self._appended = asyncio.Event()
+        self._logs: dict[str, BranchLog] | None = None
         self._queues: dict[str, _CommandQueue] = {}
         self._dead: list[bytes] = []
 
     @property
-    def log_path(self) -> Path:
-        return self.data_dir / LOG_FILE_NAME
+    def log_dir(self) -> Path:
+        return self.data_dir / LOG_DIR_NAME
 
     async def open(self) -> None:
-        self._file = await asyncio.to_thread(self._load)
-        log.info("embedded bus opened", log_path=str(self.log_path), entries=len(self._entries))
-
-    def _load(self) -> IO[bytes]:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        last = 0.0
-        if self.log_path.exists():
-            with self.log_path.open("rb") as existing:
-                for line in existing:
-                    body = line.rstrip(b"\n")
-                    key, last = _key_and_time(body, last)
-                    self._remember(_LogEntry(last, key, body))
-        return self.log_path.open("ab")
+        self._logs = await asyncio.to_thread(open_logs, self.data_dir)
+        log.info(
+            "embedded bus opened",
+            log_dir=str(self.log_dir),
+            branches=len(self._logs),
+            entries=sum(len(branch_log) for branch_log in self._logs.values()),
+        )
 
     async def close(self) -> None:
         for queue in self._queues.values():
             for consumer in list(queue.consumers):
                 await consumer.close()
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._logs is not None:
+            for branch_log in self._logs.values():
+                branch_log.close()
+            self._logs = None
 
     def connect(self) -> EmbeddedBus:
         return EmbeddedBus(self)
 
     # log
 
-    def _remember(self, entry: _LogEntry) -> None:
-        self._entries.append(entry)
-        self._timestamps.append(entry.timestamp)
+    def branch_log(self, branch: str) -> BranchLog:
+        """The branch's log, made (an empty file) when it has none yet."""
+        if self._logs is None:
+            raise BusClosed("the embedded broker is not open")
+        branch_log = self._logs.get(branch)
+        if branch_log is None:
+            branch_log = self._logs[branch] = BranchLog(self.log_dir / f"{branch}.jsonl")
+            branch_log.open()
+        return branch_log
 
     def append(self, key: str, body: bytes) -> None:
-        if self._file is None:
-            raise BusClosed("the embedded broker is not open")
-        if b"\n" in body:
-            raise BusError("a log entry must be one line")
-        # Timestamps never go backwards, so a timestamp offset is a bisect.
-        stamp = max(time.time(), self._timestamps[-1] if self._timestamps else 0.0)
-        self._file.write(body + b"\n")
-        self._file.flush()
-        self._remember(_LogEntry(stamp, key, body))
-        self._appended.set()
-        self._appended = asyncio.Event()
-
-    def first_index_at(self, since: dt.datetime) -> int:
-        return bisect.bisect_left(self._timestamps, since.timestamp())
-
-    def entry(self, index: int) -> _LogEntry | None:
-        return self._entries[index] if index < len(self._entries) else None
-
-    async def wait_beyond(self, index: int) -> None:
-        while index >= len(self._entries):
-            await self._appended.wait()
+        branch = log_branch(key)
+        if branch is None:
+            # Like an exchange with no queue bound for the key: nobody could read it.
+            log.warning("dropped a log entry that names no branch", routing_key=key)
+            return
+        self.branch_log(branch).append(key, body)
 
     # commands
 
@@ -150,63 +127,6 @@ class EmbeddedBroker:
     def take_dead(self) -> list[bytes]:
         taken, self._dead = self._dead, []
         return taken
-
-
-def _key_and_time(body: bytes, previous: float) -> tuple[str, float]:
-    """Routing key and time of a stored line; an unreadable line inherits the time before it."""
-    try:
-        raw = orjson.loads(body)
-        stamp = dt.datetime.fromisoformat(raw["at"]).timestamp()
-        return f"{raw['branch']}.{raw['type']}", max(stamp, previous)
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        return "", previous
-
-
-class _EmbeddedEventReader(EventReader):
-    def __init__(
-        self, broker: EmbeddedBroker, since: dt.datetime, branches: frozenset[str] | None
-    ) -> None:
-        self._broker = broker
-        self._index = broker.first_index_at(since)
-        self._prefixes = tuple(f"{b}." for b in branches) if branches is not None else None
-        self._closed = asyncio.Event()
-        self._skipped = 0
-
-    @property
-    def skipped(self) -> int:
-        return self._skipped
-
-    async def close(self) -> None:
-        self._closed.set()
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[Event]:
-        while not self._closed.is_set():
-            entry = self._broker.entry(self._index)
-            if entry is None:
-                await self._wait_for_more()
-                continue
-            self._index += 1
-            if self._prefixes is not None and not entry.routing_key.startswith(self._prefixes):
-                continue
-            try:
-                event = decode_event(entry.body)
-            except MessageError as exc:
-                self._skipped += 1
-                log.warning("skipped unreadable log entry", index=self._index - 1, error=str(exc))
-                continue
-            yield event
-
-    async def _wait_for_more(self) -> None:
-        more = asyncio.ensure_future(self._broker.wait_beyond(self._index))
-        closed = asyncio.ensure_future(self._closed.wait())
-        try:
-            await asyncio.wait({more, closed}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            more.cancel()
-            closed.cancel()
 
 
 class _EmbeddedCommandConsumer(CommandConsumer):
@@ -280,7 +200,7 @@ class EmbeddedBus(Bus):
         self._open = False
         self._waiting: dict[str, asyncio.Future[Reply]] = {}
         self._consumers: list[_EmbeddedCommandConsumer] = []
-        self._readers: list[_EmbeddedEventReader] = []
+        self._readers: list[EventReader] = []
 
     async def start(self) -> None:
         self._open = True
@@ -315,13 +235,24 @@ class EmbeddedBus(Bus):
         self._check_open()
         self._broker.append(routing_key, body)
 
-    def read_events(
-        self, since: dt.datetime, branches: frozenset[str] | None = None
-    ) -> EventReader:
+    def read_events(self, since: dt.datetime, branches: frozenset[str]) -> EventReader:
         self._check_open()
-        reader = _EmbeddedEventReader(self._broker, since, branches)
+        if not branches:
+            raise ValueError("read_events needs at least one branch")
+        if since.tzinfo is None:
+            raise ValueError("since must be an aware datetime")
+        readers: list[EventReader] = [
+            EmbeddedEventReader(self._broker.branch_log(branch), since)
+            for branch in sorted(branches)
+        ]
+        reader = readers[0] if len(readers) == 1 else MergedEventReader(readers)
         self._readers.append(reader)
         return reader
+
+    async def declare_branches(self, branches: Iterable[str]) -> None:
+        self._check_open()
+        for branch in branches:
+            self._broker.branch_log(branch)
 
     async def consume_commands(self, branch: str, handler: CommandHandler) -> CommandConsumer:
         self._check_open()

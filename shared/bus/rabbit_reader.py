@@ -1,4 +1,7 @@
-"""The RabbitMQ event reader: the stream `qms.events.log`, followed live.
+"""The RabbitMQ event reader: one branch's stream `qms.events.log.{branch}`, followed live.
+
+Before each subscription the reader has the bus declare the stream (a reader
+may start before routing ever declared its branch), then consumes it.
 
 Facts of RabbitMQ 3.10 that shape this (DESIGN.md, "The bus"):
 - a stream consumer needs a prefetch, and acks are its credit: the broker
@@ -23,11 +26,12 @@ import datetime as dt
 import itertools
 import os
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 
-from shared.bus.base import EVENT_LOG_STREAM, EventReader
+from shared.bus.base import EventReader, event_log_stream
+from shared.bus.rabbit_session import TRANSIENT
 from shared.bus.rabbit_stream import StreamConnection, StreamConnectionError
 from shared.contract import Event, decode_event
 from shared.errors import BusError, MessageError
@@ -42,6 +46,9 @@ CHECK_WAIT = 0.25
 BACKOFF_START = 0.1
 BACKOFF_CAP = 2.0
 
+# What a lost connection raises, here or in the bus declaring the stream.
+_LOST: tuple[type[Exception], ...] = (StreamConnectionError, *TRANSIENT)
+
 _names = itertools.count(1)
 
 
@@ -50,8 +57,9 @@ class RabbitEventReader(EventReader):
         self,
         url: str,
         since: dt.datetime,
-        branches: frozenset[str] | None,
+        branch: str,
         *,
+        declare: Callable[[], Awaitable[None]],
         heartbeat: int,
         prefetch: int = PREFETCH,
         on_lost: Callable[[], object] | None = None,
@@ -60,9 +68,10 @@ class RabbitEventReader(EventReader):
             raise ValueError("since must be an aware datetime")
         self._url = url
         self._since = since
-        self._prefixes = (
-            None if branches is None else tuple(f"{b}.".encode() for b in sorted(branches))
-        )
+        self._stream = event_log_stream(branch)
+        self._declare = declare
+        # Only the branch's events are bound to its stream; anything else is skipped.
+        self._prefix = f"{branch}.".encode()
         self._heartbeat = heartbeat
         self._on_lost = on_lost
         self._prefetch = prefetch
@@ -82,6 +91,7 @@ class RabbitEventReader(EventReader):
         self._ack_tag = 0
         self._unacked = 0
         self._skipped = 0
+        self._received = 0
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
         self._subscribed = asyncio.Event()
@@ -93,6 +103,14 @@ class RabbitEventReader(EventReader):
     @property
     def skipped(self) -> int:
         return self._skipped
+
+    @property
+    def received(self) -> int:
+        return self._received
+
+    @property
+    def position(self) -> int | None:
+        return self._last_offset
 
     @property
     def last_offset(self) -> int | None:
@@ -111,7 +129,7 @@ class RabbitEventReader(EventReader):
 
     async def __anext__(self) -> Event:
         buffer = self._buffer
-        prefixes = self._prefixes
+        prefix = self._prefix
         while True:
             while buffer and self._ready and not self._closed:
                 tag, key, offset, body = buffer.popleft()
@@ -124,7 +142,8 @@ class RabbitEventReader(EventReader):
                     if self._last_offset is not None and offset <= self._last_offset:
                         continue  # already handed out before a re-subscription
                     self._last_offset = offset
-                if prefixes is not None and not key.startswith(prefixes):
+                self._received += 1
+                if not key.startswith(prefix):
                     continue
                 try:
                     return decode_event(body)
@@ -196,9 +215,10 @@ class RabbitEventReader(EventReader):
                     self._url, on_delivery, heartbeat=self._heartbeat, name=self._name
                 )
                 self._connection = connection
+                await self._declare()
                 start = self._start()
                 await connection.consume(
-                    EVENT_LOG_STREAM,
+                    self._stream,
                     prefetch=self._prefetch,
                     arguments={"x-stream-offset": start},
                 )
@@ -219,7 +239,7 @@ class RabbitEventReader(EventReader):
                         )
                         if self._on_lost is not None:
                             self._on_lost()
-            except (OSError, StreamConnectionError) as exc:
+            except _LOST as exc:
                 log.warning("event reader cannot subscribe", reader=self._name, error=repr(exc))
             finally:
                 # What the lost connection delivered but nobody took is
@@ -256,7 +276,7 @@ class RabbitEventReader(EventReader):
             self._url, first, heartbeat=self._heartbeat, name=f"{self._name} check"
         )
         try:
-            await probe.consume(EVENT_LOG_STREAM, prefetch=1, arguments={"x-stream-offset": since})
+            await probe.consume(self._stream, prefetch=1, arguments={"x-stream-offset": since})
             try:
                 async with asyncio.timeout(CHECK_WAIT):
                     expected = await found

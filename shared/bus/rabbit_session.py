@@ -20,15 +20,16 @@ from aio_pika import Connection, ExchangeType
 from aio_pika.abc import AbstractChannel
 from aio_pika.connection import make_url
 from aiormq.channel import Channel as AmqpChannel
-from aiormq.exceptions import AMQPError, ChannelPreconditionFailed
+from aiormq.exceptions import AMQPError, ChannelNotFoundEntity, ChannelPreconditionFailed
 from pamqp.common import FieldTable
 
 from shared.bus.base import (
     DEAD_COMMANDS_QUEUE,
     DEAD_LETTER_EXCHANGE,
-    EVENT_LOG_STREAM,
     EVENTS_EXCHANGE,
+    LEGACY_EVENT_LOG_STREAM,
     command_queue,
+    event_log_stream,
 )
 
 log = structlog.get_logger(__name__)
@@ -60,19 +61,36 @@ async def declare_command_queue(channel: AbstractChannel, branch: str) -> None:
     )
 
 
-async def declare_topology(session: Session, stream_max_age: str) -> None:
+def event_log_arguments(stream_max_age: str) -> FieldTable:
+    return {
+        "x-queue-type": "stream",
+        "x-max-age": stream_max_age,
+        "x-stream-max-segment-size-bytes": STREAM_SEGMENT_BYTES,
+    }
+
+
+async def declare_topology(session: Session) -> None:
+    """The exchanges and the dead-letter queue; branch logs come with their branches."""
     channel, _ = await session.channel(confirms=False)
     try:
-        events = await channel.declare_exchange(EVENTS_EXCHANGE, ExchangeType.TOPIC, durable=True)
+        await channel.declare_exchange(EVENTS_EXCHANGE, ExchangeType.TOPIC, durable=True)
+        dlx = await channel.declare_exchange(
+            DEAD_LETTER_EXCHANGE, ExchangeType.FANOUT, durable=True
+        )
+        dead = await channel.declare_queue(DEAD_COMMANDS_QUEUE, durable=True)
+        await dead.bind(dlx)
+    finally:
+        await close_quietly(channel)
+
+
+async def declare_event_log(session: Session, branch: str, stream_max_age: str) -> None:
+    """The branch's stream, bound to the events exchange with `{branch}.#`."""
+    name = event_log_stream(branch)
+    channel, _ = await session.channel(confirms=False)
+    try:
         try:
             stream = await channel.declare_queue(
-                EVENT_LOG_STREAM,
-                durable=True,
-                arguments={
-                    "x-queue-type": "stream",
-                    "x-max-age": stream_max_age,
-                    "x-stream-max-segment-size-bytes": STREAM_SEGMENT_BYTES,
-                },
+                name, durable=True, arguments=event_log_arguments(stream_max_age)
             )
         except ChannelPreconditionFailed as exc:
             # The log exists with other arguments (its retention was changed
@@ -81,15 +99,37 @@ async def declare_topology(session: Session, stream_max_age: str) -> None:
             log.warning("event log exists with other arguments; keeping them", error=str(exc))
             await close_quietly(channel)
             channel, _ = await session.channel(confirms=False)
-            stream = await channel.declare_queue(EVENT_LOG_STREAM, passive=True)
-        await stream.bind(events, "#")
-        dlx = await channel.declare_exchange(
-            DEAD_LETTER_EXCHANGE, ExchangeType.FANOUT, durable=True
-        )
-        dead = await channel.declare_queue(DEAD_COMMANDS_QUEUE, durable=True)
-        await dead.bind(dlx)
+            stream = await channel.declare_queue(name, passive=True)
+        await stream.bind(EVENTS_EXCHANGE, f"{branch}.#")
     finally:
         await close_quietly(channel)
+
+
+async def warn_if_legacy_log(session: Session) -> None:
+    """Say so at start while the one stream all branches shared before is still there."""
+    try:
+        found = await legacy_log_exists(session)
+    except TRANSIENT:
+        return  # the bus's supervisor deals with a lost connection; this is advice only
+    if found:
+        log.warning(
+            "the shared event stream of an earlier version is still there and is not read: "
+            "stop the services and copy it into the branch streams with "
+            "`python -m shared.bus.upgrade` (see the README)",
+            stream=LEGACY_EVENT_LOG_STREAM,
+        )
+
+
+async def legacy_log_exists(session: Session) -> bool:
+    """Whether the one stream all branches shared before is still there (see shared/bus/upgrade)."""
+    channel, _ = await session.channel(confirms=False)
+    try:
+        await channel.declare_queue(LEGACY_EVENT_LOG_STREAM, passive=True)
+    except ChannelNotFoundEntity:
+        return False
+    finally:
+        await close_quietly(channel)
+    return True
 
 
 def watch(channel: AbstractChannel) -> asyncio.Future[None]:
@@ -130,8 +170,11 @@ async def close_quietly(channel: AbstractChannel | None) -> None:
 
 
 class Session:
-    def __init__(self, connection: Connection, on_lost: Callable[[], None]) -> None:
+    def __init__(
+        self, connection: Connection, on_lost: Callable[[], None], stream_max_age: str
+    ) -> None:
         self.connection = connection
+        self._stream_max_age = stream_max_age
         # Resolves (never raises) with the reason when the connection is gone.
         self.lost: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
         self._on_lost = on_lost
@@ -141,6 +184,9 @@ class Session:
         self._rpc_lost: asyncio.Future[None] | None = None
         self._declared: set[str] = set()
         self._declaring = asyncio.Lock()
+        self._logs: set[str] = set()
+        # One lock per branch: branches declare their streams at the same time.
+        self._declaring_logs: dict[str, asyncio.Lock] = {}
         connection.close_callbacks.add(self._closed)
 
     @classmethod
@@ -153,8 +199,8 @@ class Session:
         )
         try:
             await connection.connect(timeout=CONNECT_TIMEOUT)
-            session = cls(connection, on_lost)
-            await declare_topology(session, stream_max_age)
+            session = cls(connection, on_lost, stream_max_age)
+            await declare_topology(session)
         except BaseException:
             await connection.close()
             raise
@@ -227,3 +273,13 @@ class Session:
             finally:
                 await close_quietly(channel)
             self._declared.add(branch)
+
+    async def ensure_event_log(self, branch: str, *, again: bool = False) -> None:
+        """Declare the branch's stream once per session (`again`: even if declared before)."""
+        if branch in self._logs and not again:
+            return
+        async with self._declaring_logs.setdefault(branch, asyncio.Lock()):
+            if branch in self._logs and not again:
+                return
+            await declare_event_log(self, branch, self._stream_max_age)
+            self._logs.add(branch)

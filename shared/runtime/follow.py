@@ -5,6 +5,12 @@ start of the branch's local day, then follows it live. The follower keeps one
 `LiveBranch` per branch, fed only by its reader through the shared projection,
 and is ready once every branch has read up to now (its own sync marker came
 back through the log).
+
+Catching up never gives up: when the marker has not come back within
+`catch_up_within_s` (a long day to read, a slow broker), the follower
+publishes another and waits again, for as long as the reader lives. Meanwhile
+`/healthz` says how far each branch's reader is, and
+`qms_events_catch_up_seconds` records how long each branch took.
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
+from shared.bus.base import EventReader
 from shared.errors import BusError
+from shared.http import CheckResult
 from shared.projection import Verdict
 from shared.runtime.context import ServiceContext
 from shared.runtime.live import LiveBranch, read_up_to_now
@@ -32,16 +40,30 @@ class EventFollower:
     """
 
     def __init__(
-        self, ctx: ServiceContext, *, check: str = "events", writer: str | None = None
+        self,
+        ctx: ServiceContext,
+        *,
+        check: str = "events",
+        writer: str | None = None,
+        catch_up_within_s: float = CATCH_UP_WITHIN_S,
     ) -> None:
         self._ctx = ctx
         self._check = check
+        self._catch_up_within_s = catch_up_within_s
         self.writer = writer or f"{ctx.name}-{uuid.uuid4().hex[:8]}"
         self.lives = {branch_id: LiveBranch(config) for branch_id, config in ctx.branches.items()}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._catching_up: set[asyncio.Task[None]] = set()
         # Set while the branch's reader has read the log up to now.
         self._caught_up = {branch_id: asyncio.Event() for branch_id in ctx.branches}
+        # Each branch's current reader and when it was opened (loop time): how far it is.
+        self._readers: dict[str, tuple[EventReader, float]] = {}
+        self._catch_up_seconds = Gauge(
+            "qms_events_catch_up_seconds",
+            "Seconds the branch's last (re)started reader took to read its log up to now",
+            ["branch"],
+            registry=ctx.registry,
+        )
         self._read = Counter(
             "qms_events_read_total",
             "Log entries read, by branch and what the projection made of them",
@@ -58,7 +80,36 @@ class EventFollower:
         """Until `branch`'s reader has read the log up to now (at once if it has)."""
         await self._caught_up[branch].wait()
 
+    def progress(self, branch: str) -> dict[str, float | int | None]:
+        """How far the branch's reader is: entries received, newest offset, seq, seconds."""
+        reader, opened = self._readers.get(branch, (None, None))
+        return {
+            "received": reader.received if reader is not None else 0,
+            "offset": reader.position if reader is not None else None,
+            "seq": self.lives[branch].state.seq,
+            "reading_s": (None if opened is None else asyncio.get_running_loop().time() - opened),
+        }
+
+    def _describe(self, branch: str) -> str:
+        p = self.progress(branch)
+        where = "nothing yet" if p["offset"] is None else f"offset {p['offset']}"
+        line = f"{branch}: {p['received']} entries read, {where}, seq {p['seq']}"
+        reading = p["reading_s"]
+        if branch not in self.caught_up and reading is not None:
+            line += f", reading for {reading:.0f} s"
+        return line
+
+    def _report(self) -> CheckResult:
+        """The readiness check, computed at each request so it shows the readers' progress."""
+        missing = sorted(set(self._ctx.branches) - self.caught_up)
+        if missing:
+            far = "; ".join(self._describe(b) for b in missing)
+            return CheckResult(False, f"not caught up with the events of: {far}")
+        far = "; ".join(self._describe(b) for b in sorted(self._ctx.branches))
+        return CheckResult(True, f"up to date with {len(self._caught_up)} branch(es): {far}")
+
     def start(self) -> None:
+        self._ctx.readiness.probe(self._check, self._report)
         for branch_id in self._ctx.branches:
             self._tasks[branch_id] = asyncio.create_task(
                 self._follow(branch_id), name=f"{self._ctx.name} events {branch_id}"
@@ -72,24 +123,38 @@ class EventFollower:
         self._tasks.clear()
         self._ctx.readiness.set_not_ready(self._check, "stopped")
 
-    def _update_readiness(self) -> None:
-        missing = sorted(set(self._ctx.branches) - self.caught_up)
-        if missing:
-            self._ctx.readiness.set_not_ready(
-                self._check, f"not caught up with the events of: {', '.join(missing)}"
-            )
-        else:
-            self._ctx.readiness.set_ready(
-                self._check, f"up to date with {len(self._caught_up)} branch(es)"
-            )
-
     async def _catch_up(self, live: LiveBranch) -> None:
+        """Until a marker comes back: a new one after each `catch_up_within_s` without."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        log = self._ctx.log.bind(branch=live.branch)
+        markers = 0
         bus, clock = self._ctx.bus, self._ctx.clock
-        if await read_up_to_now(bus, live, self.writer, CATCH_UP_WITHIN_S, clock=clock):
-            self._caught_up[live.branch].set()
-            self._update_readiness()
-        else:
-            self._ctx.log.warning("could not catch up with the log", branch=live.branch)
+        while True:
+            markers += 1
+            try:
+                if await read_up_to_now(
+                    bus, live, self.writer, self._catch_up_within_s, clock=clock
+                ):
+                    break
+            except BusError as exc:  # the bus is closing or down: it reconnects, we try again
+                log.warning("cannot publish the catch-up marker", error=str(exc))
+                await asyncio.sleep(RETRY_MIN_S)
+                continue
+            log.warning(
+                "still catching up with the log; publishing another marker",
+                waited_s=round(loop.time() - started, 1),
+                **self.progress(live.branch),
+            )
+        took = loop.time() - started
+        self._catch_up_seconds.labels(live.branch).set(took)
+        self._caught_up[live.branch].set()
+        log.info(
+            "caught up with the log",
+            seconds=round(took, 3),
+            markers=markers,
+            **self.progress(live.branch),
+        )
 
     async def _follow(self, branch_id: str) -> None:
         live = self.lives[branch_id]
@@ -103,6 +168,7 @@ class EventFollower:
                 log.warning("cannot open the event reader", error=str(exc), retry_in_s=delay)
             else:
                 log.info("reading events", since=since.isoformat())
+                self._readers[branch_id] = (reader, asyncio.get_running_loop().time())
                 catching_up = asyncio.create_task(self._catch_up(live))
                 self._catching_up.add(catching_up)
                 catching_up.add_done_callback(self._catching_up.discard)
@@ -120,7 +186,6 @@ class EventFollower:
                 finally:
                     catching_up.cancel()
                     self._caught_up[branch_id].clear()
-                    self._update_readiness()
                     await reader.close()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_S)

@@ -39,6 +39,58 @@ async def test_reader_sees_only_its_branches(connect: Connect) -> None:
     assert [(e.branch, e.seq) for e in got] == [(mine, 1), (mine, 2)]
 
 
+async def test_a_reader_receives_no_other_branch_s_events(connect: Connect) -> None:
+    mine, other = unique_branch(), unique_branch()
+    bus = await connect()
+    since = now() - SECOND
+    # Others' events first: a reader of one shared log would have to get past them.
+    await bus.publish_events([event(other, seq) for seq in range(1, 101)])
+    await bus.publish_events([event(mine, 1), event(mine, 2)])
+    reader = bus.read_events(since, frozenset({mine}))
+
+    assert [e.seq for e in await take(aiter(reader), 2)] == [1, 2]
+    assert reader.received == 2
+
+
+async def test_a_reader_of_several_branches_keeps_each_branch_s_order(connect: Connect) -> None:
+    first, second = unique_branch(), unique_branch()
+    bus = await connect()
+    reader = aiter(bus.read_events(now() - SECOND, frozenset({first, second})))
+
+    await bus.publish_events([event(b, seq) for seq in range(1, 11) for b in (first, second)])
+
+    got = await take(reader, 20)
+    for branch in (first, second):
+        assert [e.seq for e in got if e.branch == branch] == list(range(1, 11))
+
+
+async def test_the_position_is_the_newest_entry_received(connect: Connect) -> None:
+    branch = unique_branch()
+    bus = await connect()
+    reader = bus.read_events(now() - SECOND, frozenset({branch}))
+    assert reader.position is None
+
+    events = aiter(reader)
+    await bus.publish_events([event(branch, seq) for seq in (1, 2, 3)])
+    await take(events, 1)
+    after_one = reader.position
+    await take(events, 2)
+
+    assert after_one is not None and reader.position is not None
+    assert reader.position == after_one + 2  # one entry each, no other branch in between
+
+
+async def test_a_reader_of_a_branch_nobody_declared_gets_its_events(connect: Connect) -> None:
+    branch = unique_branch()
+    reading, writing = await connect(), await connect()
+    reader = aiter(reading.read_events(now() - SECOND, frozenset({branch})))
+    await writing.declare_branches([branch])
+
+    await writing.publish_events([event(branch, 1)])
+
+    assert [e.seq for e in await take(reader, 1)] == [1]
+
+
 async def test_replay_from_a_timestamp_then_live(connect: Connect) -> None:
     branch = unique_branch()
     publisher, late_reader = await connect(), await connect()

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from shared.bus import Bus, command_queue
+from shared.bus import Bus, command_queue, event_log_stream
 from shared.bus.embedded import EmbeddedBroker
 
 AMQP_URL = os.environ.get("QMS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -74,8 +74,10 @@ async def buses(kind: str, folder: Path, branches: Iterable[str] = ()) -> AsyncI
 
 
 async def delete_command_queues(branches: Iterable[str]) -> None:
-    """Drop the test branches' quorum queues, so test runs leave none behind."""
-    await delete_queues([command_queue(branch) for branch in branches])
+    """Drop the test branches' quorum queues and event streams, so test runs leave none behind."""
+    await delete_queues(
+        [name for branch in branches for name in (command_queue(branch), event_log_stream(branch))]
+    )
 
 
 async def delete_queues(names: list[str]) -> None:
