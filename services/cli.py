@@ -161,7 +161,7 @@ def _url(settings: Settings, ports: Mapping[str, int], service: str, path: str =
 
 
 def pages(branch: BranchConfig) -> list[tuple[str, str, str]]:
-    """(service, what, path) of every page DESIGN lists, for one branch."""
+    """(service, what, path) of every page the README lists, for one branch."""
     b = branch.id
     found = [
         ("ticketing", "kiosk", f"/kiosk/{b}"),

@@ -1,4 +1,4 @@
-"""Which bus to use, and connecting to it (DESIGN, `QMS_AMQP_URL`).
+"""Which bus to use, and connecting to it (`QMS_AMQP_URL`, README "Environment variables").
 
 - `QMS_AMQP_URL` set: RabbitMQ there. It must come up; we retry for a while,
   since under compose the broker often starts after the services.
@@ -134,7 +134,7 @@ async def connect_bus(
     embedded: EmbeddedBroker | None = None,
     retry_for: float = RETRY_FOR_S,
 ) -> Bus:
-    """The bus DESIGN's `QMS_AMQP_URL` rule picks, started; BusError when there is none."""
+    """The bus the `QMS_AMQP_URL` rule picks, started; BusError when there is none."""
     if settings.amqp_url:
         return await connect_rabbit(settings.amqp_url, retry_for=retry_for)
     if await broker_answers(DEFAULT_AMQP_URL):

@@ -1,4 +1,4 @@
-"""The Bus on RabbitMQ (DESIGN.md, "The bus").
+"""The Bus on RabbitMQ (docs/architecture.md, "The single writer", "Reading the log").
 
 Reconnection is ours, not aio-pika's: its robust connection restores a stream
 consumer with the offset it was first given, replaying or skipping events.

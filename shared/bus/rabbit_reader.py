@@ -3,7 +3,7 @@
 Before each subscription the reader has the bus declare the stream (a reader
 may start before routing ever declared its branch), then consumes it.
 
-Facts of RabbitMQ 3.10 that shape this (DESIGN.md, "The bus"):
+Facts of RabbitMQ 3.10 that shape this, each checked on this machine:
 - a stream consumer needs a prefetch, and acks are its credit: the broker
   sends at most `prefetch` deliveries beyond the last ack;
 - any reject or nack on a stream closes the whole connection, so every

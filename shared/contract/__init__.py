@@ -1,4 +1,7 @@
-"""The wire contract of DESIGN.md: event and command types, envelopes, codecs."""
+"""The wire contract: event and command types, envelopes, codecs.
+
+Summarised in docs/architecture.md, "Events and routes".
+"""
 
 from shared.contract.commands import (
     COMMAND_DATA,

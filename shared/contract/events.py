@@ -1,4 +1,4 @@
-"""Event types and the event envelope (DESIGN.md, "Envelopes").
+"""Event types and the event envelope (docs/architecture.md, "Events and routes").
 
 Events are past-tense facts written by the routing engine to the log. The
 envelope is validated, and so is `data`, against the model of its type.

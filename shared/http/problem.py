@@ -1,4 +1,4 @@
-"""Errors as `application/problem+json` (DESIGN, "HTTP and WebSocket contract").
+"""Errors as `application/problem+json` (docs/architecture.md, "Events and routes").
 
 `{"type", "title", "status", "detail", "code"}`. Handlers raise `problem(...)`;
 the middleware turns aiohttp's own errors (unknown route, wrong method) into

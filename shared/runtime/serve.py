@@ -3,8 +3,9 @@
 Order at start: logging, settings and branch files (a bad one exits 2 with one
 line), the bus, the app, the port. At SIGTERM or SIGINT: stop listening,
 finish requests in flight, run the apps' cleanup (consumers and readers
-close), close the bus; all within `SHUTDOWN_BUDGET_S`, under the 10 s that
-DESIGN allows and that `qms up` waits before it kills.
+close), close the bus; all within `SHUTDOWN_BUDGET_S`, under the 10 s a
+service has to exit (README, "Architecture in brief") and that `qms up` waits
+before it kills.
 """
 
 from __future__ import annotations

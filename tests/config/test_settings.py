@@ -1,4 +1,4 @@
-"""Runtime settings from the environment (DESIGN.md, "Configuration")."""
+"""Runtime settings from the environment (README, "Environment variables")."""
 
 from __future__ import annotations
 

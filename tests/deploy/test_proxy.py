@@ -3,7 +3,7 @@
 The real Caddy runs the adapted Caddyfile in front of stub upstreams (one
 per compose service, two display replicas) that answer every request with
 their own name, so each test sees which service a request reached. The
-route table is checked twice: against DESIGN.md's list, and against the
+route table is checked twice: against the contract's list, and against the
 routes the services' own aiohttp apps register, so a route added to a
 service without a proxy rule fails here.
 """
@@ -38,9 +38,9 @@ BEARER = {"Authorization": "Bearer some-staff-token"}
 API = "/api/v1/branches/magion"
 PROXY_404 = "proxy"  # what `answered` says when no upstream saw the request
 
-# Every route in DESIGN.md ("HTTP and WebSocket contract"): method, path,
+# Every route of the contract (README, "HTTP and WebSocket routes"): method, path,
 # whether the caller sends a bearer token, the service that must answer.
-DESIGN_ROUTES: list[tuple[str, str, bool, str]] = [
+CONTRACT_ROUTES: list[tuple[str, str, bool, str]] = [
     ("GET", f"{API}/services", False, "ticketing"),
     ("POST", f"{API}/tickets", False, "ticketing"),
     ("GET", f"{API}/tickets/Zq8x2", False, "ticketing"),
@@ -177,7 +177,7 @@ def test_every_upstream_is_a_compose_service_found_by_dns(tmp_path: Path) -> Non
 
 async def test_every_design_route_reaches_its_service(hall: Hall) -> None:
     wrong = []
-    for method, path, bearer, service in DESIGN_ROUTES:
+    for method, path, bearer, service in CONTRACT_ROUTES:
         answered, seen = await hall.answered(method, path, BEARER if bearer else None)
         if answered != service:
             wrong.append((method, path, bearer, answered))

@@ -47,7 +47,7 @@ async def test_a_day_at_one_desk_walks_through_every_action(hall: Hall) -> None:
     assert [p001["number"], k001["number"], p002["number"]] == ["P001", "K001", "P002"]
     assert p002["channel"] == "staff" and p002["status_url"].endswith(p002["ticket_id"])
 
-    # Priority first; the answer is DESIGN's called ticket.
+    # Priority first; the answer is the contract's called ticket.
     status, called = await hall.desk("service-1", "call-next")
     assert status == 200
     assert {k: called[k] for k in ("ticket_id", "number", "service", "counter", "status")} == {

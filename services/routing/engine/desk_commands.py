@@ -166,7 +166,7 @@ def finish(ctx: Context, data: Finish) -> Decision:
 
 
 def no_show(ctx: Context, data: NoShow) -> Decision:
-    """Mark the called ticket no-show: only after `max_recalls` recalls (DESIGN)."""
+    """Mark the called ticket no-show: only after `max_recalls` recalls (docs/queue-rules.md)."""
     held = ctx.held_ticket(data.counter)
     if isinstance(held, Decision):
         return held
