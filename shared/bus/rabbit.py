@@ -5,8 +5,8 @@ consumer with the offset it was first given, replaying or skipping events.
 So the bus holds a plain connection (a `Session`), notices its loss through
 the close callbacks, and a supervisor task opens a new one with backoff and
 declares the topology again. Everything built on a session re-establishes
-itself on the next one: command consumers re-subscribe, requests are resent,
-unconfirmed publishes are published again. Event readers own a connection
+itself on the next one: command consumers re-subscribe, requests are resent
+(see `rabbit_rpc`), unconfirmed publishes are published again. Event readers own a connection
 each (see `rabbit_stream`) and resume from their own offset.
 
 Each branch's events go to its own stream, `qms.events.log.{branch}`, bound
@@ -43,24 +43,18 @@ from shared.bus.base import (
 from shared.bus.merged import MergedEventReader
 from shared.bus.rabbit_commands import RabbitCommandConsumer
 from shared.bus.rabbit_reader import RabbitEventReader
+from shared.bus.rabbit_rpc import RabbitRequests
 from shared.bus.rabbit_session import (
-    DIRECT_REPLY_TO,
+    JSON,
+    PERSISTENT,
     TRANSIENT,
     Session,
     close_quietly,
     unless_lost,
     warn_if_legacy_log,
 )
-from shared.contract import (
-    Command,
-    Event,
-    Reply,
-    decode_reply,
-    encode_command,
-    encode_event,
-    routing_key,
-)
-from shared.errors import BusClosed, BusError, BusTimeout, MessageError
+from shared.contract import Command, Event, Reply, encode_event, routing_key
+from shared.errors import BusClosed, BusError
 
 log = structlog.get_logger(__name__)
 
@@ -68,8 +62,6 @@ BACKOFF_START = 0.1
 BACKOFF_CAP = 2.0
 # Publishes in flight at once: one confirm round-trip per batch, not per event.
 PUBLISH_BATCH = 1000
-JSON = "application/json"
-PERSISTENT = 2
 
 
 @dataclass
@@ -79,14 +71,6 @@ class _Outgoing:
     routing_key: str
     body: bytes
     properties: spec.Basic.Properties
-
-
-@dataclass
-class _Pending:
-    """The reply awaited for one command id, shared by every request sending it."""
-
-    reply: asyncio.Future[Reply]
-    waiters: int = 0
 
 
 class RabbitBus(Bus):
@@ -101,7 +85,7 @@ class RabbitBus(Bus):
         self._supervisor: asyncio.Task[None] | None = None
         self._readers: set[RabbitEventReader] = set()
         self._consumers: set[RabbitCommandConsumer] = set()
-        self._pending: dict[str, _Pending] = {}
+        self._requests = RabbitRequests(self._wait_session)
         self._reconnects = 0
 
     def __repr__(self) -> str:
@@ -372,84 +356,4 @@ class RabbitBus(Bus):
 
     async def request(self, command: Command, timeout: float = 2.0, attempts: int = 3) -> Reply:
         self._check_open()
-        pending = self._pending.get(command.id)
-        if pending is None:
-            future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-            pending = self._pending[command.id] = _Pending(future)
-        pending.waiters += 1
-        try:
-            return await self._request(command, pending.reply, timeout, attempts)
-        finally:
-            pending.waiters -= 1
-            if pending.waiters == 0:
-                del self._pending[command.id]
-                if pending.reply.done() and not pending.reply.cancelled():
-                    pending.reply.exception()  # retrieved: no "never retrieved" log
-
-    async def _request(
-        self, command: Command, reply: asyncio.Future[Reply], timeout: float, attempts: int
-    ) -> Reply:
-        """Send, wait `timeout`, resend the same command; `attempts` windows in all.
-
-        A lost connection does not use up an attempt's window: the command is
-        sent again on the next connection, because the reply would have gone
-        to the old channel.
-        """
-        loop = asyncio.get_running_loop()
-        body = encode_command(command)
-        properties = spec.Basic.Properties(
-            content_type=JSON,
-            delivery_mode=PERSISTENT,
-            correlation_id=command.id,
-            message_id=command.id,
-            reply_to=DIRECT_REPLY_TO,
-        )
-        for attempt in range(attempts):
-            window_end = loop.time() + timeout
-            while not reply.done() and loop.time() < window_end:
-                try:
-                    async with asyncio.timeout_at(window_end):
-                        lost = await self._send_request(command.branch, body, properties)
-                except TimeoutError:
-                    break
-                except TRANSIENT as exc:
-                    log.debug("request not sent, retrying", command_id=command.id, error=repr(exc))
-                    await asyncio.sleep(min(BACKOFF_START, max(0.0, window_end - loop.time())))
-                    continue
-                either: set[asyncio.Future[Any]] = {reply, lost}
-                await asyncio.wait(
-                    either,
-                    timeout=max(0.0, window_end - loop.time()),
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                if not lost.done():
-                    break  # the window closed without a reply
-            if reply.done():
-                return reply.result()
-            log.info("request timed out", command_id=command.id, attempt=attempt + 1)
-        raise BusTimeout(f"no reply to {command.type.value} {command.id} after {attempts} attempts")
-
-    async def _send_request(
-        self, branch: str, body: bytes, properties: spec.Basic.Properties
-    ) -> asyncio.Future[None]:
-        session = await self._wait_session()
-        await session.ensure_command_queue(branch)
-        channel, lost = await session.rpc(self._on_reply)
-        await unless_lost(
-            session.lost,
-            channel.basic_publish(
-                body, exchange="", routing_key=command_queue(branch), properties=properties
-            ),
-        )
-        return lost
-
-    async def _on_reply(self, message: aiormq.abc.DeliveredMessage) -> None:
-        command_id = message.header.properties.correlation_id
-        pending = self._pending.get(command_id or "")
-        if pending is None or pending.reply.done():
-            return  # a late reply to a request already answered or given up
-        try:
-            pending.reply.set_result(decode_reply(message.body))
-        except MessageError as exc:
-            log.warning("unparseable reply", command_id=command_id, error=str(exc))
-            pending.reply.set_exception(BusError(f"unparseable reply: {exc}"))
+        return await self._requests.request(command, timeout, attempts)

@@ -23,6 +23,7 @@ from shared.bus.base import CommandConsumer, CommandDelivery, CommandHandler, co
 from shared.bus.rabbit_session import (
     TRANSIENT,
     Session,
+    SessionSource,
     close_quietly,
     declare_command_queue,
     unless_lost,
@@ -37,8 +38,6 @@ PREFETCH = 10
 DRAIN_S = 5.0  # how long close() lets the command in hand finish
 BACKOFF_START = 0.1
 BACKOFF_CAP = 2.0
-
-SessionSource = Callable[[], Awaitable[Session]]
 
 
 class RabbitCommandConsumer(CommandConsumer):

@@ -39,12 +39,16 @@ log = structlog.get_logger(__name__)
 TRANSIENT: tuple[type[Exception], ...] = (AMQPError, ConnectionError, OSError, RuntimeError)
 
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
+JSON = "application/json"
+PERSISTENT = 2  # delivery mode: the broker keeps the message across its restart
 STREAM_SEGMENT_BYTES = 16_000_000
 CONNECT_TIMEOUT = 10.0
 
 T = TypeVar("T")
 
 ReplyCallback = Callable[[aiormq.abc.DeliveredMessage], Coroutine[Any, Any, None]]
+# The bus's live session, awaited across a reconnection; raises BusClosed once the bus closes.
+SessionSource = Callable[[], Awaitable["Session"]]
 
 
 def command_queue_arguments() -> FieldTable:
