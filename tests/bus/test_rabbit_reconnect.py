@@ -253,3 +253,30 @@ async def test_reader_recovers_when_the_broker_attaches_past_the_newest_entries(
     reader = aiter(bus.read_events(since, frozenset({branch})))
     assert [e.seq for e in await take(reader, 3)] == [1, 2, 3]
     assert attached_at_end
+
+
+async def test_a_dropped_connection_moves_the_bus_to_the_next_node(vhost_url: str) -> None:
+    """Two names of the one local broker stand for two nodes of a cluster."""
+    first = URL(vhost_url)
+    second = first.with_host("localhost")
+    bus = RabbitBus([str(first), str(second)])
+    branch = unique_branch()
+    try:
+        await bus.start()
+        assert bus.url == str(first)
+        reader = bus.read_events(now(), frozenset({branch}))
+        assert isinstance(reader, RabbitEventReader)
+        await reader.wait_subscribed()
+        before = marker(branch)
+        await bus.publish_events([before])
+        assert (await asyncio.wait_for(anext(reader), 10)).id == before.id
+
+        await drop_all_connections()
+        await until(lambda: bus.reconnects >= 2 and bus.connected)  # the bus and its reader
+        assert bus.url == str(second)
+        after = marker(branch)
+        await bus.publish_events([after])
+        # Resumed at the next offset: the event before the drop is not handed out again.
+        assert (await asyncio.wait_for(anext(reader), 10)).id == after.id
+    finally:
+        await bus.close()
