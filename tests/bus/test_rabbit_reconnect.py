@@ -280,3 +280,49 @@ async def test_a_dropped_connection_moves_the_bus_to_the_next_node(vhost_url: st
         assert (await asyncio.wait_for(anext(reader), 10)).id == after.id
     finally:
         await bus.close()
+
+
+@pytest.fixture
+def fresh_vhost_url() -> Iterator[str]:
+    """A vhost of its own: nothing declared in it yet."""
+    vhost = f"qms-dead-test-{uuid.uuid4().hex[:8]}"
+    base = URL(AMQP_URL)
+    subprocess.run(["rabbitmqctl", "add_vhost", vhost], capture_output=True, check=True)
+    try:
+        subprocess.run(
+            ["rabbitmqctl", "set_permissions", "-p", vhost, base.user or "guest", ".*", ".*", ".*"],
+            capture_output=True,
+            check=True,
+        )
+        yield str(base.with_path(f"/{vhost}"))
+    finally:
+        subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, check=False)
+
+
+async def test_a_classic_dead_letter_queue_of_an_earlier_version_is_kept(
+    fresh_vhost_url: str,
+) -> None:
+    """It is a quorum queue now; an existing classic one must not stop the bus starting."""
+    import aio_pika
+
+    connection = await aio_pika.connect(fresh_vhost_url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.declare_queue("qms.commands.dead", durable=True)  # classic
+    bus = RabbitBus(fresh_vhost_url)
+    try:
+        await bus.start()
+        branch = unique_branch()
+        await bus.send_raw_command(branch, b"not json")
+
+        async def handler(delivery: CommandDelivery) -> Reply:
+            raise AssertionError("a poison command reached the handler")
+
+        consumer = await bus.consume_commands(branch, handler)
+        async with asyncio.timeout(15):
+            while not (dead := await bus.dead_commands()):  # noqa: ASYNC110 - a polled queue
+                await asyncio.sleep(0.1)
+        assert dead == [b"not json"]
+        await consumer.close()
+    finally:
+        await bus.close()
