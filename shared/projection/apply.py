@@ -107,9 +107,8 @@ def accepts(state: BranchState, event: Event) -> bool:
     return admit(state, event) is Verdict.APPLY
 
 
-def _fence(state: BranchState | DayFence, event: Event) -> Verdict:
-    """`admit`, remembering a rival's decision as lost when its event is refused."""
-    verdict = admit(state, event)
+def _refused(state: BranchState | DayFence, event: Event, verdict: Verdict) -> Verdict:
+    """An event `admit` refused: remember a rival's decision as lost (the rest of it goes too)."""
     if verdict in _RIVAL and event.id not in state.applied_ids:
         key = _decision_key(event)
         if key is not None:
@@ -130,9 +129,9 @@ def apply_earlier(state: BranchState, event: Event) -> Verdict:
     if event.seq is None:
         return Verdict.MARKER
     fence = calendar.fence_for(state.branch, event.day)
-    verdict = _fence(fence, event)
+    verdict = admit(fence, event)
     if verdict is not Verdict.APPLY:
-        return verdict
+        return _refused(fence, event, verdict)
     fence.seq = event.seq
     fence.applied_ids.add(event.id)
     fold(calendar, event)
@@ -159,9 +158,9 @@ def start_day(state: BranchState, horizon_days: int, day: dt.date) -> Calendar |
 
 def apply(state: BranchState, event: Event) -> Verdict:
     """Apply `event` to `state` in place if admitted; return the verdict either way."""
-    verdict = _fence(state, event)
+    verdict = admit(state, event)
     if verdict is not Verdict.APPLY:
-        return verdict
+        return _refused(state, event, verdict)
     data = event.data
     ticket_id: str | None = getattr(data, "ticket_id", None)
     desk: str | None = getattr(data, "counter", None)

@@ -125,6 +125,9 @@ class _Booked:
         self._at = [r[0] for r in rows]
         self._costs = [(r[1], r[2]) for r in rows]
 
+    def __bool__(self) -> bool:
+        return bool(self._at)
+
     def take_until(self, work: float) -> float:
         if not self._desks:
             return work
@@ -171,7 +174,11 @@ def _walk(
 def _booked(
     state: BranchState, config: BranchConfig, cap: Capacity, now: dt.datetime
 ) -> _Booked | None:
-    return _Booked(state, config, cap, now) if state.calendar is not None else None
+    """Today's appointments still to come for `cap`; None when there are none (nothing to add)."""
+    if state.calendar is None or not state.calendar.by_day.get(state.day):
+        return None
+    booked = _Booked(state, config, cap, now)
+    return booked if booked else None
 
 
 def estimates(state: BranchState, config: BranchConfig, now: dt.datetime) -> dict[str, Estimate]:
