@@ -151,7 +151,9 @@ def test_up_restarts_any_child_killed_and_the_hall_keeps_serving(
         os.kill(pid_of(log, child), signal.SIGKILL)
         if child in ("display", active):
             # Nothing a kiosk or a desk needs is down: a failover at most.
-            assert desk.issue_and_call() < FAILOVER_WITHIN_S
+            took = desk.issue_and_call()
+            print(f"kill -9 of {child}: a ticket issued and called {took:.2f} s later")
+            assert took < FAILOVER_WITHIN_S
         wait_until(lambda c=child: exits(log, c), UP_WITHIN_S, f"{child} restart logged")
         wait_healthy(every, proc, log, within=UP_WITHIN_S)
         desk.issue_and_call()
