@@ -2,8 +2,10 @@
 
 - `qms up [--embedded]`: every service. On RabbitMQ (`QMS_AMQP_URL`, else the
   default URL if a broker answers there) each runs as its own process,
-  `python -m services.<name>`; with no broker, or with `--embedded`, all run in
-  this process on the embedded bus, its log in `QMS_DATA_DIR`.
+  `python -m services.<name>`, kept running (shared/runtime/supervise.py), and
+  routing twice: a standby replica on `QMS_ROUTING_PORT` + 10 takes over the
+  commands when the active one dies. With no broker, or with `--embedded`, all
+  run in this process on the embedded bus, its log in `QMS_DATA_DIR`.
 - `qms up --demo`: with `QMS_STAFF_TOKENS` empty, a one-off manager token for
   the staff pages, printed at start.
 - `qms hash-token TOKEN`: the sha256 hex that `QMS_STAFF_TOKENS` holds.
@@ -35,6 +37,12 @@ from shared.runtime.together import run_together
 
 # Start order for the embedded mode: the engine's consumers first, the citizens' door last.
 START_ORDER = ("routing", "display", "staff", "ticketing")
+# On RabbitMQ a second routing process stands by on each branch's command queue
+# (single active consumer), its /healthz and /metrics on the routing port + 10.
+STANDBY_ROUTING = "routing-2"
+STANDBY_PORT_OFFSET = 10
+# Restarts per child, in node_exporter's textfile format, under QMS_DATA_DIR.
+RESTARTS_FILE = "qms-up.prom"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -122,18 +130,54 @@ async def _up(
         )
 
     log.info("running each service as its own process on RabbitMQ", url=redact(url))
-    ports = {name: settings.port(name) for name in START_ORDER}
+    ports = process_ports(settings)
     specs = [
-        ChildSpec(name, [sys.executable, "-m", f"services.{name}"], _url(settings, ports, name))
-        for name in START_ORDER
+        ChildSpec(
+            name,
+            [sys.executable, "-m", f"services.{_service(name)}"],
+            _url(settings, ports, name),
+            env={"QMS_ROUTING_PORT": str(ports[name])} if name == STANDBY_ROUTING else {},
+        )
+        for name in ports
     ]
     # The children decide nothing on their own: they use the broker chosen here.
     env = {**os.environ, "QMS_AMQP_URL": url}
+    metrics_file = settings.data_dir / RESTARTS_FILE
 
     async def on_ready_apart() -> None:
         await print_urls(settings, branches, ports, f"RabbitMQ at {redact(url)}")
+        print(f"  {'restarts':<10} {metrics_file}", flush=True)
 
-    return await supervise(specs, env, stop=stop, kill=kill, on_ready=on_ready_apart, log=log)
+    return await supervise(
+        specs,
+        env,
+        stop=stop,
+        kill=kill,
+        on_ready=on_ready_apart,
+        log=log,
+        metrics_file=metrics_file,
+    )
+
+
+def process_ports(settings: Settings) -> dict[str, int]:
+    """Each child's port on RabbitMQ: the services' own, and the standby routing replica's."""
+    ports: dict[str, int] = {}
+    for name in START_ORDER:
+        ports[name] = settings.port(name)
+        if name == "routing":
+            port = ports[name]
+            standby = (
+                port + STANDBY_PORT_OFFSET
+                if port + STANDBY_PORT_OFFSET <= 65535
+                else port - STANDBY_PORT_OFFSET
+            )
+            ports[STANDBY_ROUTING] = standby if port else 0
+    return ports
+
+
+def _service(child: str) -> str:
+    """The service a child runs: `routing-2` runs routing."""
+    return "routing" if child == STANDBY_ROUTING else child
 
 
 def _apps() -> dict[str, CreateApp]:
@@ -184,7 +228,7 @@ async def print_urls(
     go stale when a page lands.
     """
     lines = [f"qms is up ({bus}). Stop with Ctrl-C.", ""]
-    for name in START_ORDER:
+    for name in ports:
         lines.append(f"  {name:<10} {_url(settings, ports, name)}")
         lines.append(f"  {'':<10} {_url(settings, ports, name, '/metrics')}")
     timeout = aiohttp.ClientTimeout(total=2.0)

@@ -64,8 +64,10 @@ def _parse_hours_section(section: Any, source: str) -> dict[str, Any]:
         raise ConfigError(source, "hours", "must be a table")
     parsed: dict[str, Any] = {}
     for kind, days in section.items():
-        if kind not in ("staffed", "self_service"):
-            raise ConfigError(source, f"hours.{kind}", "unknown; use staffed or self_service")
+        if kind not in ("staffed", "self_service", "appointments"):
+            raise ConfigError(
+                source, f"hours.{kind}", "unknown; use staffed, self_service or appointments"
+            )
         if not isinstance(days, dict):
             raise ConfigError(source, f"hours.{kind}", "must be a table of weekdays")
         for day, ranges in days.items():
@@ -126,3 +128,37 @@ def cross_check(config: BranchConfig) -> None:
                 f"{service.prefix!r} is already the prefix of {prefixes[service.prefix]!r}",
             )
         prefixes[service.prefix] = service.id
+    _check_appointments(config, prefixes)
+
+
+def _check_appointments(config: BranchConfig, prefixes: dict[str, str]) -> None:
+    """Bookable services, seats and the appointment series (docs/queue-rules.md)."""
+    src = config.source
+    for i, service in enumerate(config.services):
+        if (service.slot_min is None) != (service.seats is None):
+            given, missing = (
+                ("slot_min", "seats") if service.seats is None else ("seats", "slot_min")
+            )
+            raise ConfigError(
+                src, f"services[{i}].{missing}", f"a bookable service sets {missing} with {given}"
+            )
+        if service.seats is None:
+            continue
+        if config.appointments is None:
+            raise ConfigError(
+                src, f"services[{i}].seats", "bookable services need an [appointments] table"
+            )
+        desks = sum(1 for c in config.counters if service.id in c.skills)
+        if service.seats > desks:
+            raise ConfigError(
+                src,
+                f"services[{i}].seats",
+                f"{service.seats} seats but only {desks} desk(s) take {service.id!r}",
+            )
+    if config.appointments is not None and config.appointments.prefix in prefixes:
+        taken = prefixes[config.appointments.prefix]
+        raise ConfigError(
+            src,
+            "appointments.prefix",
+            f"{config.appointments.prefix!r} is already the prefix of {taken!r}",
+        )

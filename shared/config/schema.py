@@ -134,11 +134,31 @@ class Service(_Model):
     prefix: Annotated[str, Field(pattern=r"^[A-Z]$")]
     target_wait_min: Annotated[float, Field(gt=0, le=24 * 60)]
     service_time_min: Annotated[float, Field(gt=0, le=24 * 60)]
+    # Bookable (docs/queue-rules.md, "Appointments") when both are set: the
+    # length of a slot and how many bookings one slot holds.
+    slot_min: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+    seats: Annotated[int, Field(ge=1)] | None = None
+
+    @property
+    def bookable(self) -> bool:
+        return self.slot_min is not None and self.seats is not None
 
 
 class StaffedHours(_Model):
     staffed: Hours = Field(default_factory=Hours)
     self_service: Hours = Field(default_factory=Hours)
+    # When appointment slots exist; None: the staffed hours.
+    appointments: Hours | None = None
+
+
+class Appointments(_Model):
+    """`[appointments]`: a branch without the table takes no bookings."""
+
+    horizon_days: Annotated[int, Field(ge=1, le=366)] = 30
+    early_min: Annotated[int, Field(ge=0, le=24 * 60)] = 15
+    late_min: Annotated[int, Field(ge=0, le=24 * 60)] = 10
+    prefix: Annotated[str, Field(pattern=r"^[A-Z]$")] = "T"
+    per_client_per_day: Annotated[int, Field(ge=1)] = 3
 
 
 class BranchConfig(_Model):
@@ -149,6 +169,7 @@ class BranchConfig(_Model):
     areas: Annotated[list[Area], Field(min_length=1)]
     counters: list[Counter] = Field(default_factory=list)
     services: Annotated[list[Service], Field(min_length=1)]
+    appointments: Appointments | None = None
     source: str = ""
 
     @property
@@ -163,3 +184,15 @@ class BranchConfig(_Model):
 
     def area(self, area_id: str) -> Area | None:
         return next((a for a in self.areas if a.id == area_id), None)
+
+    @property
+    def appointment_hours(self) -> Hours:
+        """When slots exist: `[hours.appointments]`, else the staffed hours."""
+        return self.hours.appointments or self.hours.staffed
+
+    def bookable(self, service_id: str) -> Service | None:
+        """The service, if this branch takes bookings for it."""
+        service = self.service(service_id)
+        if self.appointments is None or service is None or not service.bookable:
+            return None
+        return service

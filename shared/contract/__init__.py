@@ -5,9 +5,12 @@ Summarised in docs/architecture.md, "Events and routes".
 
 from shared.contract.commands import (
     COMMAND_DATA,
+    BookAppointment,
     CallNext,
     CallTicket,
+    CancelAppointment,
     CancelTicket,
+    CheckIn,
     CloseCounter,
     CloseDay,
     Command,
@@ -28,7 +31,11 @@ from shared.contract.commands import (
     encode_reply,
 )
 from shared.contract.events import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
     EVENT_DATA,
+    AppointmentBooked,
+    AppointmentCancelled,
     CounterClosed,
     CounterOpened,
     DayClosed,
@@ -50,6 +57,13 @@ from shared.contract.events import (
 )
 
 __all__ = [
+    "CODE_ALPHABET",
+    "CODE_LENGTH",
+    "AppointmentBooked",
+    "AppointmentCancelled",
+    "BookAppointment",
+    "CancelAppointment",
+    "CheckIn",
     "COMMAND_DATA",
     "EVENT_DATA",
     "CallNext",

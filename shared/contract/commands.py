@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from shared.contract.base import BranchId, Identifier, Strict, message_error
-from shared.contract.events import Channel, Position, Priority
+from shared.contract.events import BookingChannel, Channel, Position, Priority
 
 
 class CommandType(StrEnum):
@@ -34,6 +34,9 @@ class CommandType(StrEnum):
     NO_SHOW = "no_show"
     TRANSFER = "transfer"
     CLOSE_DAY = "close_day"
+    BOOK_APPOINTMENT = "book_appointment"
+    CANCEL_APPOINTMENT = "cancel_appointment"
+    CHECK_IN = "check_in"
 
 
 class CommandData(Strict):
@@ -96,6 +99,22 @@ class CloseDay(CommandData):
     pass
 
 
+class BookAppointment(CommandData):
+    service: Identifier
+    start: AwareDatetime  # a slot's start
+    channel: BookingChannel = "web"
+
+
+class CancelAppointment(CommandData):
+    appointment_id: Identifier
+    reason: Literal["citizen", "staff"] = "citizen"
+
+
+class CheckIn(CommandData):
+    # As typed or scanned: case and a missing dash do not matter (the engine normalises).
+    code: Annotated[str, Field(min_length=1, max_length=32)]
+
+
 COMMAND_DATA: dict[CommandType, type[CommandData]] = {
     CommandType.ISSUE_TICKET: IssueTicket,
     CommandType.CANCEL_TICKET: CancelTicket,
@@ -109,6 +128,9 @@ COMMAND_DATA: dict[CommandType, type[CommandData]] = {
     CommandType.NO_SHOW: NoShow,
     CommandType.TRANSFER: Transfer,
     CommandType.CLOSE_DAY: CloseDay,
+    CommandType.BOOK_APPOINTMENT: BookAppointment,
+    CommandType.CANCEL_APPOINTMENT: CancelAppointment,
+    CommandType.CHECK_IN: CheckIn,
 }
 
 

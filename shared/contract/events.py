@@ -15,8 +15,10 @@ from pydantic import (
     AwareDatetime,
     Field,
     SerializeAsAny,
+    SerializerFunctionWrapHandler,
     ValidationError,
     field_validator,
+    model_serializer,
 )
 
 from shared.contract.base import BranchId, Identifier, Strict, message_error
@@ -34,14 +36,23 @@ class EventType(StrEnum):
     COUNTER_OPENED = "counter.opened"
     COUNTER_CLOSED = "counter.closed"
     DAY_CLOSED = "day.closed"
+    APPOINTMENT_BOOKED = "appointment.booked"
+    APPOINTMENT_CANCELLED = "appointment.cancelled"
     ENGINE_SYNC = "engine.sync"
 
 
 Channel = Literal["kiosk", "web", "staff"]
+# A ticket.issued channel: the ordinary ones, or a check-in of a booking.
+IssueChannel = Literal["kiosk", "web", "staff", "appointment"]
+BookingChannel = Literal["web", "staff"]
 Priority = Literal[0, 1]
 Position = Literal["front", "back"]
 CancelReason = Literal["citizen", "staff", "day_closed"]
 TicketNumber = Annotated[str, Field(pattern=r"^[A-Z][0-9]{3,}$")]
+# 8 characters without look-alikes (no 0/O, 1/I/L); shown as XXXX-XXXX.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+AppointmentCode = Annotated[str, Field(pattern=rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")]
 
 
 class EventData(Strict):
@@ -53,9 +64,30 @@ class TicketIssued(EventData):
     number: TicketNumber
     service: Identifier
     area: Identifier
-    channel: Channel
+    channel: IssueChannel
     priority: Priority = 0
     issued_at: AwareDatetime
+    # A check-in (channel `appointment`): the booking and its slot's start.
+    appointment_id: Identifier | None = None
+    appointment_at: AwareDatetime | None = Field(default=None, validate_default=True)
+
+    @field_validator("appointment_at")
+    @classmethod
+    def _checked_in_together(cls, value: dt.datetime | None, info: Any) -> dt.datetime | None:
+        booked = info.data.get("appointment_id") is not None
+        checked_in = info.data.get("channel") == "appointment"
+        if not (booked == checked_in == (value is not None)):
+            raise ValueError("channel appointment, appointment_id and appointment_at go together")
+        return value
+
+    @model_serializer(mode="wrap")
+    def walk_in_without_booking(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A walk-in ticket's JSON stays as it always was: no null booking fields.
+        out = handler(self)
+        if self.appointment_id is None:
+            out.pop("appointment_id", None)
+            out.pop("appointment_at", None)
+        return out
 
 
 class TicketCalled(EventData):
@@ -117,6 +149,28 @@ class DayClosed(EventData):
     cancelled: list[Identifier]
 
 
+class AppointmentBooked(EventData):
+    appointment_id: Identifier
+    code: AppointmentCode
+    service: Identifier
+    start: AwareDatetime
+    end: AwareDatetime
+    channel: BookingChannel
+
+    @field_validator("end")
+    @classmethod
+    def _ends_after_start(cls, value: dt.datetime, info: Any) -> dt.datetime:
+        start = info.data.get("start")
+        if start is not None and value <= start:
+            raise ValueError("a slot ends after it starts")
+        return value
+
+
+class AppointmentCancelled(EventData):
+    appointment_id: Identifier
+    reason: Literal["citizen", "staff"]
+
+
 class EngineSync(EventData):
     nonce: Identifier
 
@@ -133,6 +187,8 @@ EVENT_DATA: dict[EventType, type[EventData]] = {
     EventType.COUNTER_OPENED: CounterOpened,
     EventType.COUNTER_CLOSED: CounterClosed,
     EventType.DAY_CLOSED: DayClosed,
+    EventType.APPOINTMENT_BOOKED: AppointmentBooked,
+    EventType.APPOINTMENT_CANCELLED: AppointmentCancelled,
     EventType.ENGINE_SYNC: EngineSync,
 }
 _DATA_TYPES = {model: kind for kind, model in EVENT_DATA.items()}

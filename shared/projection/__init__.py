@@ -4,7 +4,8 @@ The routing engine, the display and the staff read model all build their state
 with `BranchState.fresh(config, day)` and `apply(state, event)`. What they read
 from it is decided here once: opening hours (`hours`), positions, estimates and
 waiting per area (`estimates`), the call order and target waits (`ordering`),
-the recent calls (kept by `apply`), and how a ticket, a desk and their
+the recent calls (kept by `apply`), the appointment calendar (`calendar`,
+slots in `hours`), and how a ticket, a desk and their
 addresses are presented (`present`).
 """
 
@@ -17,6 +18,22 @@ from shared.projection.apply import (
     admit,
     apply,
     apply_all,
+    apply_earlier,
+    start_day,
+)
+from shared.projection.bookings import (
+    booking_fields,
+    booking_status,
+    booking_view,
+    checkin_window,
+)
+from shared.projection.calendar import (
+    Booking,
+    BookingStatus,
+    Calendar,
+    DayFence,
+    normalise_code,
+    show_code,
 )
 from shared.projection.estimates import (
     AreaFigures,
@@ -45,6 +62,8 @@ from shared.projection.hours import (
     open_ranges,
     open_until,
     self_service_until,
+    slot_at,
+    slots_on,
     staffed_ranges,
     staffed_until,
 )
@@ -79,6 +98,20 @@ from shared.projection.state import (
 )
 
 __all__ = [
+    "booking_fields",
+    "booking_status",
+    "booking_view",
+    "checkin_window",
+    "Booking",
+    "BookingStatus",
+    "Calendar",
+    "DayFence",
+    "apply_earlier",
+    "normalise_code",
+    "show_code",
+    "slot_at",
+    "slots_on",
+    "start_day",
     "AT_DESK",
     "AreaFigures",
     "BranchState",

@@ -21,6 +21,8 @@ from enum import StrEnum
 from typing import Any
 
 from shared.contract.events import (
+    AppointmentBooked,
+    AppointmentCancelled,
     CounterClosed,
     CounterOpened,
     DayClosed,
@@ -36,6 +38,7 @@ from shared.contract.events import (
     TicketServing,
     TicketTransferred,
 )
+from shared.projection.calendar import Calendar, DayFence, fold
 from shared.projection.state import (
     RECENT_CALLS,
     BranchState,
@@ -62,6 +65,9 @@ class Verdict(StrEnum):
     OLD_SEQ = "old_seq"  # seq <= state.seq: a redelivery, or a stale writer's event
     SEQ_GAP = "seq_gap"  # seq > state.seq + 1: something before it is missing
     LOST_RACE = "lost_race"  # the rest of a decision whose first events were rejected
+    # An earlier day's event, admitted by that day's fence: its appointment
+    # facts went into the calendar, the rest of it nowhere (apply_earlier).
+    EARLIER_DAY = "earlier_day"
 
 
 def _decision_key(event: Event) -> tuple[str, str, dt.datetime] | None:
@@ -72,7 +78,7 @@ def _decision_key(event: Event) -> tuple[str, str, dt.datetime] | None:
     return (event.writer, event.command_id, event.at)
 
 
-def admit(state: BranchState, event: Event) -> Verdict:
+def admit(state: BranchState | DayFence, event: Event) -> Verdict:
     """Whether `apply` would apply `event` to `state`, and if not, why."""
     # Compared by type tag: isinstance on a pydantic model class is slow, and
     # this runs for every event of a replay.
@@ -101,15 +107,60 @@ def accepts(state: BranchState, event: Event) -> bool:
     return admit(state, event) is Verdict.APPLY
 
 
+def _refused(state: BranchState | DayFence, event: Event, verdict: Verdict) -> Verdict:
+    """An event `admit` refused: remember a rival's decision as lost (the rest of it goes too)."""
+    if verdict in _RIVAL and event.id not in state.applied_ids:
+        key = _decision_key(event)
+        if key is not None:
+            state.lost_decisions.add(key)
+    return verdict
+
+
+def apply_earlier(state: BranchState, event: Event) -> Verdict:
+    """An event of a day before `state.day`: only its appointment facts, into the calendar.
+
+    A reader of a branch with appointments reads the last `horizon_days` days
+    before today (shared/projection/calendar.py). Each earlier day is fenced
+    like today; anything else about that day is not today's business.
+    """
+    calendar = state.calendar
+    if calendar is None or event.branch != state.branch or event.day >= state.day:
+        return admit(state, event)
+    if event.seq is None:
+        return Verdict.MARKER
+    fence = calendar.fence_for(state.branch, event.day)
+    verdict = admit(fence, event)
+    if verdict is not Verdict.APPLY:
+        return _refused(fence, event, verdict)
+    fence.seq = event.seq
+    fence.applied_ids.add(event.id)
+    fold(calendar, event)
+    return Verdict.EARLIER_DAY
+
+
+def start_day(state: BranchState, horizon_days: int, day: dt.date) -> Calendar | None:
+    """The calendar a new `day`'s state takes over from `state` (None: no appointments).
+
+    `state`'s day becomes an earlier day: its fence is kept, so reading it
+    again (a reader restarted) folds nothing twice; what fell out of the
+    horizon is forgotten.
+    """
+    calendar = state.calendar
+    if calendar is None:
+        return None
+    if state.day != dt.date.min:
+        calendar.fences[state.day] = DayFence(
+            state.branch, state.day, state.seq, state.applied_ids, state.lost_decisions
+        )
+    calendar.forget_before(day - dt.timedelta(days=horizon_days))
+    return calendar
+
+
 def apply(state: BranchState, event: Event) -> Verdict:
     """Apply `event` to `state` in place if admitted; return the verdict either way."""
     verdict = admit(state, event)
     if verdict is not Verdict.APPLY:
-        if verdict in _RIVAL and event.id not in state.applied_ids:
-            key = _decision_key(event)
-            if key is not None:
-                state.lost_decisions.add(key)
-        return verdict
+        return _refused(state, event, verdict)
     data = event.data
     ticket_id: str | None = getattr(data, "ticket_id", None)
     desk: str | None = getattr(data, "counter", None)
@@ -154,7 +205,11 @@ def _issued(state: BranchState, event: Event, data: TicketIssued) -> None:
         issue_order=order,
         queued_at=data.issued_at,
         queue_order=order,
+        appointment_id=data.appointment_id,
+        appointment_at=data.appointment_at,
     )
+    if data.appointment_id is not None and state.calendar is not None:
+        fold(state.calendar, event)
     state.tickets[ticket.id] = ticket
     state.waiting[ticket.id] = ticket
     prefix, digits = data.number[0], int(data.number[1:])
@@ -267,6 +322,11 @@ def _day_closed(state: BranchState, event: Event, data: DayClosed) -> None:
             ticket.cancel_reason = "day_closed"
 
 
+def _appointment(state: BranchState, event: Event, _data: EventData) -> None:
+    if state.calendar is not None:
+        fold(state.calendar, event)
+
+
 # --- helpers ----------------------------------------------------------------
 
 
@@ -322,4 +382,6 @@ _HANDLERS: dict[type[EventData], Callable[[BranchState, Event, Any], None]] = {
     CounterOpened: _counter_opened,
     CounterClosed: _counter_closed,
     DayClosed: _day_closed,
+    AppointmentBooked: _appointment,
+    AppointmentCancelled: _appointment,
 }

@@ -10,6 +10,13 @@ desks. A ticket's position is its place among the competing tickets in call
 order; its estimated wait is the work ahead of it (each competing ticket
 ahead costs its service's moving-average service time, and each busy desk
 its remaining expected time) shared by the number of those desks.
+
+With appointments, a walk-in's wait also counts the booked slots that fall
+before it would be reached: every booking of today for a competing service
+that is still to come (not checked in, check-in not closed) and every
+appointment ticket checked in early, whose slot starts before the walk-in's
+estimated call, adds its service time (`_Booked`). The order already puts
+the due appointment tickets ahead of every walk-in.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from typing import NamedTuple
 from shared.config.schema import BranchConfig
 from shared.projection.hours import elapsed_s
 from shared.projection.ordering import waiting_in_call_order
-from shared.projection.state import BranchState, Ticket
+from shared.projection.state import BranchState, Ticket, TicketStatus
 
 # For a service the configuration no longer names.
 DEFAULT_SERVICE_TIME_S = 5 * 60.0
@@ -81,8 +88,70 @@ def _wait(work_s: float, desks: int) -> int | None:
     return round(work_s / desks) if desks else None
 
 
+class _Booked:
+    """Today's appointments still to be served that will come before walk-ins, by slot start.
+
+    `take_until(work)` adds to `work` the service time of each one whose slot
+    starts before a walk-in with `work` ahead of it would be called; each is
+    taken once, in slot order, so a walk of the call order stays linear.
+    """
+
+    __slots__ = ("_at", "_costs", "_desks", "_next", "_now_ts", "taken")
+
+    def __init__(
+        self, state: BranchState, config: BranchConfig, cap: Capacity, now: dt.datetime
+    ) -> None:
+        self._now_ts, self._desks, self._next = now.timestamp(), cap.desks, 0
+        self.taken: set[str] = set()  # early tickets already counted
+        rows: list[tuple[float, float, str]] = []
+        calendar, settings = state.calendar, config.appointments
+        if calendar is not None and settings is not None:
+            late_s = settings.late_min * 60.0
+            for booking in calendar.by_day.get(state.day, {}).values():
+                if booking.service not in cap.competing or booking.cancelled_at is not None:
+                    continue
+                if booking.ticket_id is None:
+                    if booking.start_ts + late_s > self._now_ts:  # may still check in
+                        rows.append((booking.start_ts, _cost(state, booking.service), ""))
+                    continue
+                ticket = state.tickets.get(booking.ticket_id)
+                if (
+                    ticket is not None
+                    and ticket.status is TicketStatus.WAITING
+                    and booking.start_ts > self._now_ts  # checked in early
+                ):
+                    rows.append((booking.start_ts, _cost(state, ticket.service), ticket.id))
+        rows.sort()
+        self._at = [r[0] for r in rows]
+        self._costs = [(r[1], r[2]) for r in rows]
+
+    def __bool__(self) -> bool:
+        return bool(self._at)
+
+    def take_until(self, work: float) -> float:
+        if not self._desks:
+            return work
+        while (
+            self._next < len(self._at) and self._at[self._next] < self._now_ts + work / self._desks
+        ):
+            cost, ticket_id = self._costs[self._next]
+            work += cost
+            if ticket_id:
+                self.taken.add(ticket_id)
+            self._next += 1
+        return work
+
+
+def _cost(state: BranchState, service: str) -> float:
+    return state.service_time_s.get(service, DEFAULT_SERVICE_TIME_S)
+
+
 def _walk(
-    state: BranchState, ordered: list[Ticket], cap: Capacity, service: str
+    state: BranchState,
+    ordered: list[Ticket],
+    cap: Capacity,
+    service: str,
+    booked: _Booked | None = None,
 ) -> dict[str, Estimate]:
     """Estimates of `service`'s tickets, walking the call order once."""
     out: dict[str, Estimate] = {}
@@ -92,10 +161,24 @@ def _walk(
         if ticket.service not in cap.competing:
             continue
         position += 1
+        if booked is not None and ticket.appointment_id is None and not ticket.priority:
+            # A walk-in: the appointments due before its call go first.
+            work = booked.take_until(work)
         if ticket.service == service:
             out[ticket.id] = Estimate(position, _wait(work, cap.desks))
-        work += state.service_time_s.get(ticket.service, DEFAULT_SERVICE_TIME_S)
+        if booked is None or ticket.id not in booked.taken:
+            work += _cost(state, ticket.service)
     return out
+
+
+def _booked(
+    state: BranchState, config: BranchConfig, cap: Capacity, now: dt.datetime
+) -> _Booked | None:
+    """Today's appointments still to come for `cap`; None when there are none (nothing to add)."""
+    if state.calendar is None or not state.calendar.by_day.get(state.day):
+        return None
+    booked = _Booked(state, config, cap, now)
+    return booked if booked else None
 
 
 def estimates(state: BranchState, config: BranchConfig, now: dt.datetime) -> dict[str, Estimate]:
@@ -103,7 +186,8 @@ def estimates(state: BranchState, config: BranchConfig, now: dt.datetime) -> dic
     ordered = waiting_in_call_order(state, config, now)
     out: dict[str, Estimate] = {}
     for service in {t.service for t in ordered}:
-        out.update(_walk(state, ordered, capacity(state, config, service, now), service))
+        cap = capacity(state, config, service, now)
+        out.update(_walk(state, ordered, cap, service, _booked(state, config, cap, now)))
     return out
 
 
@@ -115,7 +199,9 @@ def estimate_for(
     if ticket is None:
         return None
     cap = capacity(state, config, ticket.service, now)
-    return _walk(state, waiting_in_call_order(state, config, now), cap, ticket.service)[ticket_id]
+    ordered = waiting_in_call_order(state, config, now)
+    booked = _booked(state, config, cap, now)
+    return _walk(state, ordered, cap, ticket.service, booked)[ticket_id]
 
 
 def estimate_new(
@@ -124,15 +210,25 @@ def estimate_new(
     """What a ticket issued now would get: equal to its estimate right after issue.
 
     A new ticket has waited 0 and is the newest, so every competing waiting
-    ticket of the same or higher priority is ahead of it, and none other.
+    ticket of the same or higher priority is ahead of it, and none other;
+    for a walk-in not the appointment tickets checked in early (they come
+    after walk-ins), which instead count as booked slots like the bookings.
     """
     cap = capacity(state, config, service, now)
     work = cap.busy_s
     ahead = 0
+    now_ts = now.timestamp()
     for ticket in state.waiting.values():
-        if ticket.service in cap.competing and ticket.priority >= priority:
-            ahead += 1
-            work += state.service_time_s.get(ticket.service, DEFAULT_SERVICE_TIME_S)
+        if ticket.service not in cap.competing or ticket.priority < priority:
+            continue
+        early = ticket.appointment_ts is not None and ticket.appointment_ts > now_ts
+        if early and not ticket.priority:
+            continue
+        ahead += 1
+        work += _cost(state, ticket.service)
+    booked = _booked(state, config, cap, now) if not priority else None
+    if booked is not None:
+        work = booked.take_until(work)
     return Estimate(ahead + 1, _wait(work, cap.desks))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from shared.config.schema import BranchConfig, Hours, TimeRange, hhmm
+from shared.config.schema import BranchConfig, Hours, Service, TimeRange, hhmm
 
 # Staffed hours repeat weekly; looking eight days ahead finds the next opening
 # whenever any weekday has hours (including later today, a week from now).
@@ -156,3 +156,39 @@ def next_opening(config: BranchConfig, now: dt.datetime) -> dt.datetime | None:
 def self_service_until(config: BranchConfig, now: dt.datetime) -> dt.datetime | None:
     """End of the self-service range `now` falls in, or None when the machines are closed."""
     return open_until(config, config.hours.self_service, now)
+
+
+# --- appointment hours: when bookable slots exist ------------------------------
+
+
+Slot = tuple[dt.datetime, dt.datetime]
+
+
+def slots_on(config: BranchConfig, service: Service, day: dt.date) -> list[Slot]:
+    """The service's slots on local `day`: `[start, start + slot_min)` inside appointment hours.
+
+    Each merged range of `config.appointment_hours` is cut into whole slots
+    from its start, in real minutes (UTC arithmetic), so a slot across a DST
+    change lasts `slot_min` like any other; a remainder shorter than a slot is
+    no slot. Times are in the branch's zone; a service that is not bookable has none.
+    """
+    if service.slot_min is None:
+        return []
+    step = dt.timedelta(minutes=service.slot_min)
+    zone = config.branch.tz
+    out: list[Slot] = []
+    for start, end in open_ranges(config, config.appointment_hours, day):
+        at, until = _utc(start), _utc(end)
+        while at + step <= until:
+            out.append((at.astimezone(zone), (at + step).astimezone(zone)))
+            at += step
+    return out
+
+
+def slot_at(config: BranchConfig, service: Service, start: dt.datetime) -> Slot | None:
+    """The service's slot that starts exactly at `start`, or None (outside appointment hours)."""
+    wanted = _utc(start)
+    for slot in slots_on(config, service, local_day(config, start)):
+        if _utc(slot[0]) == wanted:
+            return slot
+    return None

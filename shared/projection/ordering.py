@@ -1,9 +1,12 @@
 """The waiting order (docs/queue-rules.md): who a desk calls next.
 
-Priority tickets first; then the ticket that has waited longest relative to
-its service's target wait (`waited / target`); ties by queue order (the seq of
-the event that queued the ticket: its issue, or a transfer to the back).
-The engine's `call_next` and the estimates use this one ordering.
+Priority tickets first; then appointment tickets whose time has come,
+earliest `appointment_at` first; then walk-ins, the one that has waited
+longest relative to its service's target wait (`waited / target`) first;
+then appointment tickets checked in early, by `appointment_at` (a free desk
+takes them before their time rather than stand idle). Ties by queue order
+(the seq of the event that queued the ticket: its issue, or a transfer to the
+back). The engine's `call_next` and the estimates use this one ordering.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from shared.projection.state import BranchState, Ticket
 DEFAULT_TARGET_S = 15 * 60.0
 
 RankKey = tuple[int, float, int]
+
+# The groups of the call order, first called first.
+PRIORITY, APPOINTMENT_DUE, WALK_IN, APPOINTMENT_EARLY = 0, 1, 2, 3
 
 
 def target_wait_s(service: Service) -> float:
@@ -39,9 +45,13 @@ def rank_key_at(ticket: Ticket, now_ts: float, targets: dict[str, float]) -> Ran
     """`rank_key` with `now` as a POSIX timestamp, for loops over the whole queue."""
     # Clamped at zero: a ticket stamped a moment "after" now (another
     # replica's clock) has simply not waited yet.
+    booked_ts = ticket.appointment_ts
+    if booked_ts is not None and not ticket.priority:
+        group = APPOINTMENT_DUE if booked_ts <= now_ts else APPOINTMENT_EARLY
+        return (group, booked_ts, ticket.queue_order)
     waited = max(0.0, now_ts - ticket.queued_ts)
     ratio = waited / targets.get(ticket.service, DEFAULT_TARGET_S)
-    return (-ticket.priority, -ratio, ticket.queue_order)
+    return (PRIORITY if ticket.priority else WALK_IN, -ratio, ticket.queue_order)
 
 
 def in_call_order(

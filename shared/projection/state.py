@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from shared.config.schema import BranchConfig
 from shared.contract.events import Event
+from shared.projection.calendar import Calendar
 
 
 class TicketStatus(StrEnum):
@@ -90,9 +91,16 @@ class Ticket:
     service_s: float | None = None
     cancel_reason: str | None = None
     transfers: int = 0
+    # A check-in's booking and its slot's start (the call order ranks it by that).
+    appointment_id: str | None = None
+    appointment_at: dt.datetime | None = None
+    appointment_ts: float | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.queued_ts = self.queued_at.timestamp()
+        self.appointment_ts = (
+            self.appointment_at.timestamp() if self.appointment_at is not None else None
+        )
 
     def requeue(self, at: dt.datetime, order: int) -> None:
         """Queue anew from `at` (a transfer): what the call order counts from."""
@@ -159,15 +167,29 @@ class BranchState:
     recent_calls: dict[str, dict[str, RecentCall]] = field(default_factory=dict)
     day_closed: bool = False
     last_event_at: dt.datetime | None = None
+    # The bookings of the last horizon_days days and today (shared/projection/calendar.py);
+    # None for a branch without `[appointments]`. Carried from day to day.
+    calendar: Calendar | None = None
 
     @classmethod
-    def fresh(cls, config: BranchConfig, day: dt.date) -> BranchState:
-        """The state before the day's first event: desks closed, seeds from config."""
+    def fresh(
+        cls, config: BranchConfig, day: dt.date, calendar: Calendar | None = None
+    ) -> BranchState:
+        """The state before the day's first event: desks closed, seeds from config.
+
+        A branch with appointments gets `calendar` (the previous day's, at
+        midnight) or a new one.
+        """
+        if config.appointments is None:
+            calendar = None
+        elif calendar is None:
+            calendar = Calendar(config.branch.tz)
         return cls(
             branch=config.id,
             day=day,
             counters={c.id: CounterState(id=c.id, area=c.area) for c in config.counters},
             service_time_s={s.id: s.service_time_min * 60.0 for s in config.services},
+            calendar=calendar,
         )
 
     def copy(self) -> BranchState:
@@ -188,6 +210,7 @@ class BranchState:
             recent_calls={area: dict(rows) for area, rows in self.recent_calls.items()},
             day_closed=self.day_closed,
             last_event_at=self.last_event_at,
+            calendar=self.calendar.copy() if self.calendar is not None else None,
         )
 
     def ticket_at(self, counter_id: str) -> Ticket | None:

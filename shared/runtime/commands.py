@@ -22,9 +22,28 @@ from shared.http.problem import ProblemError
 from shared.runtime.clock import Clock, utc_now
 
 NOT_FOUND = frozenset(
-    {"unknown_service", "unknown_ticket", "unknown_counter", "unknown_branch", "no_waiting_ticket"}
+    {
+        "unknown_service",
+        "unknown_ticket",
+        "unknown_counter",
+        "unknown_branch",
+        "no_waiting_ticket",
+        "unknown_appointment",
+    }
 )
-UNPROCESSABLE = frozenset({"no_services", "not_skilled", "wrong_branch", "idempotency_key_reused"})
+# Requests no moment would make right: a desk's skills, a service that takes no
+# bookings, a start that is no slot's. (A full slot, a check-in too early or
+# too late, a start in the past or beyond the horizon: 409, like `closed`.)
+UNPROCESSABLE = frozenset(
+    {
+        "no_services",
+        "not_skilled",
+        "wrong_branch",
+        "idempotency_key_reused",
+        "not_bookable",
+        "outside_hours",
+    }
+)
 UNAVAILABLE = frozenset({"unavailable", "not_ready"})
 RETRY_AFTER_S = 2
 
@@ -38,7 +57,7 @@ def refusal_status(code: str) -> int:
         return 503
     if code == "internal_error":
         return 500
-    return 409  # closed, would_exceed_closing, counter_closed, counter_busy, ...
+    return 409  # closed, would_exceed_closing, counter_closed, slot_full, too_early, ...
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,15 @@ from collections.abc import Callable
 from shared.bus.base import Bus
 from shared.config.schema import BranchConfig
 from shared.contract import EngineSync, Event, EventType
-from shared.projection import BranchState, Verdict, apply, day_start, local_day
+from shared.projection import (
+    BranchState,
+    Verdict,
+    apply,
+    apply_earlier,
+    day_start,
+    local_day,
+    start_day,
+)
 from shared.runtime.clock import Clock, utc_now
 
 Listener = Callable[["LiveBranch", Event], None]
@@ -44,11 +52,25 @@ class LiveBranch:
 
     def _roll_to(self, day: dt.date) -> None:
         if day > self.state.day:
-            self.state = BranchState.fresh(self.config, day)
+            appointments = self.config.appointments
+            horizon = appointments.horizon_days if appointments is not None else 0
+            calendar = start_day(self.state, horizon, day)
+            self.state = BranchState.fresh(self.config, day, calendar)
 
     def read_from(self, now: dt.datetime) -> dt.datetime:
-        """Where a reader starts: local midnight of `now`'s day."""
-        return day_start(self.config, local_day(self.config, now))
+        """Where a reader starts: local midnight of `now`'s day.
+
+        A branch with appointments starts `horizon_days` days earlier: its
+        calendar holds the bookings made then (shared/projection/calendar.py).
+        Its state moves to today first, so those days' events are told apart
+        as earlier ones and go to the calendar only.
+        """
+        today = local_day(self.config, now)
+        appointments = self.config.appointments
+        if appointments is None:
+            return day_start(self.config, today)
+        self._roll_to(today)
+        return day_start(self.config, today - dt.timedelta(days=appointments.horizon_days))
 
     def add_listener(self, listener: Listener) -> None:
         """Called after each applied domain event (screens turn it into frames)."""
@@ -63,6 +85,8 @@ class LiveBranch:
                 marker.set_result(None)
             return Verdict.MARKER
         if event.branch == self.branch:
+            if event.day < self.state.day and self.state.calendar is not None:
+                return apply_earlier(self.state, event)
             self._roll_to(event.day)
         verdict = apply(self.state, event)
         if verdict is Verdict.APPLY:

@@ -259,7 +259,7 @@ BAD_CASES = [
         "[hours.self_service]",
         "[hours.selfservice]",
         "hours.selfservice",
-        "use staffed or self_service",
+        "use staffed, self_service or appointments",
     ),
     (
         "unknown time zone",

@@ -179,3 +179,18 @@ def test_weekends_are_unstaffed_but_self_service_is_open_daily(magion: BranchCon
         outer = magion.hours.self_service.days[day]
         for r in ranges:
             assert any(o.start_min <= r.start_min and r.end_min <= o.end_min for o in outer)
+
+
+def test_passport_and_driving_licence_are_bookable_the_rest_walk_in(magion: BranchConfig) -> None:
+    bookable = [s.id for s in magion.services if magion.bookable(s.id) is not None]
+    assert bookable == ["pas", "koerekort"]
+    assert magion.appointments is not None and magion.appointments.prefix == "T"
+    thursday = dt.date(2026, 12, 3)
+    slots = [str(r) for r in magion.appointment_hours.ranges_on(thursday)]
+    assert slots == ["10:00-12:00", "14:00-17:00"]
+    # A share of the staffed hours: every slot range lies inside them.
+    for day in range(7):
+        date = thursday + dt.timedelta(days=day)
+        staffed = magion.hours.staffed.ranges_on(date)
+        for r in magion.appointment_hours.ranges_on(date):
+            assert any(s.start_min <= r.start_min and r.end_min <= s.end_min for s in staffed)

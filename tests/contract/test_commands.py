@@ -39,6 +39,13 @@ DATA: dict[CommandType, dict[str, Any]] = {
     CommandType.NO_SHOW: {"counter": "service-1"},
     CommandType.TRANSFER: {"counter": "kvik-1", "service": "pas", "position": "front"},
     CommandType.CLOSE_DAY: {},
+    CommandType.BOOK_APPOINTMENT: {
+        "service": "pas",
+        "start": "2026-12-03T10:15:00+01:00",
+        "channel": "staff",
+    },
+    CommandType.CANCEL_APPOINTMENT: {"appointment_id": "Qm3x9_Zk2pLw8Rt4Yv6Ncw", "reason": "staff"},
+    CommandType.CHECK_IN: {"code": "7kx2-m9qh"},
 }
 
 

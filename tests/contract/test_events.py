@@ -68,6 +68,18 @@ DATA: dict[EventType, dict[str, Any]] = {
     },
     EventType.COUNTER_CLOSED: {"counter": "service-1"},
     EventType.DAY_CLOSED: {"cancelled": ["tk_1", "tk_2"]},
+    EventType.APPOINTMENT_BOOKED: {
+        "appointment_id": "Qm3x9_Zk2pLw8Rt4Yv6Ncw",
+        "code": "7KX2M9QH",
+        "service": "pas",
+        "start": "2026-12-03T10:15:00+01:00",
+        "end": "2026-12-03T10:30:00+01:00",
+        "channel": "web",
+    },
+    EventType.APPOINTMENT_CANCELLED: {
+        "appointment_id": "Qm3x9_Zk2pLw8Rt4Yv6Ncw",
+        "reason": "staff",
+    },
     EventType.ENGINE_SYNC: {"nonce": "5f0c8e0e-3c7e-4c1e-9d0b-6f7b0f6d1a2b"},
 }
 

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.contract import (
+    CODE_ALPHABET,
     COMMAND_DATA,
     EVENT_DATA,
     Command,
@@ -43,6 +44,8 @@ times = st.datetimes(
 )
 days = st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 1, 1))
 id_lists = st.lists(ids, max_size=5)
+codes = st.text(alphabet=CODE_ALPHABET, min_size=8, max_size=8)
+minutes = st.integers(min_value=1, max_value=24 * 60).map(lambda m: dt.timedelta(minutes=m))
 
 
 def _fixed(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
@@ -58,6 +61,16 @@ EVENT_DATA_STRATEGIES: dict[EventType, st.SearchStrategy[dict[str, Any]]] = {
         channel=st.sampled_from(["kiosk", "web", "staff"]),
         priority=st.sampled_from([0, 1]),
         issued_at=times,
+    )
+    | _fixed(
+        ticket_id=ids,
+        number=numbers,
+        service=ids,
+        area=ids,
+        channel=st.just("appointment"),
+        issued_at=times,
+        appointment_id=ids,
+        appointment_at=times,
     ),
     EventType.TICKET_CALLED: _fixed(
         ticket_id=ids, number=numbers, counter=ids, area=ids, staff=ids
@@ -85,6 +98,17 @@ EVENT_DATA_STRATEGIES: dict[EventType, st.SearchStrategy[dict[str, Any]]] = {
     EventType.COUNTER_OPENED: _fixed(counter=ids, staff=ids, services=id_lists),
     EventType.COUNTER_CLOSED: _fixed(counter=ids),
     EventType.DAY_CLOSED: _fixed(cancelled=id_lists),
+    EventType.APPOINTMENT_BOOKED: st.builds(
+        lambda fields, start, length: {**fields, "start": start, "end": start + length},
+        _fixed(
+            appointment_id=ids, code=codes, service=ids, channel=st.sampled_from(["web", "staff"])
+        ),
+        times,
+        minutes,
+    ),
+    EventType.APPOINTMENT_CANCELLED: _fixed(
+        appointment_id=ids, reason=st.sampled_from(["citizen", "staff"])
+    ),
     EventType.ENGINE_SYNC: _fixed(nonce=ids),
 }
 
@@ -107,6 +131,13 @@ COMMAND_DATA_STRATEGIES: dict[CommandType, st.SearchStrategy[dict[str, Any]]] = 
         counter=ids, service=ids, position=st.sampled_from(["front", "back"])
     ),
     CommandType.CLOSE_DAY: st.just({}),
+    CommandType.BOOK_APPOINTMENT: _fixed(
+        service=ids, start=times, channel=st.sampled_from(["web", "staff"])
+    ),
+    CommandType.CANCEL_APPOINTMENT: _fixed(
+        appointment_id=ids, reason=st.sampled_from(["citizen", "staff"])
+    ),
+    CommandType.CHECK_IN: _fixed(code=st.text(min_size=1, max_size=32)),
 }
 
 

@@ -14,7 +14,7 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,9 @@ REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 COMPOSE_FILE = DEPLOY / "compose.yaml"
 ENV_EXAMPLE = DEPLOY / ".env.example"
+CLUSTER_ENV = DEPLOY / "cluster.env"
+CLUSTER_CONF = DEPLOY / "rabbitmq" / "cluster.conf"
+CLUSTER_NODES = ("rmq1", "rmq2", "rmq3")
 CADDYFILE = DEPLOY / "Caddyfile"
 DOCKERFILE = DEPLOY / "Dockerfile"
 
@@ -44,15 +47,19 @@ def run_compose(
     env_file: Path,
     environ: Mapping[str, str] | None = None,
     compose_file: Path = COMPOSE_FILE,
+    more_env_files: Sequence[Path] = (),
 ) -> subprocess.CompletedProcess[str]:
     """`docker-compose -f deploy/compose.yaml --env-file ENV ARGS` with a clean environment.
 
     Compose lets the process environment win over the env file, so only PATH
     and what `environ` names are passed: the test sees the file's values.
+    `more_env_files` come after ENV and override it, as an operator gives
+    cluster.env after .env.
     """
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **(environ or {})}
+    env_files = [arg for path in (env_file, *more_env_files) for arg in ("--env-file", str(path))]
     return subprocess.run(
-        [str(compose_binary()), "-f", str(compose_file), "--env-file", str(env_file), *args],
+        [str(compose_binary()), "-f", str(compose_file), *env_files, *args],
         capture_output=True,
         text=True,
         env=env,
@@ -62,10 +69,22 @@ def run_compose(
 
 
 def compose_model(
-    env_file: Path = ENV_EXAMPLE, environ: Mapping[str, str] | None = None
+    env_file: Path = ENV_EXAMPLE,
+    environ: Mapping[str, str] | None = None,
+    more_env_files: Sequence[Path] = (),
+    profiles: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The resolved model (`config --format json`); fails with Compose's message."""
-    done = run_compose("config", "--format", "json", env_file=env_file, environ=environ)
+    chosen = [arg for profile in profiles for arg in ("--profile", profile)]
+    done = run_compose(
+        *chosen,
+        "config",
+        "--format",
+        "json",
+        env_file=env_file,
+        environ=environ,
+        more_env_files=more_env_files,
+    )
     if done.returncode != 0:
         raise AssertionError(f"docker-compose config failed:\n{done.stderr}")
     model: dict[str, Any] = json.loads(done.stdout)
@@ -103,8 +122,11 @@ def documented_settings() -> dict[str, str]:
 
 
 def variables_used() -> set[str]:
-    """Every variable compose.yaml (`${VAR...}`) and the Caddyfile (`{$VAR...}`) read."""
-    compose = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", COMPOSE_FILE.read_text(encoding="utf-8")))
+    """Every variable compose.yaml (`${VAR...}`, secrets) and the Caddyfile (`{$VAR...}`) read."""
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    compose = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", text))
+    # A secret read from a variable: `environment: NAME`.
+    compose |= set(re.findall(r"^\s+environment: ([A-Z][A-Z0-9_]*)$", text, re.MULTILINE))
     caddy = set(re.findall(r"\{\$([A-Z][A-Z0-9_]*)", CADDYFILE.read_text(encoding="utf-8")))
     return compose | caddy
 

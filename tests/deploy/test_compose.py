@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 
 from tests.deploy.compose_model import (
+    CLUSTER_CONF,
+    CLUSTER_ENV,
+    CLUSTER_NODES,
     COMPOSE_FILE,
     ENV_EXAMPLE,
     PORTS,
@@ -119,17 +122,21 @@ def test_each_service_checks_its_own_healthz(model: dict[str, Any]) -> None:
 
 def test_start_order_waits_for_health(model: dict[str, Any]) -> None:
     found = services(model)
+    brokers = {"rabbitmq", *CLUSTER_NODES}
     wants = {
-        "routing": {"rabbitmq"},
-        "display": {"rabbitmq"},
-        "ticketing": {"rabbitmq", "routing"},
-        "staff": {"rabbitmq", "routing"},
+        "routing": brokers,
+        "display": brokers,
+        "ticketing": {*brokers, "routing"},
+        "staff": {*brokers, "routing"},
         "proxy": {"ticketing", "staff", "display"},
     }
     for name, needs in wants.items():
         depends = found[name]["depends_on"]
         assert set(depends) == needs, name
         assert {d["condition"] for d in depends.values()} == {"service_healthy"}, name
+        # The cluster's nodes only when their profile is on.
+        optional = {dep for dep, d in depends.items() if d["required"] is False}
+        assert optional == (set(CLUSTER_NODES) if name != "proxy" else set()), name
 
 
 def test_services_can_be_scaled(model: dict[str, Any]) -> None:
@@ -191,3 +198,91 @@ def test_the_proxy_is_caddy_with_the_deploy_caddyfile(model: dict[str, Any]) -> 
     assert Path(caddyfile["source"]) == ENV_EXAMPLE.parent / "Caddyfile"
     assert caddyfile["read_only"] is True
     assert proxy["environment"]["QMS_SITE_ADDRESS"] == ":80"
+
+
+# --- The cluster profile: three RabbitMQ nodes instead of the one ---------
+
+
+@pytest.fixture(scope="module")
+def cookie_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An operator's deploy/.env for the cluster: the example with a cookie set."""
+    env = tmp_path_factory.mktemp("cluster") / ".env"
+    env.write_text(ENV_EXAMPLE.read_text() + "\nQMS_RABBITMQ_COOKIE=" + "c0ffee" * 8 + "\n")
+    return env
+
+
+@pytest.fixture(scope="module")
+def cluster(cookie_env: Path) -> dict[str, Any]:
+    return compose_model(env_file=cookie_env, more_env_files=[CLUSTER_ENV])
+
+
+def test_docker_compose_accepts_the_cluster_profile(cookie_env: Path) -> None:
+    with_profile = run_compose("--profile", "cluster", "config", "--quiet", env_file=ENV_EXAMPLE)
+    assert with_profile.returncode == 0, with_profile.stderr
+    recipe = run_compose("config", "--quiet", env_file=cookie_env, more_env_files=[CLUSTER_ENV])
+    assert recipe.returncode == 0, recipe.stderr
+
+
+def test_the_cluster_nodes_run_only_with_their_profile(
+    model: dict[str, Any], cluster: dict[str, Any]
+) -> None:
+    assert not set(CLUSTER_NODES) & set(services(model))
+    assert services(model)["rabbitmq"]["scale"] == 1
+    profiled = compose_model(profiles=["cluster"])
+    assert set(CLUSTER_NODES) <= set(services(profiled))
+    # cluster.env turns the profile on and the one node off.
+    assert set(CLUSTER_NODES) <= set(services(cluster))
+    assert services(cluster)["rabbitmq"]["scale"] == 0
+
+
+def test_three_nodes_find_each_other_from_config(cluster: dict[str, Any]) -> None:
+    found = services(cluster)
+    conf = {
+        key.strip(): value.strip()
+        for key, _, value in (
+            line.partition("=")
+            for line in CLUSTER_CONF.read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        )
+    }
+    assert conf["cluster_formation.peer_discovery_backend"] == "classic_config"
+    listed = {v for k, v in conf.items() if k.startswith("cluster_formation.classic_config.nodes.")}
+    assert listed == {f"rabbit@{node}" for node in CLUSTER_NODES}
+    for node in CLUSTER_NODES:
+        service = found[node]
+        assert service["profiles"] == ["cluster"]
+        # The node name is rabbit@<hostname>: the name the config lists.
+        assert service["hostname"] == node
+        assert service["image"] == found["rabbitmq"]["image"]
+        mounts = {v["target"]: v for v in service["volumes"]}
+        assert mounts["/var/lib/rabbitmq"]["source"] == f"{node}-data"
+        config = mounts["/etc/rabbitmq/conf.d/20-cluster.conf"]
+        assert Path(config["source"]) == CLUSTER_CONF and config["read_only"] is True
+        assert f"{node}-data" in cluster["volumes"]
+        assert service["healthcheck"]["test"] == ["CMD", "rabbitmq-diagnostics", "-q", "ping"]
+
+
+def test_the_nodes_share_one_erlang_cookie(cluster: dict[str, Any]) -> None:
+    found = services(cluster)
+    secrets = {node: found[node]["secrets"] for node in CLUSTER_NODES}
+    assert all(
+        s == [{"source": "rabbitmq-cookie", "target": "/run/secrets/rabbitmq-cookie"}]
+        for s in secrets.values()
+    ), secrets
+    assert cluster["secrets"]["rabbitmq-cookie"]["environment"] == "QMS_RABBITMQ_COOKIE"
+    for node in CLUSTER_NODES:
+        # Copied to where RabbitMQ reads it, owner-only as Erlang insists, before the server.
+        script = found[node]["command"][-1]
+        assert "/run/secrets/rabbitmq-cookie" in script and "-m 400" in script
+        assert script.endswith(
+            "/var/lib/rabbitmq/.erlang.cookie && exec docker-entrypoint.sh rabbitmq-server"
+        )
+
+
+def test_each_service_is_given_the_three_nodes(cluster: dict[str, Any]) -> None:
+    for name in QMS_SERVICES:
+        urls = services(cluster)[name]["environment"]["QMS_AMQP_URL"].split(",")
+        hosts = [url.split("@", 1)[1].split(":", 1)[0] for url in urls]
+        assert hosts == list(CLUSTER_NODES), name
+        depends = services(cluster)[name]["depends_on"]
+        assert all(depends[node]["condition"] == "service_healthy" for node in CLUSTER_NODES)

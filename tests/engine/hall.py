@@ -8,7 +8,7 @@ from typing import Any
 from services.routing.engine import CountingIds, decide, decide_and_apply, reply_for
 from shared.config.schema import BranchConfig
 from shared.contract import Command, CommandType, Event, Reply
-from shared.projection import BranchState, Ticket, local_day
+from shared.projection import BranchState, Ticket, local_day, start_day
 from tests.projection.branch import MONDAY_10, make_config
 
 
@@ -30,6 +30,16 @@ class Hall:
 
     def tick(self, seconds: float) -> None:
         self.now += dt.timedelta(seconds=seconds)
+
+    def set_clock(self, now: dt.datetime) -> None:
+        """Move the clock; past midnight the new day's state takes the calendar, like a reader."""
+        self.now = now
+        day = local_day(self.config, now)
+        if day > self.state.day:
+            appointments = self.config.appointments
+            horizon = appointments.horizon_days if appointments is not None else 0
+            calendar = start_day(self.state, horizon, day)
+            self.state = BranchState.fresh(self.config, day, calendar)
 
     def command(
         self,

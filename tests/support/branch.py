@@ -63,6 +63,9 @@ class Service:
     en: str
     target_wait_min: float
     service_time_min: float
+    # Bookable when both are set (the branch then needs `appointments`).
+    slot_min: int | None = None
+    seats: int | None = None
 
     @classmethod
     def of(
@@ -73,11 +76,19 @@ class Service:
         target: float | None = None,
         prefix: str | None = None,
         area: str | None = None,
+        slot_min: int | None = None,
+        seats: int | None = None,
     ) -> Service:
-        """A service as Magion configures it (names, prefix, area, times), with changes."""
+        """A service as Magion configures it (names, prefix, area, times), with changes.
+
+        Bookable only when `slot_min` and `seats` are given here: the shipped
+        hall's booking settings are not copied into test branches.
+        """
         shipped = _magion_services()[service_id]
         return dataclasses.replace(
             shipped,
+            slot_min=slot_min,
+            seats=seats,
             area=area or shipped.area,
             prefix=prefix or shipped.prefix,
             target_wait_min=target if target is not None else shipped.target_wait_min,
@@ -98,6 +109,9 @@ class Branch:
     areas: tuple[tuple[str, str], ...] = (("kvik", "KVIK"), ("service", "SERVICE"))
     desks: tuple[Desk, ...] = ()
     services: tuple[Service, ...] = ()
+    # `[appointments]` (e.g. {"horizon_days": 30}; {} takes every default); None: no bookings.
+    appointments: Mapping[str, Any] | None = None
+    appointment_hours: Days | None = None  # `[hours.appointments]`; None: the staffed hours
 
     def but(self, **changes: Any) -> Branch:
         return dataclasses.replace(self, **changes)
@@ -107,6 +121,10 @@ class Branch:
         sections.append(_table("hours.staffed", self.hours))
         if self.self_service is not None:
             sections.append(_table("hours.self_service", self.self_service))
+        if self.appointment_hours is not None:
+            sections.append(_table("hours.appointments", self.appointment_hours))
+        if self.appointments is not None:
+            sections.append(_table("appointments", self.appointments))
         sections += [_table("[areas]", {"id": a, "name": n}) for a, n in self.areas]
         sections += [_table("[counters]", _desk_fields(d)) for d in self.desks]
         sections += [_table("[services]", _service_fields(s)) for s in self.services]
@@ -151,6 +169,8 @@ class Branch:
                 Desk(c["id"], c["area"], c["name"], tuple(c["skills"])) for c in raw["counters"]
             ),
             services=tuple(_service_of(s) for s in raw["services"]),
+            appointments=raw.get("appointments"),
+            appointment_hours=hours.get("appointments"),
         )
 
 
@@ -174,6 +194,8 @@ def _service_of(raw: Mapping[str, Any]) -> Service:
         raw["name"]["en"],
         raw["target_wait_min"],
         raw["service_time_min"],
+        raw.get("slot_min"),
+        raw.get("seats"),
     )
 
 
@@ -182,6 +204,7 @@ def _desk_fields(d: Desk) -> dict[str, Any]:
 
 
 def _service_fields(s: Service) -> dict[str, Any]:
+    booking = {"slot_min": s.slot_min, "seats": s.seats}
     return {
         "id": s.id,
         "name": {"da": s.da, "en": s.en},
@@ -189,6 +212,7 @@ def _service_fields(s: Service) -> dict[str, Any]:
         "prefix": s.prefix,
         "target_wait_min": s.target_wait_min,
         "service_time_min": s.service_time_min,
+        **{key: value for key, value in booking.items() if value is not None},
     }
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from services.routing.engine import desk_commands, ticket_commands
+from services.routing.engine import appointment_commands, desk_commands, ticket_commands
 from services.routing.engine.context import Context
 from services.routing.engine.decision import Decision, Refusal, StateMismatch
 from services.routing.engine.ids import IdSource
@@ -44,6 +44,9 @@ _HANDLERS: dict[CommandType, _Handler] = {
     CommandType.FINISH: desk_commands.finish,
     CommandType.NO_SHOW: desk_commands.no_show,
     CommandType.TRANSFER: desk_commands.transfer,
+    CommandType.BOOK_APPOINTMENT: appointment_commands.book_appointment,
+    CommandType.CANCEL_APPOINTMENT: appointment_commands.cancel_appointment,
+    CommandType.CHECK_IN: appointment_commands.check_in,
 }
 
 
@@ -75,7 +78,7 @@ def decide(
         )
     record = state.commands.get(command.id)
     if record is not None:
-        if not same_request(record, command, config):
+        if not same_request(record, command, config, state.calendar):
             return Decision.refuse(
                 Refusal.IDEMPOTENCY_KEY_REUSED,
                 f"command id {command.id!r} was used today for another request; "

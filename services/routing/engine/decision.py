@@ -32,6 +32,17 @@ class Refusal(StrEnum):
     RECALLS_REMAINING = "recalls_remaining"  # no_show before max_recalls recalls
     TICKET_IN_SERVICE = "ticket_in_service"  # cancelling a ticket being served
     TICKET_ENDED = "ticket_ended"  # cancelling a finished/no-show/cancelled ticket
+    # Appointments (docs/queue-rules.md, "Appointments")
+    NOT_BOOKABLE = "not_bookable"  # the service (or the branch) takes no bookings
+    OUTSIDE_HOURS = "outside_hours"  # no slot of the service starts then
+    TOO_FAR_AHEAD = "too_far_ahead"  # past today + horizon_days
+    IN_THE_PAST = "in_the_past"  # the slot has started
+    SLOT_FULL = "slot_full"  # `seats` bookings hold it
+    UNKNOWN_APPOINTMENT = "unknown_appointment"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
+    APPOINTMENT_CHECKED_IN = "appointment_checked_in"  # cancelling a booking checked in
+    TOO_EARLY = "too_early"  # check-in before start - early_min (details.opens_at)
+    TOO_LATE = "too_late"  # check-in after start + late_min, or cancelling a missed booking
     EXPIRED = "expired"  # the command waited in the queue past COMMAND_TTL_S
     # A command id done today, sent again with other data: an Idempotency-Key
     # reused for another request (docs/queue-rules.md).

@@ -15,6 +15,8 @@ from typing import Any
 from shared.config.schema import BranchConfig
 from shared.contract.commands import Reply
 from shared.contract.events import (
+    AppointmentBooked,
+    AppointmentCancelled,
     CounterClosed,
     CounterOpened,
     DayClosed,
@@ -27,7 +29,16 @@ from shared.contract.events import (
     TicketServing,
     TicketTransferred,
 )
-from shared.projection import BranchState, CommandRecord, estimate_for, ticket_place
+from shared.projection import (
+    Booking,
+    BranchState,
+    CommandRecord,
+    booking_fields,
+    estimate_for,
+    ticket_place,
+)
+
+Json = dict[str, Any]
 
 
 def reply_for(
@@ -40,6 +51,51 @@ def reply_for(
     return Reply.success(_result(state, record, config, now))
 
 
+def _issued(state: BranchState, config: BranchConfig, data: TicketIssued, now: dt.datetime) -> Json:
+    # As issued (a later transfer does not change the answer), placed as of now.
+    result: Json = {
+        "ticket_id": data.ticket_id,
+        "number": data.number,
+        "service": data.service,
+        "area": data.area,
+        "priority": data.priority,
+        **ticket_place(estimate_for(state, config, data.ticket_id, now)),
+        "issued_at": data.issued_at.isoformat(),
+    }
+    if data.appointment_id is not None and data.appointment_at is not None:
+        result["appointment_id"] = data.appointment_id
+        result["appointment_at"] = data.appointment_at.isoformat()
+    return result
+
+
+def check_in_result(
+    state: BranchState, config: BranchConfig, booking: Booking, now: dt.datetime
+) -> Json:
+    """The check-in's answer: its ticket, placed as of now, with the booking's id and time.
+
+    Also the answer to a second check-in of the same booking (nothing written).
+    """
+    ticket = state.tickets.get(booking.ticket_id or "")
+    if ticket is None:  # checked in on an earlier day: only what the calendar says
+        return {
+            "ticket_id": booking.ticket_id,
+            "service": booking.service,
+            "appointment_id": booking.id,
+            "appointment_at": booking.start.isoformat(),
+        }
+    return {
+        "ticket_id": ticket.id,
+        "number": ticket.number,
+        "service": ticket.service,
+        "area": ticket.area,
+        "priority": ticket.priority,
+        **ticket_place(estimate_for(state, config, ticket.id, now)),
+        "issued_at": ticket.issued_at.isoformat(),
+        "appointment_id": booking.id,
+        "appointment_at": booking.start.isoformat(),
+    }
+
+
 def _number(state: BranchState, ticket_id: str) -> str | None:
     ticket = state.tickets.get(ticket_id)
     return ticket.number if ticket is not None else None
@@ -50,16 +106,15 @@ def _result(
 ) -> dict[str, Any]:
     data = record.event.data
     if isinstance(data, TicketIssued):
-        # As issued (a later transfer does not change the answer), placed as of now.
-        return {
-            "ticket_id": data.ticket_id,
-            "number": data.number,
-            "service": data.service,
-            "area": data.area,
-            "priority": data.priority,
-            **ticket_place(estimate_for(state, config, data.ticket_id, now)),
-            "issued_at": data.issued_at.isoformat(),
-        }
+        return _issued(state, config, data, now)
+    if isinstance(data, AppointmentBooked | AppointmentCancelled):
+        booking = state.calendar.bookings.get(data.appointment_id) if state.calendar else None
+        if booking is None:  # cannot happen: the same event put it in the calendar
+            return {"appointment_id": data.appointment_id}
+        result = booking_fields(config, booking)
+        if isinstance(data, AppointmentCancelled):
+            result |= {"status": "cancelled", "reason": data.reason}
+        return result
     if isinstance(data, TicketCalled):
         return {
             "ticket_id": data.ticket_id,

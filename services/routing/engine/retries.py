@@ -14,9 +14,12 @@ from typing import Any
 
 from shared.config.schema import BranchConfig
 from shared.contract.commands import (
+    BookAppointment,
     CallNext,
     CallTicket,
+    CancelAppointment,
     CancelTicket,
+    CheckIn,
     CloseCounter,
     CloseDay,
     Command,
@@ -30,6 +33,8 @@ from shared.contract.commands import (
     Transfer,
 )
 from shared.contract.events import (
+    AppointmentBooked,
+    AppointmentCancelled,
     CounterClosed,
     CounterOpened,
     DayClosed,
@@ -43,17 +48,22 @@ from shared.contract.events import (
     TicketServing,
     TicketTransferred,
 )
-from shared.projection import CommandRecord
+from shared.projection import Calendar, CommandRecord
 
-# (command data, its record, the branch) -> whether the data asks for what was done.
-_Same = Callable[[Any, Any, CommandRecord, BranchConfig], bool]
+# (command data, its last event's data, its record, the branch, the calendar)
+# -> whether the data asks for what was done.
+_Same = Callable[[Any, Any, CommandRecord, BranchConfig, Calendar | None], bool]
 
 
-def _at_desk(data: Any, _event: Any, record: CommandRecord, _config: BranchConfig) -> bool:
+def _at_desk(
+    data: Any, _event: Any, record: CommandRecord, _config: BranchConfig, _k: Calendar | None
+) -> bool:
     return bool(data.counter == record.counter)
 
 
-def _issue(data: IssueTicket, event: TicketIssued, _r: CommandRecord, _c: BranchConfig) -> bool:
+def _issue(
+    data: IssueTicket, event: TicketIssued, _r: CommandRecord, _c: BranchConfig, _k: Calendar | None
+) -> bool:
     return (data.service, data.channel, data.priority) == (
         event.service,
         event.channel,
@@ -62,12 +72,22 @@ def _issue(data: IssueTicket, event: TicketIssued, _r: CommandRecord, _c: Branch
 
 
 def _cancel(
-    data: CancelTicket, event: TicketCancelled, _r: CommandRecord, _c: BranchConfig
+    data: CancelTicket,
+    event: TicketCancelled,
+    _r: CommandRecord,
+    _c: BranchConfig,
+    _k: Calendar | None,
 ) -> bool:
     return (data.ticket_id, data.reason) == (event.ticket_id, event.reason)
 
 
-def _open(data: OpenCounter, event: CounterOpened, _r: CommandRecord, config: BranchConfig) -> bool:
+def _open(
+    data: OpenCounter,
+    event: CounterOpened,
+    _r: CommandRecord,
+    config: BranchConfig,
+    _k: Calendar | None,
+) -> bool:
     desk = config.counter(data.counter)
     asked = data.services if data.services is not None else (desk.skills if desk else [])
     # The engine opens with the list as asked, duplicates dropped (desk_commands.open_counter).
@@ -75,22 +95,68 @@ def _open(data: OpenCounter, event: CounterOpened, _r: CommandRecord, config: Br
 
 
 def _call_ticket(
-    data: CallTicket, event: TicketCalled, record: CommandRecord, config: BranchConfig
+    data: CallTicket,
+    event: TicketCalled,
+    record: CommandRecord,
+    config: BranchConfig,
+    _k: Calendar | None,
 ) -> bool:
-    return _at_desk(data, event, record, config) and data.ticket_id == event.ticket_id
+    return _at_desk(data, event, record, config, None) and data.ticket_id == event.ticket_id
 
 
 def _transfer(
-    data: Transfer, event: TicketTransferred, record: CommandRecord, config: BranchConfig
+    data: Transfer,
+    event: TicketTransferred,
+    record: CommandRecord,
+    config: BranchConfig,
+    _k: Calendar | None,
 ) -> bool:
-    return _at_desk(data, event, record, config) and (data.service, data.position) == (
+    return _at_desk(data, event, record, config, None) and (data.service, data.position) == (
         event.to_service,
         event.position,
     )
 
 
-def _always(_data: Any, _event: Any, _record: CommandRecord, _config: BranchConfig) -> bool:
+def _always(
+    _data: Any, _event: Any, _record: CommandRecord, _config: BranchConfig, _k: Calendar | None
+) -> bool:
     return True
+
+
+def _book(
+    data: BookAppointment,
+    event: AppointmentBooked,
+    _r: CommandRecord,
+    _c: BranchConfig,
+    _k: Calendar | None,
+) -> bool:
+    return (data.service, data.start.timestamp(), data.channel) == (
+        event.service,
+        event.start.timestamp(),
+        event.channel,
+    )
+
+
+def _cancel_booking(
+    data: CancelAppointment,
+    event: AppointmentCancelled,
+    _r: CommandRecord,
+    _c: BranchConfig,
+    _k: Calendar | None,
+) -> bool:
+    return (data.appointment_id, data.reason) == (event.appointment_id, event.reason)
+
+
+def _check_in(
+    data: CheckIn,
+    event: TicketIssued,
+    _r: CommandRecord,
+    _c: BranchConfig,
+    calendar: Calendar | None,
+) -> bool:
+    # The ticket names the booking, not the code: the code must be that booking's.
+    booking = calendar.booking_by_code(data.code) if calendar is not None else None
+    return booking is not None and booking.id == event.appointment_id
 
 
 # Each command's data type, the type of the last event it writes, and the comparison.
@@ -110,11 +176,16 @@ _RULES: dict[type[CommandData], tuple[type[EventData], _Same]] = {
     Finish: (TicketFinished, _at_desk),
     NoShow: (TicketNoShow, _at_desk),
     Transfer: (TicketTransferred, _transfer),
+    BookAppointment: (AppointmentBooked, _book),
+    CancelAppointment: (AppointmentCancelled, _cancel_booking),
+    CheckIn: (TicketIssued, _check_in),
 }
 
 
-def same_request(record: CommandRecord, command: Command, config: BranchConfig) -> bool:
+def same_request(
+    record: CommandRecord, command: Command, config: BranchConfig, calendar: Calendar | None
+) -> bool:
     """Whether `command` asks for exactly what the command recorded under its id did."""
     written, same = _RULES[type(command.data)]
     event = record.event.data
-    return isinstance(event, written) and same(command.data, event, record, config)
+    return isinstance(event, written) and same(command.data, event, record, config, calendar)

@@ -28,7 +28,7 @@ def issue_ticket(ctx: Context, data: IssueTicket) -> Decision:
     closes, opens = staffed_window(state, config, now)
     if closes is None:
         why = "the day is closed" if state.day_closed else "staffed service is closed now"
-        return _closed(why, opens)
+        return closed(why, opens)
     estimate = estimate_new(state, config, service.id, data.priority, now)
     if runs_past_closing(closes, now, estimate.wait_s):
         return Decision.refuse(
@@ -37,18 +37,10 @@ def issue_ticket(ctx: Context, data: IssueTicket) -> Decision:
             f"{closes.isoformat()}",
             {"closes_at": closes.isoformat(), "estimated_wait_s": estimate.wait_s},
         )
-    number = state.last_number.get(service.prefix, 0) + 1
-    ticket_id = ctx.ids.ticket_id()
-    for _ in range(_ID_ATTEMPTS):
-        if ticket_id not in state.tickets:
-            break
-        ticket_id = ctx.ids.ticket_id()
-    else:
-        raise RuntimeError("the id source keeps returning ticket ids already used today")
     ctx.emit(
         TicketIssued(
-            ticket_id=ticket_id,
-            number=f"{service.prefix}{number:03d}",
+            ticket_id=fresh_ticket_id(ctx),
+            number=next_number(ctx, service.prefix),
             service=service.id,
             area=service.area,
             channel=data.channel,
@@ -59,7 +51,21 @@ def issue_ticket(ctx: Context, data: IssueTicket) -> Decision:
     return ctx.written()
 
 
-def _closed(why: str, opens: dt.datetime | None) -> Decision:
+def fresh_ticket_id(ctx: Context) -> str:
+    """A ticket id not used today."""
+    for _ in range(_ID_ATTEMPTS):
+        ticket_id = ctx.ids.ticket_id()
+        if ticket_id not in ctx.state.tickets:
+            return ticket_id
+    raise RuntimeError("the id source keeps returning ticket ids already used today")
+
+
+def next_number(ctx: Context, prefix: str) -> str:
+    """The next number of the prefix's series today: P001, P002, ..."""
+    return f"{prefix}{ctx.state.last_number.get(prefix, 0) + 1:03d}"
+
+
+def closed(why: str, opens: dt.datetime | None) -> Decision:
     when = f"; it opens {opens.isoformat()}" if opens else "; no staffed hours are configured"
     details = {"opens_at": opens.isoformat() if opens else None}
     return Decision.refuse(Refusal.CLOSED, why + when, details)
