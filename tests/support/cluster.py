@@ -209,10 +209,10 @@ class Cluster:
         self.await_startup(node)
 
     def kill_all(self) -> None:
+        """kill -9 of every node still running; returns once they are gone (folders idle)."""
         for node in self.nodes:
             if node.running():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(node.pid() or 0, signal.SIGKILL)
+                self.kill(node)
 
     def _prepare(self, node: Node) -> None:
         for sub in ("mnesia", "log"):
