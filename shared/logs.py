@@ -9,17 +9,36 @@ its own task, whose context copy holds its own name (see `shared.runtime`).
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Mapping
 from typing import Any, Literal, TextIO
 
 import structlog
-from structlog.typing import Processor
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 LogFormat = Literal["json", "console"]
 
 # Marks the handler we install, so configuring twice replaces it instead of doubling lines.
 _HANDLER_NAME = "qms"
+
+# `scheme://user:password@`: what a broker URL (or a list of them, or an
+# exception quoting one) gives away. A password cannot hold `/` or `,`
+# unencoded: the first ends the authority, the second the URL in a list.
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s,]*):[^@\s/,]*@", re.IGNORECASE)
+
+
+def redact_passwords(text: str) -> str:
+    """`text` with the password of every URL in it replaced by `***`."""
+    return _URL_PASSWORD.sub(r"\g<head>:***@", text)
+
+
+def redact_processor(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """No log line shows a URL's password, whichever field or traceback quotes it."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and "://" in value:
+            event_dict[key] = redact_passwords(value)
+    return event_dict
 
 
 def log_format_from_env(env: Mapping[str, str]) -> LogFormat | None:
@@ -58,6 +77,7 @@ def configure_logging(
         renderer = structlog.processors.JSONRenderer()
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=out.isatty())
+    shared.append(redact_processor)
 
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

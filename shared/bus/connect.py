@@ -1,7 +1,10 @@
 """Which bus to use, and connecting to it (`QMS_AMQP_URL`, README "Environment variables").
 
 - `QMS_AMQP_URL` set: RabbitMQ there. It must come up; we retry for a while,
-  since under compose the broker often starts after the services.
+  since under compose the broker often starts after the services. Several
+  comma-separated URLs are the nodes of one cluster: the first that answers
+  is used, and the bus moves on to the next when its connection drops
+  (`shared/bus/rabbit_nodes.py`).
 - unset: RabbitMQ at the default URL if it answers within about a second,
   else the embedded bus, which only works when all services share a process
   (`qms up`), so a service started alone refuses instead of running on a bus
@@ -16,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import structlog
 
 from shared.bus.base import Bus
-from shared.config.settings import DEFAULT_AMQP_URL, Settings
+from shared.config.settings import DEFAULT_AMQP_URL, Settings, parse_amqp_urls
 from shared.errors import BusError
+from shared.logs import redact_passwords
 
 if TYPE_CHECKING:
     from shared.bus.embedded import EmbeddedBroker
@@ -38,14 +42,8 @@ log = structlog.stdlib.get_logger("qms.bus")
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for log lines."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:***@{parts.hostname}"
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The URL, or the comma-separated URLs, without their passwords, for log lines."""
+    return redact_passwords(url)
 
 
 async def broker_answers(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
@@ -86,9 +84,14 @@ async def resolve_amqp_url(settings: Settings) -> str | None:
 
 
 async def connect_rabbit(url: str, *, retry_for: float = RETRY_FOR_S) -> Bus:
-    """A started RabbitBus; retries with back-off for `retry_for` seconds, then BusError."""
+    """A started RabbitBus; retries with back-off for `retry_for` seconds, then BusError.
+
+    `url` may list several nodes: each attempt tries them all, in turn.
+    """
     from shared.bus.rabbit import RabbitBus
 
+    # Each node gets its own time to answer; a dead host costs a connect time-out.
+    attempt_timeout = ATTEMPT_TIMEOUT_S * len(parse_amqp_urls(url))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + retry_for
     delay = 0.5
@@ -97,15 +100,17 @@ async def connect_rabbit(url: str, *, retry_for: float = RETRY_FOR_S) -> Bus:
         attempt += 1
         bus = RabbitBus(url)
         try:
-            async with asyncio.timeout(ATTEMPT_TIMEOUT_S):
+            async with asyncio.timeout(attempt_timeout):
                 await bus.start()
         except (BusError, OSError, TimeoutError) as exc:
             await _close_quietly(bus)
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise BusError(
-                    f"RabbitMQ at {redact(url)} did not answer "
-                    f"({attempt} attempts in {retry_for:.0f} s): {exc or type(exc).__name__}"
+                    redact_passwords(
+                        f"RabbitMQ at {url} did not answer "
+                        f"({attempt} attempts in {retry_for:.0f} s): {exc or type(exc).__name__}"
+                    )
                 ) from exc
             log.warning(
                 "waiting for RabbitMQ",
@@ -117,7 +122,7 @@ async def connect_rabbit(url: str, *, retry_for: float = RETRY_FOR_S) -> Bus:
             await asyncio.sleep(min(delay, remaining))
             delay = min(delay * 2, 5.0)
             continue
-        log.info("bus connected", kind=bus.kind, url=redact(url), attempt=attempt)
+        log.info("bus connected", kind=bus.kind, url=redact(bus.url), attempt=attempt)
         return bus
 
 

@@ -4,10 +4,12 @@ Reconnection is ours, not aio-pika's: its robust connection restores a stream
 consumer with the offset it was first given, replaying or skipping events.
 So the bus holds a plain connection (a `Session`), notices its loss through
 the close callbacks, and a supervisor task opens a new one with backoff and
-declares the topology again. Everything built on a session re-establishes
-itself on the next one: command consumers re-subscribe, requests are resent
-(see `rabbit_rpc`), unconfirmed publishes are published again. Event readers own a connection
-each (see `rabbit_stream`) and resume from their own offset.
+declares the topology again; given the nodes of a cluster, on the next node
+that answers (see `rabbit_nodes`). Everything built on a session
+re-establishes itself on the next one: command consumers re-subscribe,
+requests are resent (see `rabbit_rpc`), unconfirmed publishes are published
+again. Event readers own a connection each (see `rabbit_stream`) and resume
+from their own offset.
 
 Each branch's events go to its own stream, `qms.events.log.{branch}`, bound
 with `{branch}.#`: a reader of one branch receives that branch's events only.
@@ -28,7 +30,6 @@ import aiormq.abc
 import structlog
 from aiormq import spec
 from aiormq.channel import Channel as AmqpChannel
-from yarl import URL
 
 from shared.bus.base import (
     DEAD_COMMANDS_QUEUE,
@@ -42,6 +43,7 @@ from shared.bus.base import (
 )
 from shared.bus.merged import MergedEventReader
 from shared.bus.rabbit_commands import RabbitCommandConsumer
+from shared.bus.rabbit_nodes import Nodes
 from shared.bus.rabbit_reader import RabbitEventReader
 from shared.bus.rabbit_rpc import RabbitRequests
 from shared.bus.rabbit_session import (
@@ -55,6 +57,7 @@ from shared.bus.rabbit_session import (
 )
 from shared.contract import Command, Event, Reply, encode_event, routing_key
 from shared.errors import BusClosed, BusError
+from shared.logs import redact_passwords
 
 log = structlog.get_logger(__name__)
 
@@ -74,8 +77,15 @@ class _Outgoing:
 
 
 class RabbitBus(Bus):
-    def __init__(self, url: str, *, heartbeat: int = 10, stream_max_age: str = "400D") -> None:
-        self._url = url
+    def __init__(
+        self,
+        url: str | Sequence[str],
+        *,
+        heartbeat: int = 10,
+        stream_max_age: str = "400D",
+    ) -> None:
+        """`url`: one broker URL, or the nodes of one cluster (a sequence or comma-separated)."""
+        self._nodes = Nodes(url)
         self._heartbeat = heartbeat
         self._stream_max_age = stream_max_age
         self._session: Session | None = None
@@ -89,7 +99,12 @@ class RabbitBus(Bus):
         self._reconnects = 0
 
     def __repr__(self) -> str:
-        return f"RabbitBus({URL(self._url).with_password(None)!s})"
+        return f"RabbitBus({self._nodes!r})"
+
+    @property
+    def url(self) -> str:
+        """The URL of the node the bus uses now, or tries next (it holds the password)."""
+        return self._nodes.current
 
     @property
     def kind(self) -> str:
@@ -115,7 +130,9 @@ class RabbitBus(Bus):
         try:
             self._session = await self._open_session()
         except TRANSIENT as exc:
-            raise BusError(f"cannot connect to RabbitMQ at {self!r}: {exc!r}") from exc
+            raise BusError(
+                redact_passwords(f"cannot connect to RabbitMQ at {self!r}: {exc!r}")
+            ) from exc
         self._up.set()
         self._supervisor = asyncio.get_running_loop().create_task(
             self._supervise(), name="qms-bus-supervisor"
@@ -137,12 +154,26 @@ class RabbitBus(Bus):
             await session.dispose()
 
     async def _open_session(self) -> Session:
-        return await Session.open(
-            self._url,
-            heartbeat=self._heartbeat,
-            stream_max_age=self._stream_max_age,
-            on_lost=self._up.clear,
-        )
+        """A session on the current node, else on the next ones in turn; else the last failure."""
+        for tried in range(1, len(self._nodes) + 1):
+            url = self._nodes.current
+            try:
+                return await Session.open(
+                    url,
+                    heartbeat=self._heartbeat,
+                    stream_max_age=self._stream_max_age,
+                    on_lost=self._up.clear,
+                )
+            except TRANSIENT as exc:
+                if tried == len(self._nodes):
+                    raise
+                log.warning(
+                    "broker node does not answer; trying the next",
+                    url=redact_passwords(url),
+                    error=repr(exc),
+                )
+                self._nodes.advance()
+        raise AssertionError("unreachable: the last node's failure is raised")
 
     async def _supervise(self) -> None:
         while not self._closing:
@@ -151,10 +182,12 @@ class RabbitBus(Bus):
             reason = await asyncio.shield(session.lost)
             if self._closing:
                 return
-            log.warning("bus connection lost", reason=str(reason))
+            log.warning("bus connection lost", reason=str(reason), url=redact_passwords(self.url))
             self._reconnects += 1
             self._session = None
             await session.dispose()
+            # Another node first: the one just lost may be the one that died.
+            self._nodes.advance()
             backoff = BACKOFF_START
             while True:
                 await asyncio.sleep(backoff)
@@ -163,9 +196,10 @@ class RabbitBus(Bus):
                     break
                 except TRANSIENT as exc:
                     log.warning("bus cannot reconnect", error=repr(exc))
+                    self._nodes.advance()
                     backoff = min(backoff * 2, BACKOFF_CAP)
             self._up.set()
-            log.info("bus reconnected")
+            log.info("bus reconnected", url=redact_passwords(self.url))
 
     async def _wait_session(self) -> Session:
         while True:
@@ -222,7 +256,7 @@ class RabbitBus(Bus):
             await session.ensure_event_log(branch, again=True)
 
         reader = RabbitEventReader(
-            self._url,
+            self._nodes.fork(),
             since,
             branch,
             declare=declare,

@@ -4,7 +4,9 @@ The queue has single-active-consumer: every routing replica subscribes, the
 broker delivers to one. Two facts of RabbitMQ 3.10 shape the shutdown: a
 `basic.cancel` while commands are unacked lets the standby start early and
 reorders commands, so the consumer stops by closing its channel, which
-returns every unacked command, in order, to the next consumer.
+returns every unacked command, in order, to the next consumer. The handler
+has made the command's outcome durable (its events are in the log) before a
+command is acked; the reply goes last (see `_handle`).
 """
 
 from __future__ import annotations
@@ -202,11 +204,17 @@ class RabbitCommandConsumer(CommandConsumer):
                 command_id=command.id,
                 command_type=command.type.value,
             )
-            await self._reply(message, Reply.failure("internal_error", "the command failed"))
             await self._settle(channel.basic_reject(tag, requeue=False))
+            await self._reply(message, Reply.failure("internal_error", "the command failed"))
             return
-        await self._reply(message, reply)
+        # Settled before the reply, which is all that is left to send: on a
+        # cluster, a reply to a requester whose node has died makes RabbitMQ
+        # 3.10 close this whole connection (INTERNAL_ERROR, a crash in
+        # deliver_reply). Acked first, the command is not delivered again to
+        # crash the next connection too; the requester, reconnected to another
+        # node, resends the same id and is answered from the log.
         await self._settle(channel.basic_ack(tag))
+        await self._reply(message, reply)
 
     async def _settle(self, work: Awaitable[object]) -> None:
         assert self._lost is not None

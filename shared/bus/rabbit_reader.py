@@ -11,6 +11,8 @@ Facts of RabbitMQ 3.10 that shape this, each checked on this machine:
 - a re-subscription must name its own offset: the reader remembers the
   `x-stream-offset` of the last entry it handed out or skipped and resumes
   from the next one, discarding whatever the lost connection had buffered;
+  an offset names the same entry on every node of a cluster, so the reader
+  resumes the same way on the next node when its own is lost;
 - a subscription by timestamp can skip the newest entries: when no chunk the
   broker has indexed is as new as the timestamp, it attaches at the end, past
   a chunk written but not yet indexed a few milliseconds earlier (seen here
@@ -31,6 +33,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from shared.bus.base import EventReader, event_log_stream
+from shared.bus.rabbit_nodes import Nodes
 from shared.bus.rabbit_session import TRANSIENT
 from shared.bus.rabbit_stream import StreamConnection, StreamConnectionError
 from shared.contract import Event, decode_event
@@ -55,7 +58,7 @@ _names = itertools.count(1)
 class RabbitEventReader(EventReader):
     def __init__(
         self,
-        url: str,
+        nodes: Nodes,
         since: dt.datetime,
         branch: str,
         *,
@@ -66,7 +69,7 @@ class RabbitEventReader(EventReader):
     ) -> None:
         if since.tzinfo is None:
             raise ValueError("since must be an aware datetime")
-        self._url = url
+        self._nodes = nodes
         self._since = since
         self._stream = event_log_stream(branch)
         self._declare = declare
@@ -212,7 +215,7 @@ class RabbitEventReader(EventReader):
 
             try:
                 connection = await StreamConnection.open(
-                    self._url, on_delivery, heartbeat=self._heartbeat, name=self._name
+                    self._nodes.current, on_delivery, heartbeat=self._heartbeat, name=self._name
                 )
                 self._connection = connection
                 await self._declare()
@@ -239,8 +242,10 @@ class RabbitEventReader(EventReader):
                         )
                         if self._on_lost is not None:
                             self._on_lost()
+                        self._move_on()
             except _LOST as exc:
                 log.warning("event reader cannot subscribe", reader=self._name, error=repr(exc))
+                self._move_on()
             finally:
                 # What the lost connection delivered but nobody took is
                 # delivered again from `last_offset + 1`: drop it here.
@@ -255,6 +260,12 @@ class RabbitEventReader(EventReader):
             if not self._closed and not again:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_CAP)
+
+    def _move_on(self) -> None:
+        """The next subscription goes to the next node (when there are several)."""
+        if len(self._nodes) > 1:
+            self._nodes.advance()
+            log.info("event reader moves to the next broker node", reader=self._name)
 
     def _start(self) -> int | dt.datetime:
         if self._last_offset is not None:
@@ -273,7 +284,7 @@ class RabbitEventReader(EventReader):
                 found.set_result(offset)
 
         probe = await StreamConnection.open(
-            self._url, first, heartbeat=self._heartbeat, name=f"{self._name} check"
+            self._nodes.current, first, heartbeat=self._heartbeat, name=f"{self._name} check"
         )
         try:
             await probe.consume(self._stream, prefetch=1, arguments={"x-stream-offset": since})

@@ -20,6 +20,7 @@ from typing import Any
 import aiormq.abc
 import structlog
 from aiormq import spec
+from aiormq.exceptions import DeliveryError
 
 from shared.bus.base import command_queue
 from shared.bus.rabbit_session import (
@@ -114,12 +115,16 @@ class RabbitRequests:
         session = await self._sessions()
         await session.ensure_command_queue(branch)
         channel, lost = await session.rpc(self._on_reply)
-        await unless_lost(
-            session.lost,
-            channel.basic_publish(
-                body, exchange="", routing_key=command_queue(branch), properties=properties
-            ),
-        )
+        try:
+            await unless_lost(
+                session.lost,
+                channel.basic_publish(
+                    body, exchange="", routing_key=command_queue(branch), properties=properties
+                ),
+            )
+        except DeliveryError:
+            await session.drop_rpc(channel)  # see Session.drop_rpc
+            raise
         return lost
 
     async def _on_reply(self, message: aiormq.abc.DeliveredMessage) -> None:

@@ -78,11 +78,33 @@ async def declare_topology(session: Session) -> None:
     channel, _ = await session.channel(confirms=False)
     try:
         await channel.declare_exchange(EVENTS_EXCHANGE, ExchangeType.TOPIC, durable=True)
-        dlx = await channel.declare_exchange(
-            DEAD_LETTER_EXCHANGE, ExchangeType.FANOUT, durable=True
-        )
-        dead = await channel.declare_queue(DEAD_COMMANDS_QUEUE, durable=True)
-        await dead.bind(dlx)
+        await channel.declare_exchange(DEAD_LETTER_EXCHANGE, ExchangeType.FANOUT, durable=True)
+    finally:
+        await close_quietly(channel)
+    await declare_dead_commands(session)
+
+
+async def declare_dead_commands(session: Session) -> None:
+    """The dead-letter queue: a quorum queue, replicated like the command queues.
+
+    An earlier version declared it as a classic queue, which lives on one
+    node: while that node is down no other node can declare it, and a session
+    that insisted could not open at all. So a classic one is kept as it is
+    (its arguments cannot change) and one whose node is down is passed over.
+    """
+    channel, _ = await session.channel(confirms=False)
+    try:
+        try:
+            dead = await channel.declare_queue(
+                DEAD_COMMANDS_QUEUE, durable=True, arguments={"x-queue-type": "quorum"}
+            )
+        except ChannelPreconditionFailed:  # the classic queue of an earlier version
+            await close_quietly(channel)
+            channel, _ = await session.channel(confirms=False)
+            dead = await channel.declare_queue(DEAD_COMMANDS_QUEUE, passive=True)
+        await dead.bind(DEAD_LETTER_EXCHANGE)
+    except ChannelNotFoundEntity as exc:
+        log.warning("the dead-letter queue's node is down; carrying on without it", error=str(exc))
     finally:
         await close_quietly(channel)
 
@@ -262,6 +284,23 @@ class Session:
                     raise
                 self._rpc, self._rpc_lost = channel, watch(channel)
             return await self._rpc.get_underlay_channel(), self._rpc_lost
+
+    async def drop_rpc(self, underlay: aiormq.abc.AbstractChannel) -> None:
+        """Close the request channel if it is still `underlay`; the next request opens another.
+
+        On a cluster, RabbitMQ 3.10 can go on refusing (nacking) every command
+        a channel publishes after the command queue's leader moved; a fresh
+        channel publishes to the new leader. The replies still on their way
+        on the old channel are lost with it, and their requests are resent.
+        """
+        async with self._lock:
+            channel = self._rpc
+            if channel is None or channel.is_closed:
+                return
+            if await channel.get_underlay_channel() is not underlay:
+                return
+            self._rpc, self._rpc_lost = None, None
+        await close_quietly(channel)
 
     async def ensure_command_queue(self, branch: str) -> None:
         if branch in self._declared:

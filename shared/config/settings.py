@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from shared.errors import ConfigError
 
@@ -50,7 +51,7 @@ class Settings:
         if log_format not in (None, "json", "console"):
             raise ConfigError(_ENV, "QMS_LOG_FORMAT", f"{log_format!r}: use json or console")
         return cls(
-            amqp_url=env.get("QMS_AMQP_URL") or None,
+            amqp_url=_amqp_url(env.get("QMS_AMQP_URL", "")),
             data_dir=Path(env.get("QMS_DATA_DIR") or "var"),
             branches=env.get("QMS_BRANCHES") or "deploy/branches/*.toml",
             host=env.get("QMS_HOST") or "127.0.0.1",
@@ -63,6 +64,48 @@ class Settings:
 
     def port(self, service: str) -> int:
         return self.ports[service]
+
+    @property
+    def amqp_urls(self) -> tuple[str, ...]:
+        """The broker URLs in the order they are tried; () when none is set."""
+        return parse_amqp_urls(self.amqp_url) if self.amqp_url else ()
+
+
+def parse_amqp_urls(text: str) -> tuple[str, ...]:
+    """The nodes of one cluster, comma-separated: each an amqp:// or amqps:// URL with a host.
+
+    Errors name the item by its place in the list and never repeat it: it may hold a password.
+    """
+    items = [item.strip() for item in text.split(",")]
+    if not any(items):
+        raise ConfigError(_ENV, "QMS_AMQP_URL", "no URL given")
+    urls: list[str] = []
+    for i, item in enumerate(items):
+        key = f"QMS_AMQP_URL[{i}]" if len(items) > 1 else "QMS_AMQP_URL"
+        if not item:
+            raise ConfigError(_ENV, key, "empty URL in the list (a stray comma?)")
+        try:
+            parts = urlsplit(item)
+            port = parts.port
+        except ValueError:
+            raise ConfigError(_ENV, key, "not a URL (a bad port?)") from None
+        if parts.scheme not in ("amqp", "amqps"):
+            raise ConfigError(_ENV, key, "use amqp://user:password@host:port/vhost (or amqps://)")
+        if not parts.hostname:
+            raise ConfigError(_ENV, key, "the URL names no host")
+        if port == 0:
+            raise ConfigError(_ENV, key, "port 0 is no broker's port")
+        if item in urls:
+            raise ConfigError(_ENV, key, "the same URL twice in the list")
+        urls.append(item)
+    return tuple(urls)
+
+
+def _amqp_url(text: str) -> str | None:
+    """QMS_AMQP_URL checked, the list written with plain commas; None when unset."""
+    if not text.strip():
+        return None
+    return ",".join(parse_amqp_urls(text))
 
 
 def _port(key: str, value: str) -> int:

@@ -253,3 +253,76 @@ async def test_reader_recovers_when_the_broker_attaches_past_the_newest_entries(
     reader = aiter(bus.read_events(since, frozenset({branch})))
     assert [e.seq for e in await take(reader, 3)] == [1, 2, 3]
     assert attached_at_end
+
+
+async def test_a_dropped_connection_moves_the_bus_to_the_next_node(vhost_url: str) -> None:
+    """Two names of the one local broker stand for two nodes of a cluster."""
+    first = URL(vhost_url)
+    second = first.with_host("localhost")
+    bus = RabbitBus([str(first), str(second)])
+    branch = unique_branch()
+    try:
+        await bus.start()
+        assert bus.url == str(first)
+        reader = bus.read_events(now(), frozenset({branch}))
+        assert isinstance(reader, RabbitEventReader)
+        await reader.wait_subscribed()
+        before = marker(branch)
+        await bus.publish_events([before])
+        assert (await asyncio.wait_for(anext(reader), 10)).id == before.id
+
+        await drop_all_connections()
+        await until(lambda: bus.reconnects >= 2 and bus.connected)  # the bus and its reader
+        assert bus.url == str(second)
+        after = marker(branch)
+        await bus.publish_events([after])
+        # Resumed at the next offset: the event before the drop is not handed out again.
+        assert (await asyncio.wait_for(anext(reader), 10)).id == after.id
+    finally:
+        await bus.close()
+
+
+@pytest.fixture
+def fresh_vhost_url() -> Iterator[str]:
+    """A vhost of its own: nothing declared in it yet."""
+    vhost = f"qms-dead-test-{uuid.uuid4().hex[:8]}"
+    base = URL(AMQP_URL)
+    subprocess.run(["rabbitmqctl", "add_vhost", vhost], capture_output=True, check=True)
+    try:
+        subprocess.run(
+            ["rabbitmqctl", "set_permissions", "-p", vhost, base.user or "guest", ".*", ".*", ".*"],
+            capture_output=True,
+            check=True,
+        )
+        yield str(base.with_path(f"/{vhost}"))
+    finally:
+        subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, check=False)
+
+
+async def test_a_classic_dead_letter_queue_of_an_earlier_version_is_kept(
+    fresh_vhost_url: str,
+) -> None:
+    """It is a quorum queue now; an existing classic one must not stop the bus starting."""
+    import aio_pika
+
+    connection = await aio_pika.connect(fresh_vhost_url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.declare_queue("qms.commands.dead", durable=True)  # classic
+    bus = RabbitBus(fresh_vhost_url)
+    try:
+        await bus.start()
+        branch = unique_branch()
+        await bus.send_raw_command(branch, b"not json")
+
+        async def handler(delivery: CommandDelivery) -> Reply:
+            raise AssertionError("a poison command reached the handler")
+
+        consumer = await bus.consume_commands(branch, handler)
+        async with asyncio.timeout(15):
+            while not (dead := await bus.dead_commands()):  # noqa: ASYNC110 - a polled queue
+                await asyncio.sleep(0.1)
+        assert dead == [b"not json"]
+        await consumer.close()
+    finally:
+        await bus.close()

@@ -173,3 +173,39 @@ def test_bad_staff_tokens(text: str, key: str, reason: str) -> None:
     assert reason in caught.value.reason
     # The message must never echo the hash back into a log.
     assert HASH_A not in str(caught.value)
+
+
+def test_several_broker_urls_are_the_nodes_of_one_cluster() -> None:
+    settings = Settings.from_env(
+        {"QMS_AMQP_URL": " amqp://qms:s1@mq-a:5672/hall , amqp://qms:s2@mq-b/hall,amqps://mq-c/"}
+    )
+    assert settings.amqp_url == "amqp://qms:s1@mq-a:5672/hall,amqp://qms:s2@mq-b/hall,amqps://mq-c/"
+    assert settings.amqp_urls == (
+        "amqp://qms:s1@mq-a:5672/hall",
+        "amqp://qms:s2@mq-b/hall",
+        "amqps://mq-c/",
+    )
+    assert Settings.from_env({}).amqp_urls == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "reason"),
+    [
+        ("amqp://qms:s1@mq-a/,", "QMS_AMQP_URL[1]", "empty URL"),
+        (",,", "QMS_AMQP_URL", "no URL given"),
+        ("amqp://qms:s1@mq-a/,http://qms:s2@mq-b/", "QMS_AMQP_URL[1]", "use amqp://"),
+        ("mq-a:5672", "QMS_AMQP_URL", "use amqp://"),
+        ("amqp://qms:s1@mq-a/,amqp://qms:s2@mq-b:56x2/", "QMS_AMQP_URL[1]", "not a URL"),
+        ("amqp://qms:s1@mq-a:99999/", "QMS_AMQP_URL", "not a URL"),
+        ("amqp://qms:s1@/hall", "QMS_AMQP_URL", "no host"),
+        ("amqp://qms:s1@mq-a/,amqp://qms:s1@mq-a/", "QMS_AMQP_URL[1]", "twice"),
+    ],
+)
+def test_a_bad_broker_url_list_names_the_item_and_hides_the_password(
+    value: str, key: str, reason: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({"QMS_AMQP_URL": value})
+    assert raised.value.key == key
+    assert reason in raised.value.reason
+    assert "s1" not in str(raised.value) and "s2" not in str(raised.value)

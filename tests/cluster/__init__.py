@@ -1,0 +1,1 @@
+"""The bus on a three-node RabbitMQ cluster on this machine."""
