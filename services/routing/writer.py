@@ -1,8 +1,8 @@
 """The single-writer protocol (docs/architecture.md, "The single writer").
 
 For each command: decide on the state the log reader built, publish the
-events with confirms, wait until our own reader has applied them, then reply
-(the bus acknowledges the command after that). The state changes only through
+events with confirms, wait until our own reader has applied them, then hand
+back the reply (the bus acknowledges the command, then sends it). The state changes only through
 the reader. If another writer took those seq numbers first, our events are
 skipped by every reader, and we decide again on the state that now holds
 theirs: the fence against a stale replica waking up.
