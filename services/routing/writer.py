@@ -2,10 +2,10 @@
 
 For each command: decide on the state the log reader built, publish the
 events with confirms, wait until our own reader has applied them, then hand
-back the reply (the bus acknowledges the command, then sends it). The state changes only through
-the reader. If another writer took those seq numbers first, our events are
-skipped by every reader, and we decide again on the state that now holds
-theirs: the fence against a stale replica waking up.
+back the reply (the bus acknowledges the command, then sends it). The state
+changes only through the reader. If another writer took those seq numbers
+first, our events are skipped by every reader, and we decide again on the
+state that now holds theirs: the fence against a stale replica waking up.
 """
 
 from __future__ import annotations
