@@ -17,6 +17,7 @@ of it, never books a slot twice.
 
 from __future__ import annotations
 
+import copy as _copy
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -100,7 +101,7 @@ class Calendar:
     fences: dict[dt.date, DayFence] = field(default_factory=dict)
 
     def copy(self) -> Calendar:
-        bookings = {bid: _copy_booking(b) for bid, b in self.bookings.items()}
+        bookings = {bid: _copy.copy(b) for bid, b in self.bookings.items()}
         return Calendar(
             zone=self.zone,
             bookings=bookings,
@@ -163,22 +164,6 @@ def normalise_code(text: str) -> str:
 def show_code(code: str) -> str:
     """A code as people read it: `XXXX-XXXX`."""
     return f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
-
-
-def _copy_booking(booking: Booking) -> Booking:
-    copied = Booking(
-        id=booking.id,
-        code=booking.code,
-        service=booking.service,
-        start=booking.start,
-        end=booking.end,
-        channel=booking.channel,
-        booked_at=booking.booked_at,
-        day=booking.day,
-    )
-    copied.cancelled_at, copied.cancel_reason = booking.cancelled_at, booking.cancel_reason
-    copied.ticket_id, copied.checked_in_at = booking.ticket_id, booking.checked_in_at
-    return copied
 
 
 # --- folding ----------------------------------------------------------------
