@@ -10,32 +10,26 @@ from prometheus_client import CollectorRegistry
 
 from shared.bus import Bus, EventReader
 from shared.config import BranchConfig, Settings
-from shared.config.loader import parse_branch
-from shared.contract import Event, EventType
+from shared.contract import CounterClosed, Event, EventType
 from shared.runtime import EventFollower, ServiceContext
 from tests.bus.conftest import Connect
-from tests.bus.messages import event, unique_branch
+from tests.bus.messages import unique_branch
 from tests.bus.wrappers import PassThroughBus
+from tests.support.branch import Branch, Service
+from tests.support.events import event as support_event
+from tests.support.zones import mid_morning_zone
 
 SHORT_S = 0.2
 
 
 def branch_config(branch: str) -> BranchConfig:
-    raw = {
-        "branch": {"id": branch, "name": "Test", "timezone": "Europe/Copenhagen"},
-        "areas": [{"id": "kvik", "name": "KVIK"}],
-        "services": [
-            {
-                "id": "pas",
-                "name": {"da": "Pas", "en": "Passport"},
-                "area": "kvik",
-                "prefix": "P",
-                "target_wait_min": 15,
-                "service_time_min": 8,
-            }
-        ],
-    }
-    return parse_branch(raw, branch)
+    """One service, in a zone where it is mid-morning now: the day cannot turn mid-test."""
+    return Branch(branch, zone=mid_morning_zone(), services=(Service.of("pas"),)).config()
+
+
+def day_event(config: BranchConfig, seq: int) -> Event:
+    """An event of the branch's local day now, so the follower applies it."""
+    return support_event(config.id, seq, CounterClosed(counter=f"desk-{seq}"), tz=config.branch.tz)
 
 
 class _HeldReader(EventReader):
@@ -101,7 +95,7 @@ def catch_up_seconds(registry: CollectorRegistry, branch: str) -> float | None:
 async def test_a_catch_up_longer_than_the_time_out_still_ends_ready(connect: Connect) -> None:
     config = branch_config(unique_branch())
     bus = SlowUntilSecondMarker(await connect())
-    await bus.publish_events([event(config.id, seq) for seq in (1, 2, 3)])
+    await bus.publish_events([day_event(config, seq) for seq in (1, 2, 3)])
     follower, ctx = follower_on(bus, config, SHORT_S)
     follower.start()
     try:
@@ -123,6 +117,7 @@ async def test_a_catch_up_longer_than_the_time_out_still_ends_ready(connect: Con
         progress = follower.progress(config.id)
         assert progress["received"] is not None and int(progress["received"]) >= 4  # 3 + a marker
         assert progress["offset"] is not None
+        assert progress["seq"] == 3  # the day's events were applied, not only received
     finally:
         await follower.stop()
 
@@ -130,7 +125,7 @@ async def test_a_catch_up_longer_than_the_time_out_still_ends_ready(connect: Con
 async def test_a_long_day_read_with_a_tiny_time_out_ends_ready(connect: Connect) -> None:
     config = branch_config(unique_branch())
     bus = await connect()
-    day = [event(config.id, seq) for seq in range(1, 5001)]
+    day = [day_event(config, seq) for seq in range(1, 5001)]
     for chunk in range(0, len(day), 1000):
         await bus.publish_events(day[chunk : chunk + 1000])
     follower, _ = follower_on(bus, config, 0.001)
@@ -139,5 +134,6 @@ async def test_a_long_day_read_with_a_tiny_time_out_ends_ready(connect: Connect)
         async with asyncio.timeout(60):
             await follower.wait_caught_up(config.id)
         assert int(follower.progress(config.id)["received"] or 0) > len(day)
+        assert follower.lives[config.id].state.seq == len(day)
     finally:
         await follower.stop()
