@@ -1,4 +1,4 @@
-"""A ticket's absolute addresses, built one way for every service.
+"""A ticket's and a booking's absolute addresses, built one way for every service.
 
 The citizen's ticket lives in ticketing: its status in the API and its phone
 page (what the QR code holds). Whoever answers with them (ticketing for the
@@ -14,6 +14,7 @@ the settings and the request:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -48,4 +49,24 @@ def ticket_urls(
     return TicketUrls(
         status_url=base + ticket_path(branch, ticket_id),
         page_url=base + phone_path(branch, ticket_id),
+    )
+
+
+# --- a booking's addresses (ticketing serves both) -----------------------------
+
+
+@dataclass(frozen=True)
+class BookingUrls:
+    manage_url: str  # the booking's page: code, QR, calendar file, cancel
+    ics_url: str  # the calendar file
+
+
+def booking_urls(
+    request: web.Request, settings: Settings, branch: str, appointment_id: str
+) -> BookingUrls:
+    base = public_ticketing_base(request, settings)
+    branch_part, id_part = quote(branch, safe=""), quote(appointment_id, safe="")
+    return BookingUrls(
+        manage_url=f"{base}/a/{branch_part}/{id_part}",
+        ics_url=f"{base}/api/v1/branches/{branch_part}/appointments/{id_part}/calendar.ics",
     )

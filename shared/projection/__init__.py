@@ -5,8 +5,9 @@ with `BranchState.fresh(config, day)` and `apply(state, event)`. What they read
 from it is decided here once: opening hours (`hours`), positions, estimates and
 waiting per area (`estimates`), the call order and target waits (`ordering`),
 the recent calls (kept by `apply`), the appointment calendar (`calendar`,
-slots in `hours`), and how a ticket, a desk and their
-addresses are presented (`present`).
+slots in `hours`, their free seats in `slots`), how a booking is presented
+(`bookings`), and how a ticket, a desk, the waiting list and their addresses
+are presented (`present`).
 """
 
 from shared.projection.admission import runs_past_closing, staffed_window
@@ -22,10 +23,15 @@ from shared.projection.apply import (
     start_day,
 )
 from shared.projection.bookings import (
+    appointments_today,
+    booking_due,
     booking_fields,
+    booking_row,
     booking_status,
     booking_view,
+    calendar_start,
     checkin_window,
+    day_bookings,
 )
 from shared.projection.calendar import (
     Booking,
@@ -68,6 +74,7 @@ from shared.projection.hours import (
     staffed_until,
 )
 from shared.projection.ordering import (
+    appointment_due,
     in_call_order,
     next_ticket,
     rank_key,
@@ -80,11 +87,14 @@ from shared.projection.present import (
     citizen_ticket,
     desk_name,
     phone_path,
+    queue_entry,
     ticket_desk,
     ticket_path,
     ticket_place,
     ticket_status,
+    waiting_list,
 )
+from shared.projection.slots import SlotSeats, slot_days, slots_with_seats
 from shared.projection.state import (
     AT_DESK,
     ENDED,
@@ -98,6 +108,17 @@ from shared.projection.state import (
 )
 
 __all__ = [
+    "SlotSeats",
+    "appointment_due",
+    "appointments_today",
+    "booking_due",
+    "booking_row",
+    "calendar_start",
+    "day_bookings",
+    "queue_entry",
+    "slot_days",
+    "slots_with_seats",
+    "waiting_list",
     "booking_fields",
     "booking_status",
     "booking_view",
