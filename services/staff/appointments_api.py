@@ -31,7 +31,7 @@ from shared.http.body import STAFF_BODY, json_body
 from shared.http.idempotency import command_id
 from shared.http.problem import problem
 from shared.http.urls import booking_urls
-from shared.projection import day_bookings, local_day, slot_days
+from shared.projection import BranchState, day_bookings, local_day, slot_days
 from shared.runtime import CONTEXT_KEY
 from shared.runtime.commands import RETRY_AFTER_S, refusal_status
 from shared.runtime.requests import branch_of, live_of, require_caught_up
@@ -39,6 +39,7 @@ from shared.runtime.requests import branch_of, live_of, require_caught_up
 COLLECTION = "/api/v1/branches/{branch}/appointments"
 DEFAULT_SLOT_DAYS = 14
 MAX_SLOT_DAYS = 62
+SEEN_WITHIN_S = 2.0
 MAX_ID_LENGTH = 128  # the contract's identifier; a longer one names no booking
 
 
@@ -118,6 +119,7 @@ async def book(request: web.Request, counted: Counter) -> web.Response:
     body = await json_body(request, BookBody, STAFF_BODY)
     data = BookAppointment(service=body.service, start=body.start, channel="staff")
     result = await send_command(request, config, data, who.staff_id, command, "book", counted)
+    await _until_seen(request, config, str(result["appointment_id"]), cancelled=False)
     return web.json_response(_with_urls(request, config, result), status=201)
 
 
@@ -130,7 +132,25 @@ async def cancel(request: web.Request, counted: Counter) -> web.Response:
     command = command_id(request, config.id, who.staff_id)
     data = CancelAppointment(appointment_id=appointment_id, reason="staff")
     result = await send_command(request, config, data, who.staff_id, command, "cancel", counted)
+    await _until_seen(request, config, appointment_id, cancelled=True)
     return web.json_response(result)
+
+
+async def _until_seen(
+    request: web.Request, config: BranchConfig, appointment_id: str, *, cancelled: bool
+) -> None:
+    """Answer once this service's calendar holds what the engine did (briefly, at most).
+
+    The console lists the day again right after its own booking or
+    cancellation: it finds it there. If the reader lags longer, the answer
+    goes anyway; the command is done.
+    """
+
+    def seen(state: BranchState) -> bool:
+        booking = state.calendar.bookings.get(appointment_id) if state.calendar else None
+        return booking is not None and (booking.cancelled_at is not None or not cancelled)
+
+    await live_of(request, config.id).wait_until(seen, SEEN_WITHIN_S)
 
 
 def _with_urls(request: web.Request, config: BranchConfig, result: dict[str, Any]) -> Any:

@@ -20,9 +20,9 @@ from shared.config import BranchConfig
 from shared.contract import Event
 from shared.projection import calendar_start, day_bookings
 from tests.engine.hall import Hall
+from tests.projection.branch import local
 from tests.staff.conftest import staff_branch
 from tests.staff.day import plan_day, run_day
-from tests.projection.branch import local
 from tests.support.branch import Branch, Desk, Service
 
 HORIZON = 5
@@ -58,7 +58,10 @@ def config() -> BranchConfig:
 def log(config: BranchConfig) -> list[Event]:
     """The plan: who booked what when, and what became of it."""
     hall = Hall(config, now=at(-HORIZON - 1, 9))
-    book = lambda service, start: hall.ok("book_appointment", service=service, start=start)  # noqa: E731
+
+    def book(service: str, start: dt.datetime) -> dict[str, Any]:
+        return hall.ok("book_appointment", service=service, start=start)
+
     book("pas", at(-1, 10))  # a booking of the day before D: not D's
     hall.set_clock(at(-HORIZON, 9))  # the first day a booking for D can be made
     a = book("pas", at(0, 10))
@@ -165,7 +168,8 @@ def test_the_replayed_state_lists_the_days_bookings_with_their_tickets(
         ("koerekort", "11:00", "checked_in"),
         ("pas", "14:00", "missed"),
     ]
-    assert [r.get("number") for r in rows if r["status"] == "checked_in"] == ["T001", "T002", "T003"]
+    numbers = [r.get("number") for r in rows if r["status"] == "checked_in"]
+    assert numbers == ["T001", "T002", "T003"]
     assert {r["channel"] for r in rows} == {"web"}
     assert rows[3]["cancel_reason"] == "citizen"
 
