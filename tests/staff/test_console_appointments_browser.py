@@ -19,7 +19,7 @@ from shared.config import BranchConfig
 from shared.contract import CheckIn
 from shared.runtime.commands import CommandClient
 from tests.staff.conftest import STAFF_TOKEN, Hall, run_hall
-from tests.staff.test_appointments_api import bookable, book, next_slots
+from tests.staff.test_appointments_api import book, bookable, next_slots
 from tests.staff.test_console_browser import WITHIN_MS, sign_in_at_desk
 from tests.support.buses import EMBEDDED
 from tests.support.clock import MovableClock
@@ -111,4 +111,5 @@ async def test_a_due_appointment_in_the_waiting_list_and_a_booking_by_phone(
 
     await page.click("#lang")
     await expect(rows.first.locator(".badge.due")).to_have_text("Time has come")
-    await expect(page.locator("#waiting-list caption")).to_have_text("Next in the queue at this desk")
+    caption = page.locator("#waiting-list caption")
+    await expect(caption).to_have_text("Next in the queue at this desk")
