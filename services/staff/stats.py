@@ -17,7 +17,7 @@ Where each figure is counted (a transfer moves a ticket to another service):
 - Hours are the branch's local clock hours of the issue time (0-23); on the
   autumn DST night the repeated hour counts into one bucket.
 
-Appointments (README, "Statistics"), per service of the booking:
+Appointments (README, "Staff API", the stats route), per service of the booking:
 - A booking is an event of the day it was made, up to `horizon_days`
   before its slot. So the replay of day D starts `horizon_days` earlier
   (`calendar_start`), folds those days' appointment events into the
