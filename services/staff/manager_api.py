@@ -36,13 +36,20 @@ async def overview(request: web.Request) -> web.Response:
 async def stats(request: web.Request) -> web.Response:
     request.app[AUTH_KEY].authorize(request, MANAGER)
     config = branch_of(request)
-    today = local_day(config, request.app[CONTEXT_KEY].clock())
+    now = request.app[CONTEXT_KEY].clock()
+    today = local_day(config, now)
     day = _date(request.query.get("date"), today)
     fmt = request.query.get("format", "json")
     if fmt not in ("json", "csv"):
         raise invalid("format", f"{fmt!r}: use json or csv")
+    calendar = None
+    if day == today and config.appointments is not None:
+        # Today's bookings are all in the live calendar: no month of the log to read.
+        require_caught_up(request, config.id)
+        live_calendar = live_of(request, config.id).state_for(now).calendar
+        calendar = live_calendar.copy() if live_calendar is not None else None
     try:
-        figures = await request.app[STATS_KEY].day(config, day, today)
+        figures = await request.app[STATS_KEY].day(config, day, today, calendar)
     except ReplayTimeout as exc:
         raise problem(
             503, "unavailable", str(exc), headers={"Retry-After": str(RETRY_AFTER_S)}

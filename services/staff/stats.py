@@ -22,7 +22,8 @@ Appointments (README, "Staff API", the stats route), per service of the booking:
   before its slot. So the replay of day D starts `horizon_days` earlier
   (`calendar_start`), folds those days' appointment events into the
   calendar only (`apply_earlier`, as every live reader does), and counts
-  the bookings whose slot lies on D.
+  the bookings whose slot lies on D. (Today may start from a copy of a
+  live reader's calendar instead: see `day_report`.)
 - `appointments_booked`: every booking made for a slot on D, cancelled ones
   included. Of those, `appointments_checked_in`, `appointments_missed`
   (never checked in, check-in closed) and `appointments_cancelled`; for a
@@ -57,6 +58,7 @@ from shared.contract.events import (
 from shared.projection import (
     BookingStatus,
     BranchState,
+    Calendar,
     Verdict,
     apply,
     apply_earlier,
@@ -129,6 +131,7 @@ def day_report(
     *,
     complete: bool = True,
     now: dt.datetime | None = None,
+    calendar: Calendar | None = None,
 ) -> tuple[dict[str, Any], BranchState]:
     """The statistics of `day`, and the state its replay ends in (its calendar holds D's bookings).
 
@@ -137,8 +140,13 @@ def day_report(
     False for today: the figures are up to `now`, the moment of the replay.
     Without `now` a booking's status is as of the end of check-in for the
     day's last slot (every booking of a finished day is settled).
+
+    `calendar`, for today only: a copy of a live reader's calendar, which
+    already holds every booking of today, so `events` may start at today's
+    midnight. Folding today's appointment events into it again changes
+    nothing (the fold skips what it holds: shared/projection/calendar.py).
     """
-    state = BranchState.fresh(config, day)
+    state = BranchState.fresh(config, day, calendar)
     targets = {s.id: s.target_wait_min * 60.0 for s in config.services}
     tallies: dict[str, _Tally] = {s.id: _Tally() for s in config.services}
     total = _Tally()

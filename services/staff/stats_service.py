@@ -31,7 +31,7 @@ from services.staff.stats import day_report
 from shared.bus.base import Bus
 from shared.config.schema import BranchConfig
 from shared.contract import EngineSync, Event, EventType
-from shared.projection import calendar_start, day_bookings, day_start, local_day
+from shared.projection import Calendar, calendar_start, day_bookings, day_start, local_day
 from shared.runtime.clock import Clock
 
 REPLAY_WITHIN_S = 30.0
@@ -44,11 +44,18 @@ class ReplayTimeout(Exception):
 
 
 async def read_day(
-    bus: Bus, config: BranchConfig, day: dt.date, *, writer: str, within_s: float, now: dt.datetime
+    bus: Bus,
+    config: BranchConfig,
+    day: dt.date,
+    *,
+    writer: str,
+    within_s: float,
+    now: dt.datetime,
+    first: dt.date | None = None,
 ) -> list[Event]:
-    """The log's events of the branch from `calendar_start(day)` to `day`, in log order.
+    """The log's events of the branch from `first` (default `calendar_start(day)`) to `day`.
 
-    Duplicates included. `now` stamps the marker that ends the replay.
+    In log order, duplicates included. `now` stamps the marker that ends the replay.
     """
     nonce = uuid.uuid4().hex
     marker = Event(
@@ -62,7 +69,7 @@ async def read_day(
         data=EngineSync(nonce=nonce),
     )
     events: list[Event] = []
-    first = calendar_start(config, day)
+    first = first or calendar_start(config, day)
     reader = bus.read_events(day_start(config, first), frozenset({config.id}))
     try:
         async with asyncio.timeout(within_s):
@@ -116,11 +123,26 @@ class StatsService:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
 
-    async def day(self, config: BranchConfig, day: dt.date, today: dt.date) -> dict[str, Any]:
+    async def day(
+        self,
+        config: BranchConfig,
+        day: dt.date,
+        today: dt.date,
+        calendar: Calendar | None = None,
+    ) -> dict[str, Any]:
         """The statistics of `day` (today: up to now)."""
-        return (await self.replay(config, day, today)).stats
+        return (await self.replay(config, day, today, calendar)).stats
 
-    async def replay(self, config: BranchConfig, day: dt.date, today: dt.date) -> DayReplay:
+    async def replay(
+        self,
+        config: BranchConfig,
+        day: dt.date,
+        today: dt.date,
+        calendar: Calendar | None = None,
+    ) -> DayReplay:
+        """The replay of `day`. For today, `calendar` (a copy of the live one, complete
+        for today) spares reading the `horizon_days` before it: on a busy hall a
+        month of the log takes seconds, and today's figures are never cached."""
         key = (config.id, day)
         cached = self._cache.get(key)
         if cached is not None:
@@ -129,13 +151,25 @@ class StatsService:
         async with self._replays:
             started = time.perf_counter()
             now = self._clock()
-            events = await read_day(
-                self._bus, config, day, writer=self._writer, within_s=self._within_s, now=now
-            )
             finished = day < today
+            seeded = calendar if not finished else None
+            events = await read_day(
+                self._bus,
+                config,
+                day,
+                writer=self._writer,
+                within_s=self._within_s,
+                now=now,
+                first=day if seeded is not None else None,
+            )
             # A finished day is judged as settled; today as of now.
             stats, state = day_report(
-                config, day, events, complete=finished, now=None if finished else now
+                config,
+                day,
+                events,
+                complete=finished,
+                now=None if finished else now,
+                calendar=seeded,
             )
             replayed = DayReplay(stats, day_bookings(state, config, day, now))
             self._seconds.labels(config.id).observe(time.perf_counter() - started)

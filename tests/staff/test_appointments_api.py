@@ -340,3 +340,26 @@ async def test_a_branch_without_appointments_lists_none_and_books_none(plain_hal
         "GET", "/api/v1/branches/{branch}/overview", token=MANAGER_TOKEN
     )
     assert overview["appointments"] is None
+
+
+async def test_todays_statistics_count_bookings_made_on_earlier_days(hall: Hall) -> None:
+    """Today's figures read only today's log: the earlier bookings come from the live calendar."""
+    config = hall.config
+    slot = next_slots(hall, skip=3)[0]
+    two_days_ago = dt.datetime.combine(
+        local_day(config, slot) - dt.timedelta(days=2), dt.time(12), tzinfo=config.branch.tz
+    )
+    engine = EngineHall(config, now=two_days_ago)
+    engine.ok("book_appointment", service="pas", start=slot)
+    await hall.bus.publish_events(engine.log)
+    # Answered once the staff's reader holds it, so the earlier one (before it in the log) too.
+    assert (await book(hall, "koerekort", next_slots(hall, "koerekort", skip=2)[0]))[0] == 201
+    assert sorted(r["service"] for r in await day_list(hall)) == ["koerekort", "pas"]
+
+    status, stats, _ = await hall.call(
+        "GET", "/api/v1/branches/{branch}/stats", token=MANAGER_TOKEN
+    )
+    assert status == 200 and stats["complete"] is False
+    rows = {s["service"]: s for s in stats["services"]}
+    assert (rows["pas"]["appointments_booked"], rows["koerekort"]["appointments_booked"]) == (1, 1)
+    assert stats["total"]["appointments_missed"] == 0
