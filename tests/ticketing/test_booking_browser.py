@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Page, expect
 
 from shared.contract import CallNext, OpenCounter
 from shared.projection import clock_text
-from tests.ticketing.bookings import book, booking, booking_branch, free_slots, starting_after
+from tests.ticketing.booking_kit import book, booking, booking_branch, free_slots, starting_after
 from tests.ticketing.conftest import Hall, StartHall
 from tests.ticketing.test_browser import PHONE, SHOWN_WITHIN_MS, phone
 

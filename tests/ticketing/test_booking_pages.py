@@ -11,7 +11,7 @@ from services.ticketing.pages import qr_svg
 from shared.config import Settings
 from shared.contract.events import CODE_ALPHABET
 from tests.support.processes import free_ports
-from tests.ticketing.bookings import booking_branch
+from tests.ticketing.booking_kit import booking_branch
 from tests.ticketing.conftest import StartHall, branch_config
 
 APPOINTMENT = "AbCdEfGhIjKlMnOpQrStUv"
