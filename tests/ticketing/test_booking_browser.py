@@ -104,6 +104,35 @@ async def test_book_on_the_phone_see_the_code_and_cancel(
     assert (await booking(hall, appointment_id))["status"] == "cancelled"
 
 
+async def test_booking_works_with_the_keyboard_alone(
+    start_hall: StartHall, branch_id: str, browser: Browser
+) -> None:
+    hall = await start_hall(booking_branch(branch_id))
+    page = await phone(browser)
+    try:
+        await page.goto(hall.url(f"/book/{branch_id}"))
+        await page.locator("#services label.choice").first.wait_for()
+        for key in ("Tab", "Tab", "ArrowDown", "ArrowUp"):  # language, Pas, Skat, Pas
+            await page.keyboard.press(key)
+        focused = "document.activeElement.name + '=' + document.activeElement.value"
+        assert await page.evaluate(focused) == "service=pas"
+        await page.locator("#days label.choice").first.wait_for()
+        await page.keyboard.press("Tab")  # today, selected with Space
+        await page.keyboard.press("Space")
+        assert (await page.evaluate(focused)).startswith("day=")
+        await page.keyboard.press("Tab")  # "Vis flere dage"
+        assert await page.evaluate("document.activeElement.id") == "more-days"
+        await page.keyboard.press("Tab")  # the first free time
+        await page.keyboard.press("Space")
+        assert (await page.evaluate(focused)).startswith("time=")
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.id") == "submit"
+        await page.keyboard.press("Enter")
+        await page.locator('body[data-status="booked"]').wait_for(timeout=SHOWN_WITHIN_MS)
+    finally:
+        await page.context.close()
+
+
 async def test_an_unknown_booking_is_a_page_that_says_so(
     start_hall: StartHall, branch_id: str, browser: Browser, artifacts: Path
 ) -> None:
@@ -120,10 +149,25 @@ async def test_an_unknown_booking_is_a_page_that_says_so(
         await page.context.close()
 
 
-async def open_check_in(page: Page, hall: Hall) -> None:
+async def open_check_in(page: Page, hall: Hall, artifacts: Path | None = None) -> None:
     await page.goto(hall.url(f"/kiosk/{hall.branch}"))
-    await page.locator("#have-appointment").click()
+    button = page.locator("#have-appointment")
+    await expect(button.locator(".have-appointment-main")).to_have_text("Jeg har en tid")
+    await page.locator('button.service[data-service="pas"]').wait_for()
+    if artifacts is not None:
+        await page.screenshot(path=artifacts / "kiosk-start-appointments.png")
+    await button.click()
     await expect(page.locator("#code")).to_be_focused()
+
+
+async def test_a_kiosk_without_bookings_has_no_check_in(start_hall: StartHall, page: Page) -> None:
+    hall = await start_hall(bus="embedded", routing=False)  # no [appointments]
+    await page.goto(hall.url(f"/kiosk/{hall.branch}"))
+    await page.locator('button.service[data-service="pas"]').wait_for()
+    await page.keyboard.type("7KX2M9QH")  # nothing to open with a scanner either
+    assert await page.locator("#have-appointment").is_hidden()
+    assert await page.locator("#checkin").is_hidden()
+    assert await page.locator("#start").is_visible()
 
 
 async def test_a_typed_code_and_enter_at_the_kiosk_gives_a_ticket(
@@ -132,7 +176,7 @@ async def test_a_typed_code_and_enter_at_the_kiosk_gives_a_ticket(
     hall = await start_hall(booking_branch(branch_id, seats=2))
     slot = (await free_slots(hall))[0]
     booked = await book(hall, slot["start"])
-    await open_check_in(page, hall)
+    await open_check_in(page, hall, artifacts)
     await page.screenshot(path=artifacts / "kiosk-checkin-entry.png")
     # A scanner types the code (here without the dash, in lower case) and Enter.
     await page.keyboard.type(booked["code"].replace("-", "").lower())

@@ -296,6 +296,7 @@ function chooseDay(date) {
   page.error = null;
   renderTimes();
   renderSteps();
+  bringIntoView($("step-time"));
 }
 
 function chooseTime(start) {
@@ -304,6 +305,18 @@ function chooseTime(start) {
   page.error = null;
   renderSummary();
   renderSteps();
+  bringIntoView($("step-confirm"));
+}
+
+// After a tap, the next step may be a screen further down: show its start.
+// Not after a key: arrow keys walk through a group, and the page must stay put.
+let lastInput = "pointer";
+document.addEventListener("pointerdown", () => { lastInput = "pointer"; }, true);
+document.addEventListener("keydown", () => { lastInput = "keyboard"; }, true);
+function bringIntoView(element) {
+  if (lastInput !== "pointer") return;
+  const box = element.getBoundingClientRect();
+  if (box.top < 0 || box.top > window.innerHeight * 0.6) element.scrollIntoView({ block: "start" });
 }
 
 async function book(event) {

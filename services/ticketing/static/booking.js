@@ -21,7 +21,7 @@ const WORDS = {
     your_code: "Din kode",
     qr_caption: "Vis QR-koden ved standeren i hallen, eller skriv koden",
     qr_alt: "QR-kode til denne side",
-    when: "{day} kl. {start}–{end}",
+    when_time: "kl. {start}–{end}",
     loading: "Henter din tid …",
     offline: "Ingen forbindelse – prøver igen …",
     booked: "Tiden er bestilt",
@@ -52,7 +52,7 @@ const WORDS = {
     your_code: "Your code",
     qr_caption: "Show the QR code at the kiosk in the hall, or type the code",
     qr_alt: "QR code of this page",
-    when: "{day} at {start}–{end}",
+    when_time: "at {start}–{end}",
     loading: "Loading your appointment …",
     offline: "No connection – retrying …",
     booked: "Your time is booked",
@@ -103,14 +103,22 @@ function serviceName(id) {
   return service ? service.name[page.lang] || service.name.da : id;
 }
 
-function whenText(booking) {
+// "Fredag 16. maj kl. 10:00–10:15", the time never broken over two lines.
+function renderWhen(booking) {
+  const element = $("when");
+  if (!booking) {
+    element.replaceChildren();
+    return;
+  }
   const thisYear = localParts(new Date(), zone).date.slice(0, 4);
   const day = dateText(page.lang, localParts(booking.start, zone).date, thisYear);
-  return t(page.lang, "when", {
-    day: day.charAt(0).toUpperCase() + day.slice(1),
+  const time = document.createElement("span");
+  time.className = "nowrap";
+  time.textContent = t(page.lang, "when_time", {
     start: clockText(booking.start, zone),
     end: clockText(booking.end, zone),
   });
+  element.replaceChildren(`${day.charAt(0).toUpperCase()}${day.slice(1)} `, time);
 }
 
 function render() {
@@ -139,7 +147,7 @@ function render() {
   const known = Boolean(booking) && !page.unknown;
   const open = known && (status === "booked" || status === "checked_in");
   $("service").textContent = known ? serviceName(booking.service) : "";
-  $("when").textContent = known ? whenText(booking) : "";
+  renderWhen(known ? booking : null);
   $("code").textContent = known ? booking.code : "";
   show($("code-box"), known);
   show($("qr-box"), open);

@@ -56,6 +56,7 @@ export const CHECKIN_WORDS = {
   },
 };
 
+const GENTLE = new Set(["checking", "too_early"]);
 const IDLE_BACK_MS = 45000; // nobody typing: back to the start for the next citizen
 const REFUSALS = {
   unknown_appointment: "c_unknown",
@@ -93,7 +94,8 @@ export function setupCheckIn(kiosk) {
     const error = $("checkin-error");
     error.textContent = state.error ? kiosk.t(kiosk.lang(), state.error.key, state.error.vars()) : "";
     error.dataset.code = state.error ? state.error.code : "";
-    error.classList.toggle("pending", Boolean(state.error) && state.error.code === "checking");
+    // Checking, and "come back at 09:45", are no failures: said in the calmer colour.
+    error.classList.toggle("pending", Boolean(state.error) && GENTLE.has(state.error.code));
     show(error, Boolean(state.error));
   }
 
