@@ -83,9 +83,11 @@ def slot_listing(
     assert config.appointments is not None, "a branch with bookings has [appointments]"
     assert service.seats is not None, "a bookable service has seats"
     today = local_day(config, now)
-    day = max(first, today)
-    until = min(first + dt.timedelta(days=days - 1), last_bookable_day(config.appointments, today))
+    last = last_bookable_day(config.appointments, today)
     listed: list[Json] = []
+    day = max(first, today)
+    # Past the horizon nothing is listed (and `first` is never added to: no date overflow).
+    until = min(first + dt.timedelta(days=days - 1), last) if first <= last else today
     while day <= until:
         slots = [
             {

@@ -89,6 +89,7 @@ async def test_slots_start_now_run_to_the_horizon_and_show_free_seats(
     assert [d["date"] for d in early["days"]] == [day.isoformat()]
     beyond = (day + dt.timedelta(days=HORIZON_DAYS + 1)).isoformat()
     assert (await citizen.slots(f"service=pas&from={beyond}"))[1]["days"] == []
+    assert (await citizen.slots("service=pas&from=9999-12-31&days=367"))[1]["days"] == []
 
 
 async def test_book_then_read_it_back_at_once_on_a_later_day(hall: Hall, citizen: Citizen) -> None:
