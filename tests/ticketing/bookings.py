@@ -115,8 +115,13 @@ class Citizen:
     async def check_in(self, code: str) -> tuple[int, Any, dict[str, str]]:
         return await self.call("POST", "/check-ins", {"code": code})
 
-    async def first_slot_today(self) -> dt.datetime:
-        """The earliest slot one may still book today (it starts within 15 minutes)."""
+    async def first_slot_today(self, now: dt.datetime | None = None) -> dt.datetime:
+        """The first slot today starting a minute or more from now (so within 16 minutes).
+
+        A minute's margin: a slot that begins while the test books it would be `in_the_past`.
+        """
         status, listing = await self.slots("service=pas&days=1")
         assert status == 200, listing
-        return dt.datetime.fromisoformat(listing["days"][0]["slots"][0]["start"])
+        soon = (now or dt.datetime.now(dt.UTC)) + dt.timedelta(minutes=1)
+        starts = (dt.datetime.fromisoformat(s["start"]) for s in listing["days"][0]["slots"])
+        return next(start for start in starts if start >= soon)
