@@ -26,6 +26,8 @@ from shared.projection.bookings import (
     booking_status,
     booking_view,
     checkin_window,
+    last_bookable_day,
+    slot_listing,
 )
 from shared.projection.calendar import (
     Booking,
@@ -76,9 +78,12 @@ from shared.projection.ordering import (
     waiting_in_call_order,
 )
 from shared.projection.present import (
+    appointment_path,
     area_name,
+    calendar_file_path,
     citizen_ticket,
     desk_name,
+    manage_path,
     phone_path,
     ticket_desk,
     ticket_path,
@@ -98,10 +103,13 @@ from shared.projection.state import (
 )
 
 __all__ = [
+    "appointment_path",
     "booking_fields",
     "booking_status",
     "booking_view",
     "checkin_window",
+    "last_bookable_day",
+    "slot_listing",
     "Booking",
     "BookingStatus",
     "Calendar",
@@ -134,6 +142,7 @@ __all__ = [
     "apply_all",
     "area_figures",
     "area_name",
+    "calendar_file_path",
     "capacity",
     "citizen_ticket",
     "clock_text",
@@ -153,6 +162,7 @@ __all__ = [
     "next_open",
     "next_opening",
     "next_ticket",
+    "manage_path",
     "open_ranges",
     "open_until",
     "phone_path",

@@ -1,4 +1,7 @@
-"""A hall that takes bookings, and the citizen API calls the booking tests make directly."""
+"""A hall for the booking pages: two bookable services, check-in open for the next slot.
+
+The API calls are `tests/ticketing/bookings.py`'s `Citizen`, as the pages make them.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +11,19 @@ from typing import Any
 from shared.config import BranchConfig
 from tests.support.branch import ALL_WEEK, Branch, Desk, Service
 from tests.support.zones import mid_morning_zone
-from tests.ticketing.conftest import Hall
+from tests.ticketing.bookings import Citizen
+
+# Check-in opens this long before a slot: more than a slot and the minute's
+# margin `Citizen.first_slot_today` keeps, so the first slot one may still book
+# is open for check-in already, whatever the minute.
+EARLY_MIN = 30
 
 
-def booking_branch(branch_id: str, seats: int = 1) -> BranchConfig:
-    """Passports (15-min slots) and tax (20-min) bookable, the library walk-in only.
+def phone_branch(branch_id: str) -> BranchConfig:
+    """Passports (15-min slots, two seats) and tax (20-min) bookable; the library walk-in only.
 
-    Staffed and bookable all day where it is mid-morning now, so the next
-    passport slot always starts within `early_min` (15) of now: check-in is
-    open for it whenever the test runs, and the day cannot turn meanwhile.
+    Staffed and bookable all day where it is mid-morning now: the day cannot
+    turn during a test, and slots later today exist at any hour.
     """
     return Branch(
         branch_id,
@@ -30,38 +37,23 @@ def booking_branch(branch_id: str, seats: int = 1) -> BranchConfig:
         ),
         services=(
             Service.of("bibliotek", minutes=3),
-            Service.of("pas", minutes=10, slot_min=15, seats=seats),
+            Service.of("pas", minutes=10, slot_min=15, seats=2),
             Service.of("skat", minutes=10, slot_min=20, seats=1),
         ),
-        appointments={},
+        appointments={"early_min": EARLY_MIN},
     ).config()
 
 
-async def free_slots(hall: Hall, service: str = "pas") -> list[dict[str, Any]]:
-    """Today's free slots of `service`, earliest first (the API leaves out those begun)."""
-    path = f"/api/v1/branches/{hall.branch}/appointments/slots?service={service}&days=1"
-    status, body, _ = await hall.get(path)
-    assert status == 200, body
-    return [slot for day in body["days"] for slot in day["slots"] if slot["free"] > 0]
-
-
-async def book(hall: Hall, start: str, service: str = "pas") -> dict[str, Any]:
-    """A booking through the citizen API, as the booking page makes it."""
-    url = hall.url(f"/api/v1/branches/{hall.branch}/appointments")
-    async with hall.http.post(url, json={"service": service, "start": start}) as response:
-        body = await response.json(content_type=None)
-        assert response.status == 201, body
-        return dict(body)
-
-
-async def booking(hall: Hall, appointment_id: str) -> dict[str, Any]:
-    path = f"/api/v1/branches/{hall.branch}/appointments/{appointment_id}"
-    status, body, _ = await hall.get(path)
+async def booking(citizen: Citizen, appointment_id: str) -> dict[str, Any]:
+    status, body = await citizen.booking(appointment_id)
     assert status == 200, body
     return dict(body)
 
 
-def starting_after(slots: list[dict[str, Any]], minutes: int) -> dict[str, Any]:
-    """The first slot that starts at least `minutes` from now (check-in not yet open)."""
+async def slot_starting_after(citizen: Citizen, minutes: int) -> dt.datetime:
+    """Today's first passport slot that starts `minutes` or more from now."""
+    status, listing = await citizen.slots("service=pas&days=1")
+    assert status == 200, listing
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
-    return next(s for s in slots if dt.datetime.fromisoformat(s["start"]) >= later)
+    starts = (dt.datetime.fromisoformat(s["start"]) for s in listing["days"][0]["slots"])
+    return next(start for start in starts if start >= later)

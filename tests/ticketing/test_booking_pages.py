@@ -11,7 +11,7 @@ from services.ticketing.pages import qr_svg
 from shared.config import Settings
 from shared.contract.events import CODE_ALPHABET
 from tests.support.processes import free_ports
-from tests.ticketing.booking_kit import booking_branch
+from tests.ticketing.booking_kit import phone_branch
 from tests.ticketing.conftest import StartHall, branch_config
 
 APPOINTMENT = "AbCdEfGhIjKlMnOpQrStUv"
@@ -26,7 +26,7 @@ def data_attribute(page: str, name: str) -> str:
 async def test_the_booking_page_offers_the_bookable_services_only(
     start_hall: StartHall, branch_id: str
 ) -> None:
-    hall = await start_hall(booking_branch(branch_id), bus="embedded", routing=False)
+    hall = await start_hall(phone_branch(branch_id), bus="embedded", routing=False)
     async with hall.http.get(hall.url(f"/book/{branch_id}")) as response:
         assert response.status == 200
         assert response.content_type == "text/html"
@@ -64,7 +64,7 @@ async def test_an_unknown_branch_is_404_on_every_booking_page(start_hall: StartH
 async def test_the_booking_page_is_static_html_with_the_booking_filled_in(
     start_hall: StartHall, branch_id: str
 ) -> None:
-    hall = await start_hall(booking_branch(branch_id), bus="embedded", routing=False)
+    hall = await start_hall(phone_branch(branch_id), bus="embedded", routing=False)
     async with hall.http.get(hall.url(f"/a/{branch_id}/{APPOINTMENT}")) as response:
         assert response.status == 200
         page = await response.text()
@@ -79,7 +79,7 @@ async def test_the_booking_page_is_static_html_with_the_booking_filled_in(
 async def test_a_malformed_booking_address_is_a_page_saying_so(
     start_hall: StartHall, branch_id: str
 ) -> None:
-    hall = await start_hall(booking_branch(branch_id), bus="embedded", routing=False)
+    hall = await start_hall(phone_branch(branch_id), bus="embedded", routing=False)
     async with hall.http.get(hall.url(f"/a/{branch_id}/a.b")) as response:
         assert response.status == 404
         assert response.content_type == "text/html"
@@ -100,7 +100,7 @@ async def test_the_booking_qr_code_holds_the_booking_page_address(
         public_ticketing_url=public,
     )
     hall = await start_hall(
-        booking_branch(branch_id), bus="embedded", routing=False, settings=settings
+        phone_branch(branch_id), bus="embedded", routing=False, settings=settings
     )
     async with hall.http.get(hall.url(f"/a/{branch_id}/{APPOINTMENT}/qr.svg")) as response:
         assert response.status == 200
@@ -114,7 +114,7 @@ async def test_the_booking_qr_code_holds_the_booking_page_address(
 async def test_the_kiosk_offers_check_in_only_where_bookings_exist(
     start_hall: StartHall, branch_id: str
 ) -> None:
-    for config, offered in ((booking_branch(branch_id), "yes"), (branch_config(branch_id), "")):
+    for config, offered in ((phone_branch(branch_id), "yes"), (branch_config(branch_id), "")):
         hall = await start_hall(config, bus="embedded", routing=False)
         async with hall.http.get(hall.url(f"/kiosk/{branch_id}")) as response:
             page = await response.text()
