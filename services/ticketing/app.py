@@ -49,7 +49,12 @@ SPEC = ServiceSpec(
     name="ticketing",
     options=TicketingOptions.from_env,
     options_key=OPTIONS_KEY,
-    routes=(api.add_routes, appointments_api.add_routes, pages.add_routes, booking_pages.add_routes),
+    routes=(
+        api.add_routes,
+        appointments_api.add_routes,
+        pages.add_routes,
+        booking_pages.add_routes,
+    ),
     follows_log=True,
     setup=setup,
 )
