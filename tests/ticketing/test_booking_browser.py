@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from shared.projection import clock_text
 from tests.ticketing.booking_kit import booking, phone_branch, slot_starting_after
 from tests.ticketing.bookings import Citizen
 from tests.ticketing.conftest import Hall, StartHall
-from tests.ticketing.test_browser import PHONE, SHOWN_WITHIN_MS, phone
+from tests.ticketing.test_browser import PHONE, SHOWN_WITHIN_MS, phone, tap_to_number_ms
 
 pytestmark = [pytest.mark.browser, pytest.mark.rabbitmq]
 
@@ -50,10 +51,13 @@ async def book_on_the_phone(page: Page, hall: Hall, artifacts: Path) -> str:
     await expect(page.locator("#summary")).to_contain_text(f"kl. {chosen}–")
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     await page.screenshot(path=artifacts / "book-chosen.png", full_page=True)
+    started = time.perf_counter()
     await page.locator("#submit").click()
     booking_page = re.compile(rf"/a/{hall.branch}/[A-Za-z0-9_-]+$")
     await page.wait_for_url(booking_page, timeout=SHOWN_WITHIN_MS)
     await page.locator('body[data-status="booked"]').wait_for(timeout=SHOWN_WITHIN_MS)
+    took_ms = (time.perf_counter() - started) * 1000
+    print(f"phone 'Bestil tiden' -> booking page with its code: {took_ms:.0f} ms")
     when = await page.locator("#when").text_content() or ""
     assert when.endswith(f"kl. {chosen}–{end_of(chosen)}")
     return page.url.rsplit("/", 1)[1]
@@ -193,6 +197,8 @@ async def test_a_typed_code_and_enter_at_the_kiosk_gives_a_ticket(
 
     await page.locator("#number").wait_for(state="visible", timeout=SHOWN_WITHIN_MS)
     assert await page.locator("#number").text_content() == "T001"
+    took = await tap_to_number_ms(page)
+    print(f"kiosk check-in Enter -> number shown: {took:.0f} ms")
     assert await page.locator("#slip-service").text_content() == "Pas"
     assert await page.locator("#slip-appointment").text_content() == (
         f"Din tid: kl. {clock_text(hall.config, start)}"

@@ -83,8 +83,8 @@ export function readEntry(text, branch, alphabet) {
   return null;
 }
 
-// `kiosk`: {api, branch, alphabet, t, lang(), timeZone(), showScreen(name), onTicket(ticket),
-// backToStart(), setBusy(bool)}.
+// `kiosk`: {api, branch, alphabet, t, lang(), timeZone(), showScreen(name), startTiming(),
+// postCheckIn(code), onTicket(ticket), backToStart()}.
 export function setupCheckIn(kiosk) {
   const $ = (id) => document.getElementById(id);
   const input = $("code");
@@ -187,6 +187,7 @@ export function setupCheckIn(kiosk) {
     const entry = readEntry(input.value, kiosk.branch, kiosk.alphabet);
     if (!entry) return setError("c_invalid", "invalid_code");
     if (entry.otherBranch) return setError("c_other_branch", "other_branch");
+    kiosk.startTiming();
     state.busy = true;
     $("checkin-ok").disabled = true;
     setError("checking", "checking");

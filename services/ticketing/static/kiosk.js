@@ -232,12 +232,17 @@ function postTicket(serviceId) {
   });
 }
 
-async function issue(service) {
-  if (kiosk.busy) return;
-  kiosk.busy = true;
+// From a tap (or a check-in's Enter) to the number on screen: "qms-tap-to-number".
+function startTiming() {
   performance.clearMarks();
   performance.clearMeasures();
   performance.mark("qms-tap");
+}
+
+async function issue(service) {
+  if (kiosk.busy) return;
+  kiosk.busy = true;
+  startTiming();
   for (const button of document.querySelectorAll("button.service")) button.disabled = true;
   document.querySelector(`button.service[data-service="${service.id}"]`)?.classList.add("pressed");
   const answer = await postTicket(service.id);
@@ -352,6 +357,7 @@ const checkIn = takesBookings
       clearInterval(kiosk.backTimer);
       showScreen(name);
     },
+    startTiming,
     postCheckIn: (code) => postRetrying(`${api}/check-ins`, { code }, {
       giveUpMs: ISSUE_GIVE_UP_MS,
       onRetry: () => setOffline(t(kiosk.lang, "retrying")),
