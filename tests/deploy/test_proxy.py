@@ -53,6 +53,9 @@ CONTRACT_ROUTES: list[tuple[str, str, bool, str]] = [
     ("POST", f"{API}/check-ins", False, "ticketing"),
     ("GET", "/kiosk/magion", False, "ticketing"),
     ("GET", "/t/magion/Zq8x2", False, "ticketing"),
+    ("GET", "/book/magion", False, "ticketing"),
+    ("GET", "/a/magion/Zq8x2", False, "ticketing"),
+    ("GET", "/a/magion/Zq8x2/qr.svg", False, "ticketing"),
     *[
         ("POST", f"{API}/counters/service-1/{action}", True, "staff")
         for action in (
