@@ -6,7 +6,7 @@
   statistics use), since the live calendar holds only the bookings made in
   the last `horizon_days` days and would miss some of an earlier day's.
 - `GET .../appointments/slots?service=&from=&days=` the service's free
-  seats per slot, the citizen's document (shared/projection/slots.py).
+  seats per slot, the citizen's document (`slot_listing`).
 - `POST .../appointments` books with channel `staff`; `DELETE
   .../appointments/{id}` cancels with reason `staff`. The engine decides
   both; its refusals keep their codes (shared/runtime/commands.py).
@@ -30,15 +30,15 @@ from shared.contract import BookAppointment, CancelAppointment
 from shared.http.body import STAFF_BODY, json_body
 from shared.http.idempotency import command_id
 from shared.http.problem import problem
-from shared.http.urls import booking_urls
-from shared.projection import BranchState, day_bookings, local_day, slot_days
+from shared.http.urls import appointment_urls
+from shared.projection import BranchState, day_bookings, local_day, slot_listing
 from shared.runtime import CONTEXT_KEY
 from shared.runtime.commands import RETRY_AFTER_S, refusal_status
 from shared.runtime.requests import branch_of, live_of, require_caught_up
 
 COLLECTION = "/api/v1/branches/{branch}/appointments"
 DEFAULT_SLOT_DAYS = 14
-MAX_SLOT_DAYS = 62
+MAX_SLOT_DAYS = 367  # as the citizen API: the longest horizon (366 days) and today
 SEEN_WITHIN_S = 2.0
 MAX_ID_LENGTH = 128  # the contract's identifier; a longer one names no booking
 
@@ -109,7 +109,7 @@ async def slots(request: web.Request) -> web.Response:
     require_caught_up(request, config.id)
     calendar = live_of(request, config.id).state_for(now).calendar
     assert calendar is not None  # a branch with a bookable service has one
-    return web.json_response(slot_days(config, calendar, service, first, int(days_text), now))
+    return web.json_response(slot_listing(config, calendar, service, first, int(days_text), now))
 
 
 async def book(request: web.Request, counted: Counter) -> web.Response:
@@ -155,7 +155,7 @@ async def _until_seen(
 
 def _with_urls(request: web.Request, config: BranchConfig, result: dict[str, Any]) -> Any:
     """The engine's booking fields, the channel, and where the citizen's pages for it are."""
-    urls = booking_urls(
+    urls = appointment_urls(
         request, request.app[CONTEXT_KEY].settings, config.id, str(result["appointment_id"])
     )
     return {**result, "channel": "staff", "manage_url": urls.manage_url, "ics_url": urls.ics_url}

@@ -1,9 +1,10 @@
 """A ticket's and a booking's absolute addresses, built one way for every service.
 
 The citizen's ticket lives in ticketing: its status in the API and its phone
-page (what the QR code holds). Whoever answers with them (ticketing for the
-kiosk, staff for a ticket issued on a citizen's behalf) builds them here from
-the settings and the request:
+page (what the QR code holds); so does a booking: its page and its calendar
+file. Whoever answers with them (ticketing for the kiosk and the booking page,
+staff for a ticket or booking made on a citizen's behalf) builds them here
+from the settings and the request:
 
 - `QMS_PUBLIC_TICKETING_URL` set: that address;
 - set but empty (one origin behind a reverse proxy): the request's origin;
@@ -14,13 +15,17 @@ the settings and the request:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from aiohttp import web
 
 from shared.config.settings import Settings
 from shared.http.health import SERVICE_NAME_KEY
-from shared.projection.present import phone_path, ticket_path
+from shared.projection.present import (
+    calendar_file_path,
+    manage_path,
+    phone_path,
+    ticket_path,
+)
 
 TICKETING = "ticketing"
 
@@ -52,21 +57,17 @@ def ticket_urls(
     )
 
 
-# --- a booking's addresses (ticketing serves both) -----------------------------
-
-
 @dataclass(frozen=True)
-class BookingUrls:
-    manage_url: str  # the booking's page: code, QR, calendar file, cancel
-    ics_url: str  # the calendar file
+class AppointmentUrls:
+    manage_url: str  # the booking's page (code, QR code, cancel)
+    ics_url: str  # the booking as a calendar file
 
 
-def booking_urls(
+def appointment_urls(
     request: web.Request, settings: Settings, branch: str, appointment_id: str
-) -> BookingUrls:
+) -> AppointmentUrls:
     base = public_ticketing_base(request, settings)
-    branch_part, id_part = quote(branch, safe=""), quote(appointment_id, safe="")
-    return BookingUrls(
-        manage_url=f"{base}/a/{branch_part}/{id_part}",
-        ics_url=f"{base}/api/v1/branches/{branch_part}/appointments/{id_part}/calendar.ics",
+    return AppointmentUrls(
+        manage_url=base + manage_path(branch, appointment_id),
+        ics_url=base + calendar_file_path(branch, appointment_id),
     )

@@ -5,7 +5,7 @@ with `BranchState.fresh(config, day)` and `apply(state, event)`. What they read
 from it is decided here once: opening hours (`hours`), positions, estimates and
 waiting per area (`estimates`), the call order and target waits (`ordering`),
 the recent calls (kept by `apply`), the appointment calendar (`calendar`,
-slots in `hours`, their free seats in `slots`), how a booking is presented
+slots in `hours`), how a booking is presented and which slots are free
 (`bookings`), and how a ticket, a desk, the waiting list and their addresses
 are presented (`present`).
 """
@@ -32,6 +32,8 @@ from shared.projection.bookings import (
     calendar_start,
     checkin_window,
     day_bookings,
+    last_bookable_day,
+    slot_listing,
 )
 from shared.projection.calendar import (
     Booking,
@@ -83,9 +85,12 @@ from shared.projection.ordering import (
     waiting_in_call_order,
 )
 from shared.projection.present import (
+    appointment_path,
     area_name,
+    calendar_file_path,
     citizen_ticket,
     desk_name,
+    manage_path,
     phone_path,
     queue_entry,
     ticket_desk,
@@ -94,7 +99,6 @@ from shared.projection.present import (
     ticket_status,
     waiting_list,
 )
-from shared.projection.slots import SlotSeats, slot_days, slots_with_seats
 from shared.projection.state import (
     AT_DESK,
     ENDED,
@@ -108,7 +112,6 @@ from shared.projection.state import (
 )
 
 __all__ = [
-    "SlotSeats",
     "appointment_due",
     "appointments_today",
     "booking_due",
@@ -116,13 +119,14 @@ __all__ = [
     "calendar_start",
     "day_bookings",
     "queue_entry",
-    "slot_days",
-    "slots_with_seats",
     "waiting_list",
+    "appointment_path",
     "booking_fields",
     "booking_status",
     "booking_view",
     "checkin_window",
+    "last_bookable_day",
+    "slot_listing",
     "Booking",
     "BookingStatus",
     "Calendar",
@@ -155,6 +159,7 @@ __all__ = [
     "apply_all",
     "area_figures",
     "area_name",
+    "calendar_file_path",
     "capacity",
     "citizen_ticket",
     "clock_text",
@@ -174,6 +179,7 @@ __all__ = [
     "next_open",
     "next_opening",
     "next_ticket",
+    "manage_path",
     "open_ranges",
     "open_until",
     "phone_path",

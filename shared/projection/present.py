@@ -145,3 +145,20 @@ def ticket_path(branch: str, ticket_id: str) -> str:
 def phone_path(branch: str, ticket_id: str) -> str:
     """The ticket's phone page (what the QR code on the slip opens)."""
     return f"/t/{quote(branch, safe='')}/{quote(ticket_id, safe='')}"
+
+
+def appointment_path(branch: str, appointment_id: str) -> str:
+    """The booking in the citizen API (GET to read it, DELETE to cancel it)."""
+    return (
+        f"/api/v1/branches/{quote(branch, safe='')}/appointments/{quote(appointment_id, safe='')}"
+    )
+
+
+def calendar_file_path(branch: str, appointment_id: str) -> str:
+    """The booking as a calendar file (one VEVENT)."""
+    return appointment_path(branch, appointment_id) + "/calendar.ics"
+
+
+def manage_path(branch: str, appointment_id: str) -> str:
+    """The booking's page: code, QR code, calendar file, cancel."""
+    return f"/a/{quote(branch, safe='')}/{quote(appointment_id, safe='')}"

@@ -26,7 +26,7 @@ from tests.staff.conftest import MANAGER_TOKEN, Hall, run_hall, staff_branch
 from tests.staff.test_live_ws import frame_until
 from tests.support.branch import Branch, Service
 from tests.support.buses import BOTH, EMBEDDED
-from tests.support.clock import MovableClock
+from tests.support.clock import MovingClock
 
 APPOINTMENTS = "/api/v1/branches/{branch}/appointments"
 HORIZON = 3
@@ -55,13 +55,13 @@ def config(branch_file: Path) -> BranchConfig:
 
 
 @pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock()
+def clock() -> MovingClock:
+    return MovingClock()
 
 
 @pytest.fixture(params=BOTH)
 async def hall(
-    request: pytest.FixtureRequest, config: BranchConfig, tmp_path: Path, clock: MovableClock
+    request: pytest.FixtureRequest, config: BranchConfig, tmp_path: Path, clock: MovingClock
 ) -> AsyncIterator[Hall]:
     async with run_hall(request.param, config, tmp_path / "bus", clock=clock) as running:
         yield running
@@ -69,7 +69,7 @@ async def hall(
 
 @pytest.fixture
 async def embedded_hall(
-    config: BranchConfig, tmp_path: Path, clock: MovableClock
+    config: BranchConfig, tmp_path: Path, clock: MovingClock
 ) -> AsyncIterator[Hall]:
     async with run_hall(EMBEDDED, config, tmp_path / "bus", clock=clock) as running:
         yield running
@@ -173,7 +173,7 @@ async def test_cancelling_frees_the_slot_and_shows_why(hall: Hall) -> None:
     ]
 
 
-async def test_who_is_due_and_their_check_in(hall: Hall, clock: MovableClock) -> None:
+async def test_who_is_due_and_their_check_in(hall: Hall, clock: MovingClock) -> None:
     soon = next_slots(hall, after=dt.timedelta(minutes=6))[0]
     clock.move_to(soon - dt.timedelta(minutes=5))  # check-in opened 10 minutes ago
     _, booked = await book(hall, "pas", soon)

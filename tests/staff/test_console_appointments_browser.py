@@ -22,7 +22,7 @@ from tests.staff.conftest import STAFF_TOKEN, Hall, run_hall
 from tests.staff.test_appointments_api import book, bookable, next_slots
 from tests.staff.test_console_browser import WITHIN_MS, sign_in_at_desk
 from tests.support.buses import EMBEDDED
-from tests.support.clock import MovableClock
+from tests.support.clock import MovingClock
 
 pytestmark = pytest.mark.browser
 
@@ -30,19 +30,19 @@ CODE = re.compile(r"^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$")
 
 
 @pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock()
+def clock() -> MovingClock:
+    return MovingClock()
 
 
 @pytest.fixture
-async def hall(tmp_path: Path, branch_id: str, clock: MovableClock) -> AsyncIterator[Hall]:
+async def hall(tmp_path: Path, branch_id: str, clock: MovingClock) -> AsyncIterator[Hall]:
     config: BranchConfig = bookable(branch_id).config(tmp_path / "branches")
     async with run_hall(EMBEDDED, config, tmp_path / "bus", clock=clock) as running:
         yield running
 
 
 async def test_a_due_appointment_in_the_waiting_list_and_a_booking_by_phone(
-    hall: Hall, clock: MovableClock, page: Page, artifacts: Path
+    hall: Hall, clock: MovingClock, page: Page, artifacts: Path
 ) -> None:
     await sign_in_at_desk(page, hall, STAFF_TOKEN, "service-1")
     await page.keyboard.press("o")

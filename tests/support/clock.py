@@ -1,30 +1,29 @@
-"""A wall clock a test can move forward: services run on real time until the test moves it.
+"""A clock a test moves: the real time plus an offset it changes.
 
-    clock = MovableClock()
-    hall = Hall(config, factory, clock=clock)   # every service reads `clock()`
-    clock.move_to(slot_start + dt.timedelta(minutes=1))
+Handed to every service of a hall (`ServiceContext.clock`), so they agree on
+the time (the engine refuses a command whose sender's clock is far behind).
 
-Time keeps running after a move (a fixed clock would freeze the readers'
-timeouts and the engine's command ages). Only forward: a service's clock
-never runs back. Pair it with a zone from tests/support/zones.py, so a move
-of a few minutes cannot cross the branch's midnight.
+    clock = MovingClock()
+    clock.move_to(midnight)      # from now on it is just past midnight
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from shared.runtime.clock import utc_now
 
-class MovableClock:
+
+class MovingClock:
     def __init__(self) -> None:
         self.offset = dt.timedelta(0)
 
     def __call__(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC) + self.offset
+        return utc_now() + self.offset
 
-    def move_to(self, moment: dt.datetime) -> None:
-        """From now on the clock reads `moment`, and runs on from there."""
-        offset = moment - dt.datetime.now(dt.UTC)
-        if offset < self.offset:
-            raise ValueError(f"{moment.isoformat()} is before the clock's now: it only moves on")
-        self.offset = offset
+    def advance(self, by: dt.timedelta) -> None:
+        self.offset += by
+
+    def move_to(self, at: dt.datetime) -> None:
+        """It is `at` now (and the clock runs on from there)."""
+        self.offset += at - self()

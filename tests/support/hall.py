@@ -66,7 +66,7 @@ class Hall:
         self.config = config
         self.buses = buses  # None: every start names its `bus`
         self.settings = settings or local_settings()
-        self.clock = clock  # every service's (a test that moves time passes its own)
+        self.clock = clock  # every service's (tests/support/clock.py moves one)
         self.running: dict[str, RunningService] = {}
         self._started: list[RunningService] = []
 
