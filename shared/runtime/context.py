@@ -21,6 +21,9 @@ from shared.http import (
     metrics,
     problem_middleware,
 )
+from shared.http.body import json_only_middleware
+from shared.http.requester import requester_middleware
+from shared.http.security import BrowserPolicy
 from shared.http.websockets import SOCKETS_KEY, WebSockets, close_websockets
 from shared.logs import get_logger
 from shared.runtime.clock import Clock, utc_now
@@ -89,12 +92,23 @@ def _bus_check(bus: Bus) -> CheckResult:
 CONTEXT_KEY = web.AppKey("qms.context", ServiceContext)
 
 
-def base_app(ctx: ServiceContext) -> web.Application:
+def base_app(ctx: ServiceContext, browser: BrowserPolicy | None = None) -> web.Application:
     """An application with the context, `/healthz`, `/metrics` and problem+json errors.
 
-    Also the WebSocket registry: every socket registered there gets 1001 at shutdown.
+    Also the WebSocket registry: every socket registered there gets 1001 at
+    shutdown; who sent each request (client address, host, request id); JSON
+    bodies only (415 otherwise); and the browser headers (`browser`, by
+    default: same origin only, never in a frame) on every response.
     """
-    app = web.Application(middlewares=[problem_middleware])
+    app = web.Application(
+        middlewares=[
+            # Outermost: the request id is there for every log line and error below.
+            requester_middleware(ctx.settings.trusted_proxies),
+            problem_middleware,
+            json_only_middleware,
+        ]
+    )
+    (browser or BrowserPolicy()).install(app)
     app[CONTEXT_KEY] = ctx
     app[SERVICE_NAME_KEY] = ctx.name
     app[READINESS_KEY] = ctx.readiness
