@@ -15,10 +15,10 @@ import pytest
 
 from services.ticketing.options import DEFAULT_RATE_LIMIT, TicketingOptions
 from services.ticketing.pages import display_address, render
-from shared.http.limits import RateLimiter
-from shared.http.requester import client_key
 from shared.errors import ConfigError
 from shared.http.idempotency import derived_command_id
+from shared.http.limits import RateLimiter
+from shared.http.requester import client_key
 from tests.services.conftest import REPO
 from tests.support.zones import fresh_day_zone
 
