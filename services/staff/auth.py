@@ -95,19 +95,15 @@ class StaffAuth:
                 found = candidate
         return found
 
-    def check_pace(self, client: str) -> None:
-        """Raise `TokensSlowedDown` while `client` may not present a token."""
-        wait_s = self._failures.wait(client) if self._failures is not None else None
-        if wait_s is not None:
-            self._count("slowed_down")
-            raise TokensSlowedDown(wait_s)
-
     def sign_in(self, client: str, token: str) -> StaffToken | None:
         """The owner of `token` presented by `client`; None for a wrong one (counted).
 
         Raises `TokensSlowedDown` while `client` is slowed down, whatever the token.
         """
-        self.check_pace(client)
+        wait_s = self._failures.wait(client) if self._failures is not None else None
+        if wait_s is not None:
+            self._count("slowed_down")
+            raise TokensSlowedDown(wait_s)
         who = self.identify(token)
         if who is None:
             self._count("wrong_token")

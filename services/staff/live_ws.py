@@ -9,10 +9,10 @@ Protocol (JSON text frames):
   (estimates move with the clock);
 - a bad or missing token: `{"type": "error", "code": "unauthorized", "detail"}`,
   then close code 4401. Clients reconnect with backoff and get a new snapshot.
-- wrong tokens count against the client address like the API's (services.staff.auth):
-  a slowed-down address gets 429 before the upgrade, or, if it got there
-  meanwhile, `{"type": "error", "code": "too_many_wrong_tokens", "detail",
-  "retry_after_s"}` and close code 4429.
+- wrong tokens count against the client address like the API's (services.staff.auth);
+  a slowed-down address's auth message, whatever its token, gets
+  `{"type": "error", "code": "too_many_wrong_tokens", "detail", "retry_after_s"}`
+  and close code 4429 (the pages then say so at the sign-in, and stop retrying).
 - a page of another origin gets 403 before the upgrade (shared.http.origins).
 `overview` is the document of `GET .../overview` (services.staff.overview).
 """
@@ -99,10 +99,6 @@ async def _refuse_slowed_down(ws: web.WebSocketResponse, exc: TokensSlowedDown) 
 async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     config = branch_of(request)  # an unknown branch is a 404 before the upgrade
     require_allowed_origin(request, request.app[CONTEXT_KEY].settings)
-    try:
-        request.app[AUTH_KEY].check_pace(client_address(request))
-    except TokensSlowedDown as exc:
-        raise exc.problem() from None
     ws = web.WebSocketResponse(heartbeat=20.0)
     await ws.prepare(request)
     with request.app[SOCKETS_KEY].track(request, ws):

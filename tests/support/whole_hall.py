@@ -1,4 +1,4 @@
-"""All four services of one branch on an embedded bus, with staff tokens: for the browser-facing rules.
+"""All four services of one branch on an embedded bus, with staff tokens (browser-facing rules).
 
     async with whole_hall(tmp_path, config) as hall:
         hall.url("ticketing", "/kiosk/{branch}")

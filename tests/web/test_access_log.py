@@ -51,6 +51,10 @@ def lines(out: io.StringIO) -> list[Line]:
     return [json.loads(text) for text in out.getvalue().splitlines() if text.startswith("{")]
 
 
+def at_path(path: str) -> Callable[[Line], bool]:
+    return lambda line: line["path"] == path
+
+
 async def access_line(out: io.StringIO, found: Callable[[Line], bool]) -> Line:
     """The access line `found` picks; written just after the response, so it may lag it."""
     async with asyncio.timeout(5):
@@ -71,7 +75,7 @@ async def test_a_line_names_client_request_id_method_path_status_and_duration(
     )
     assert status == 200
     assert response.headers["X-Request-Id"] == "proxy-id-0001"
-    line = await access_line(log, lambda line: line["path"] == f"/kiosk/{hall.branch}")
+    line = await access_line(log, at_path(f"/kiosk/{hall.branch}"))
     assert line["client"] == "203.0.113.5"  # the nearest address the proxy did not vouch for
     assert line["request_id"] == "proxy-id-0001"
     assert (line["method"], line["status"], line["service"]) == ("GET", 200, "ticketing")
@@ -96,8 +100,8 @@ async def test_no_token_password_or_query_value_is_written(
         "GET", "staff", f"/staff/{{branch}}?password={SECRET}", headers=bearer
     )
     assert status == 200
-    await access_line(log, lambda line: line["path"] == f"/staff/{hall.branch}")
-    await access_line(log, lambda line: line["path"] == f"/ws/staff/{hall.branch}")
+    await access_line(log, at_path(f"/staff/{hall.branch}"))
+    await access_line(log, at_path(f"/ws/staff/{hall.branch}"))
     text = log.getvalue()
     assert SECRET not in text
     assert "YW5uYTpz" not in text
@@ -128,7 +132,7 @@ async def test_ticket_ids_stay_out_and_the_handlers_lines_carry_the_request_id(
         f"/api/v1/branches/{hall.branch}/tickets/{{ticket_id}}",
         f"/kiosk/{hall.branch}/qr/{{ticket_id}}.svg",
     ):
-        await access_line(log, lambda line, path=path: line["path"] == path)  # type: ignore[misc]
+        await access_line(log, at_path(path))
     assert ticket_id not in log.getvalue()
 
 
@@ -138,6 +142,6 @@ async def test_without_a_trusted_proxy_the_peer_is_the_client(
     async with whole_hall(tmp_path, hall_branch(branch_id), ("ticketing",)) as hall:
         headers = {"X-Forwarded-For": "203.0.113.5"}
         await hall.request("GET", "ticketing", "/kiosk/{branch}", headers=headers)
-        line = await access_line(log, lambda line: line["path"] == f"/kiosk/{hall.branch}")
+        line = await access_line(log, at_path(f"/kiosk/{hall.branch}"))
     assert line["client"] == "127.0.0.1"
     assert len(line["request_id"]) == 32

@@ -119,7 +119,11 @@ async def test_a_signage_player_may_frame_the_hall_screens_only(
         for path in ("/display/{branch}/kvik", "/display/_static/display.js"):
             _, _, response = await hall.request("GET", "display", path)
             assert policy(response.headers)["frame-ancestors"] == list(framers)
-        for service, path in (("ticketing", "/kiosk/{branch}"), ("staff", "/staff/{branch}")):
+        others: list[tuple[ServiceName, str]] = [
+            ("ticketing", "/kiosk/{branch}"),
+            ("staff", "/staff/{branch}"),
+        ]
+        for service, path in others:
             _, _, response = await hall.request("GET", service, path)
             assert policy(response.headers)["frame-ancestors"] == ["'none'"]
 

@@ -72,7 +72,7 @@ async def test_a_page_of_another_service_on_the_same_machine_is_403_except_the_p
     ticketing = f"http://{hall.host('ticketing')}"
     expected = 101 if service == "display" else 403
     assert await handshake(hall, service, path, ticketing) == expected
-    other = "staff" if service == "display" else "display"
+    other: ServiceName = "staff" if service == "display" else "display"
     assert await handshake(hall, service, path, f"http://{hall.host(other)}") == 403
 
 
