@@ -16,6 +16,8 @@ those routes are still logged.
 
 from __future__ import annotations
 
+import re
+
 import structlog
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -26,6 +28,7 @@ from shared.http.requester import client_address, request_id
 QUIET_PATHS = frozenset({"/healthz", "/metrics"})
 # Route variables that name a ticket or a booking (see the module's docstring).
 SECRET_SEGMENTS = frozenset({"ticket_id", "appointment_id"})
+_VARIABLE = re.compile(r"\{(\w+)\}")
 
 _log = structlog.stdlib.get_logger("qms.access")
 
@@ -38,11 +41,16 @@ def logged_path(request: BaseRequest) -> str:
     if not isinstance(request, web.Request) or request_id(request) is None:
         return path
     match_info = request.match_info
-    for name in SECRET_SEGMENTS & match_info.keys():
-        value = match_info[name]
-        if value:
-            path = path.replace(value, "{" + name + "}")
-    return path
+    if not SECRET_SEGMENTS & match_info.keys() or match_info.route.resource is None:
+        return path
+    # The route's own pattern with its other variables filled in: a secret's value
+    # never reaches the line, however it is spelt in the path.
+    return _VARIABLE.sub(
+        lambda found: (
+            found.group(0) if found[1] in SECRET_SEGMENTS else match_info.get(found[1], "")
+        ),
+        match_info.route.resource.canonical,
+    )
 
 
 class AccessLogger(AbstractAccessLogger):

@@ -122,6 +122,8 @@ async def test_ticket_ids_stay_out_and_the_handlers_lines_carry_the_request_id(
     await hall.request("GET", "ticketing", f"/t/{{branch}}/{ticket_id}")
     await hall.request("GET", "ticketing", f"{tickets}/{ticket_id}")
     await hall.request("GET", "ticketing", f"/kiosk/{{branch}}/qr/{ticket_id}.svg")
+    # An id that is also a letter of the branch's name: only the id's segment goes.
+    await hall.request("GET", "ticketing", "/a/{branch}/t")
 
     post = await access_line(log, lambda line: line["method"] == "POST")
     assert post["request_id"] == request_id and post["status"] == 201
@@ -131,6 +133,7 @@ async def test_ticket_ids_stay_out_and_the_handlers_lines_carry_the_request_id(
         f"/t/{hall.branch}/{{ticket_id}}",
         f"/api/v1/branches/{hall.branch}/tickets/{{ticket_id}}",
         f"/kiosk/{hall.branch}/qr/{{ticket_id}}.svg",
+        f"/a/{hall.branch}/{{appointment_id}}",
     ):
         await access_line(log, at_path(path))
     assert ticket_id not in log.getvalue()
