@@ -45,7 +45,7 @@ SLOWED_DOWN = "too_many_wrong_tokens"
 
 
 class TokensSlowedDown(Exception):
-    """The client address presented too many wrong tokens; it may try again in `wait_s`."""
+    """The client address presented too many wrong tokens; it may try again in `retry_after_s`."""
 
     def __init__(self, wait_s: float) -> None:
         super().__init__(f"slowed down for {wait_s:.1f} s")
