@@ -15,7 +15,6 @@ usual ones under `other`.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from aiohttp import web
@@ -121,9 +120,7 @@ class HttpMetrics:
             except web.HTTPException as exc:  # a redirect, or an error no middleware shaped
                 self.observe(route, method, exc.status, time.perf_counter() - started)
                 raise
-            except asyncio.CancelledError:  # shutting down: nobody is answered
-                raise
-            except Exception:
+            except Exception:  # not CancelledError: a request cut off at shutdown is not counted
                 self.observe(route, method, 500, time.perf_counter() - started)
                 raise
             self.observe(route, method, response.status, time.perf_counter() - started)
