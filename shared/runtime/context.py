@@ -22,6 +22,7 @@ from shared.http import (
     problem_middleware,
 )
 from shared.http.body import json_only_middleware
+from shared.http.metrics import HttpMetrics, add_process_collectors
 from shared.http.requester import requester_middleware
 from shared.http.security import BrowserPolicy
 from shared.http.websockets import SOCKETS_KEY, WebSockets, close_websockets
@@ -60,6 +61,7 @@ class ServiceContext:
         clock: Clock = utc_now,
     ) -> ServiceContext:
         registry = CollectorRegistry()
+        add_process_collectors(registry)
         readiness = Readiness()
         readiness.probe("bus", lambda: _bus_check(bus))
         Info("qms_service", "Which service this is and which bus it uses", registry=registry).info(
@@ -96,14 +98,17 @@ def base_app(ctx: ServiceContext, browser: BrowserPolicy | None = None) -> web.A
     """An application with the context, `/healthz`, `/metrics` and problem+json errors.
 
     Also the WebSocket registry: every socket registered there gets 1001 at
-    shutdown; who sent each request (client address, host, request id); JSON
-    bodies only (415 otherwise); and the browser headers (`browser`, by
+    shutdown; who sent each request (client address, host, request id); the
+    HTTP metrics (outside the problem middleware: they count the status sent);
+    JSON bodies only (415 otherwise); and the browser headers (`browser`, by
     default: same origin only, never in a frame) on every response.
     """
+    http_metrics = HttpMetrics(ctx.registry)
     app = web.Application(
         middlewares=[
             # Outermost: the request id is there for every log line and error below.
             requester_middleware(ctx.settings.trusted_proxies),
+            http_metrics.middleware(),
             problem_middleware,
             json_only_middleware,
         ]
