@@ -14,7 +14,6 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -40,7 +39,7 @@ class ProcessHall:
         return {"Authorization": f"Bearer {TOKEN}"}
 
     def logs(self) -> str:
-        return "\n".join(tail(listener, 6000) for listener in self.listeners)
+        return "\n".join(tail(listener, 2000) for listener in self.listeners)
 
 
 @pytest.fixture(scope="module")
