@@ -15,7 +15,7 @@ from playwright.async_api import Page, Route
 from shared.http.openapi import API_KEY
 from tests.api.apps import api_branch
 from tests.support.buses import BusFactory
-from tests.support.hall import Hall
+from tests.support.hall import Hall, ServiceName
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ STRICT_CSP = (
 
 @pytest.mark.parametrize("service", ["ticketing", "staff"])
 async def test_the_docs_page_renders_every_operation_from_its_own_files(
-    embedded: BusFactory, page: Page, artifacts: Path, service: str
+    embedded: BusFactory, page: Page, artifacts: Path, service: ServiceName
 ) -> None:
     hall = Hall(api_branch("t-api-docs").config(), embedded)
     try:
