@@ -1,8 +1,8 @@
 """The API description: every route declared once, and served as an OpenAPI 3.1 document.
 
-A service adds each of its routes through the app's registry
-(`api_of(app).route(...)`): that one declaration adds the aiohttp route and
-describes it (method, path, summary, the request model `json_body` validates
+A service adds each of its routes with `route(app, method, path, handler,
+summary=..., replies=[...], ...)`: that one declaration adds the aiohttp
+route and, in the app's registry (`API_KEY`, made by the kit), describes it (method, path, summary, the request model `json_body` validates
 with, the responses, the problem+json codes, the parameters, the staff role
 it needs), so no route is served without being described. The document is
 built from the declarations at the first `GET /api/v1/openapi.json`
@@ -11,9 +11,11 @@ schemas under `components.schemas`.
 
 Some problems follow from the declaration itself, so no route forgets them:
 a `{branch}` in the path may be 404 `unknown_branch`; a request model answers
-a bad body as its `BodyRules` say; `idempotent` adds the `Idempotency-Key`
-header and its two problems; a staff route is 401 without a valid token
-(and 403 for a staff token on a manager route).
+a bad body as its `BodyRules` say (and one not sent as JSON with 415);
+`idempotent` adds the `Idempotency-Key` header and its two problems; a
+staff route is 401 without a valid token (403 for a staff token on a
+manager route, 429 after too many wrong ones); a WebSocket is 403 for a
+page of another origin.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -31,90 +31,27 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from shared.config.settings import Role
 from shared.http.body import BodyRules
 from shared.http.idempotency import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY
+from shared.http.openapi_parts import (
+    COMPONENTS,
+    PROBLEM_SCHEMA,
+    Json,
+    Param,
+    Reply,
+    SchemaRefs,
+    page,
+    problem_document,
+    query,
+    reply_document,
+)
 
-Json = dict[str, Any]
-# What pydantic's models_json_schema answers: (model, mode) -> the schema or its $ref.
-SchemaRefs = Mapping[tuple[Any, JsonSchemaMode], Json]
+__all__ = ["API_KEY", "Api", "Operation", "Param", "Reply", "combine", "page", "query", "route"]
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Errors = Mapping[int, Iterable[str]]  # status -> the problem codes answered with it
 
 OPENAPI_VERSION = "3.1.0"
-PROBLEM_MEDIA_TYPE = "application/problem+json"
-COMPONENTS = "#/components/schemas/"
 BEARER = "staffToken"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^{}]*)?\}")
-
-PROBLEM_SCHEMA: Json = {
-    "type": "object",
-    "description": "An error (RFC 9457); `code` tells the kind, extension members add detail.",
-    "required": ["type", "title", "status", "detail", "code"],
-    "properties": {
-        "type": {"type": "string", "examples": ["about:blank#unknown_branch"]},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "code": {"type": "string"},
-        "field": {
-            "type": "string",
-            "description": "The bad input: a body field (dotted path), a parameter or a header.",
-        },
-        "errors": {
-            "type": "array",
-            "description": "Every bad field of the body.",
-            "items": {
-                "type": "object",
-                "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-            },
-        },
-    },
-    "additionalProperties": True,
-}
-
-
-@dataclass(frozen=True)
-class Param:
-    """A path, query or header parameter."""
-
-    name: str
-    where: Literal["path", "query", "header"]
-    description: str
-    schema: Json = field(default_factory=lambda: {"type": "string"})
-    required: bool = False
-
-    def document(self) -> Json:
-        return {
-            "name": self.name,
-            "in": self.where,
-            "description": self.description,
-            "required": self.required or self.where == "path",
-            "schema": self.schema,
-        }
-
-
-def query(
-    name: str, description: str, schema: Json | None = None, *, required: bool = False
-) -> Param:
-    return Param(name, "query", description, schema or {"type": "string"}, required)
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One success response: its body is `model`'s (serialised) or `schema`, as `media_type`."""
-
-    status: int
-    description: str
-    model: type[BaseModel] | None = None
-    schema: Json | None = None
-    media_type: str = "application/json"
-    headers: Mapping[str, str] = field(default_factory=dict)  # name -> what it says
-    # The same answer in other media types (media type -> schema), e.g. text/csv.
-    alternatives: Mapping[str, Json] = field(default_factory=dict)
-
-
-def page(status: int, description: str) -> Reply:
-    """An HTML page."""
-    return Reply(status, description, schema={"type": "string"}, media_type="text/html")
 
 
 @dataclass(frozen=True)
@@ -157,7 +94,14 @@ class Operation:
             add(401, "unauthorized")
             if self.role == "manager":
                 add(403, "forbidden")
+            # Too many wrong tokens from one address (the kit's token slow-down).
+            add(429, "too_many_wrong_tokens")
+        if any(reply.status == 101 for reply in self.replies):
+            # A WebSocket opened by a page of another site (the kit's Origin check).
+            add(403, "origin_not_allowed")
         if self.request is not None and self.rules is not None:
+            # A body not sent as application/json (the kit's JSON-only rule).
+            add(415, "unsupported_media_type")
             if self.rules.not_json is not None:
                 add(*self.rules.not_json)
             add(422, self.rules.invalid_code)
@@ -266,9 +210,9 @@ class Api:
             ).strip()
         responses: Json = described["responses"]
         for reply in op.replies:
-            responses[str(reply.status)] = _reply(reply, refs)
+            responses[str(reply.status)] = reply_document(reply, refs)
         for status, codes in op.problems().items():
-            problem = _problem_reply(status, codes)
+            problem = problem_document(status, codes)
             same = responses.get(str(status))
             if same is not None:  # e.g. a page's 404 is a page, the unknown branch a problem
                 problem["description"] = f"{same['description']}; or {problem['description']}"
@@ -314,46 +258,6 @@ IDEMPOTENCY_PARAM = Param(
 def _operation_id(op: Operation) -> str:
     words = re.sub(r"[^A-Za-z0-9]+", "_", op.template.replace("/api/v1/branches/", "/")).strip("_")
     return f"{op.method.lower()}_{words}"
-
-
-def _reply(reply: Reply, refs: SchemaRefs) -> Json:
-    described: Json = {"description": reply.description}
-    schema = refs[(reply.model, "serialization")] if reply.model is not None else reply.schema
-    if schema is not None:
-        described["content"] = {reply.media_type: {"schema": schema}}
-        for media_type, other in reply.alternatives.items():
-            described["content"][media_type] = {"schema": other}
-    if reply.headers:
-        described["headers"] = {
-            name: {"description": text, "schema": {"type": "string"}}
-            for name, text in reply.headers.items()
-        }
-    return described
-
-
-def _problem_reply(status: int, codes: list[str]) -> Json:
-    schema: Json = {
-        "allOf": [
-            {"$ref": COMPONENTS + "Problem"},
-            {"properties": {"code": {"enum": codes}}},
-        ]
-    }
-    described: Json = {
-        "description": f"{HTTPStatus(status).phrase}: " + ", ".join(f"`{c}`" for c in codes),
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}},
-    }
-    if status in (429, 503):
-        described["headers"] = {
-            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}
-        }
-    if status == 401:
-        described["headers"] = {
-            "WWW-Authenticate": {
-                "description": '`Bearer realm="qms"`',
-                "schema": {"type": "string"},
-            }
-        }
-    return described
 
 
 API_KEY = web.AppKey("qms.api", Api)
