@@ -2,10 +2,11 @@
 
 A service adds each of its routes with `route(app, method, path, handler,
 summary=..., replies=[...], ...)`: that one declaration adds the aiohttp
-route and, in the app's registry (`API_KEY`, made by the kit), describes it (method, path, summary, the request model `json_body` validates
-with, the responses, the problem+json codes, the parameters, the staff role
-it needs), so no route is served without being described. The document is
-built from the declarations at the first `GET /api/v1/openapi.json`
+route and describes it in the app's registry (`API_KEY`, made by the kit):
+method, path, summary, the request model `json_body` validates with, the
+responses, the problem+json codes, the parameters, the staff role it needs.
+So no route is served without being described. The document is built from
+the declarations at the first `GET /api/v1/openapi.json`
 (shared/http/docs_page.py), with the request and response models' JSON
 schemas under `components.schemas`.
 
