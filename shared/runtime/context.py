@@ -17,10 +17,9 @@ from shared.http import (
     SERVICE_NAME_KEY,
     CheckResult,
     Readiness,
-    healthz,
-    metrics,
     problem_middleware,
 )
+from shared.http.base_routes import add_base_routes
 from shared.http.body import json_only_middleware
 from shared.http.metrics import HttpMetrics, add_process_collectors
 from shared.http.requester import requester_middleware
@@ -100,8 +99,10 @@ def base_app(ctx: ServiceContext, browser: BrowserPolicy | None = None) -> web.A
     Also the WebSocket registry: every socket registered there gets 1001 at
     shutdown; who sent each request (client address, host, request id); the
     HTTP metrics (outside the problem middleware: they count the status sent);
-    JSON bodies only (415 otherwise); and the browser headers (`browser`, by
-    default: same origin only, never in a frame) on every response.
+    JSON bodies only (415 otherwise); the browser headers (`browser`, by
+    default: same origin only, never in a frame) on every response; and the
+    API registry (shared/http/openapi.py), through which every route is added,
+    with `/api/v1/openapi.json` and `/api/docs`.
     """
     http_metrics = HttpMetrics(ctx.registry)
     app = web.Application(
@@ -120,6 +121,5 @@ def base_app(ctx: ServiceContext, browser: BrowserPolicy | None = None) -> web.A
     app[REGISTRY_KEY] = ctx.registry
     app[SOCKETS_KEY] = WebSockets()
     app.on_shutdown.append(close_websockets)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics)
+    add_base_routes(app, ctx.name, ctx.branches.values())
     return app

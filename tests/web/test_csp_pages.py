@@ -1,8 +1,9 @@
 """Every page works under its Content-Security-Policy, and the browser reports no violation.
 
-Kiosk, phone ticket, booking, the booking's page, hall screen, desk console
-and manager page, each in headless Chromium, with every `securitypolicyviolation`
-event and every console error collected from the first byte on. Each page
+Kiosk, phone ticket, booking, the booking's page, hall screen, desk console,
+manager page and the API description (`/api/docs`), each in headless
+Chromium, with every `securitypolicyviolation` event and every console error
+collected from the first byte on. Each page
 is also driven far enough to prove it works: the hall screen's and the
 console's sockets are same-origin under `connect-src 'self'` (Chromium counts
 `ws:` to the page's own host and port as 'self'), the phone page's goes to
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.support.hall import ServiceName
 from tests.support.whole_hall import MANAGER_TOKEN, STAFF_TOKEN, WholeHall, whole_hall
 from tests.ticketing.booking_kit import phone_branch
 
@@ -174,3 +176,13 @@ async def test_the_console_and_the_manager_page(
     )
     await manager.page.screenshot(path=artifacts / "csp-manager.png", full_page=True)
     await manager.assert_clean()
+
+
+@pytest.mark.parametrize("service", ["ticketing", "staff", "display"])
+async def test_the_api_description_page(
+    hall: WholeHall, browser: Browser, service: ServiceName
+) -> None:
+    docs = await watched(browser, viewport={"width": 1280, "height": 800})
+    await docs.page.goto(hall.url(service, "/api/docs"))
+    await docs.page.locator(".opblock").first.wait_for(timeout=15_000)
+    await docs.assert_clean()
