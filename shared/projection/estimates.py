@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from shared.config.schema import BranchConfig
 from shared.projection.hours import elapsed_s
+from shared.projection.memo import memoised, peek
 from shared.projection.ordering import waiting_in_call_order
 from shared.projection.state import BranchState, Ticket, TicketStatus
 
@@ -152,8 +153,9 @@ def _walk(
     cap: Capacity,
     service: str,
     booked: _Booked | None = None,
+    until: str | None = None,
 ) -> dict[str, Estimate]:
-    """Estimates of `service`'s tickets, walking the call order once."""
+    """Estimates of `service`'s tickets, walking the call order once (up to `until`)."""
     out: dict[str, Estimate] = {}
     work = cap.busy_s
     position = 0
@@ -166,6 +168,8 @@ def _walk(
             work = booked.take_until(work)
         if ticket.service == service:
             out[ticket.id] = Estimate(position, _wait(work, cap.desks))
+            if ticket.id == until:
+                break
         if booked is None or ticket.id not in booked.taken:
             work += _cost(state, ticket.service)
     return out
@@ -182,7 +186,11 @@ def _booked(
 
 
 def estimates(state: BranchState, config: BranchConfig, now: dt.datetime) -> dict[str, Estimate]:
-    """Position and estimated wait of every waiting ticket."""
+    """Position and estimated wait of every waiting ticket (shared within a second: memo.py)."""
+    return memoised(state, config, now, "estimates", lambda: _estimates(state, config, now))
+
+
+def _estimates(state: BranchState, config: BranchConfig, now: dt.datetime) -> dict[str, Estimate]:
     ordered = waiting_in_call_order(state, config, now)
     out: dict[str, Estimate] = {}
     for service in {t.service for t in ordered}:
@@ -194,14 +202,21 @@ def estimates(state: BranchState, config: BranchConfig, now: dt.datetime) -> dic
 def estimate_for(
     state: BranchState, config: BranchConfig, ticket_id: str, now: dt.datetime
 ) -> Estimate | None:
-    """One ticket's estimate; None unless it is waiting."""
+    """One ticket's estimate; None unless it is waiting.
+
+    From the branch's shared estimates when a reader computed them this
+    second; else by walking the call order only as far as the ticket.
+    """
     ticket = state.waiting.get(ticket_id)
     if ticket is None:
         return None
+    shared = peek(state, config, now, "estimates")
+    if shared is not None:
+        return cast("dict[str, Estimate]", shared)[ticket_id]
     cap = capacity(state, config, ticket.service, now)
     ordered = waiting_in_call_order(state, config, now)
     booked = _booked(state, config, cap, now)
-    return _walk(state, ordered, cap, ticket.service, booked)[ticket_id]
+    return _walk(state, ordered, cap, ticket.service, booked, until=ticket_id)[ticket_id]
 
 
 def estimate_new(
@@ -218,14 +233,16 @@ def estimate_new(
     work = cap.busy_s
     ahead = 0
     now_ts = now.timestamp()
-    for ticket in state.waiting.values():
-        if ticket.service not in cap.competing or ticket.priority < priority:
+    for competing in sorted(cap.competing):  # a fixed order: the same sum on every replica
+        queue = state.waiting.by_service.get(competing)
+        if queue is None:
             continue
-        early = ticket.appointment_ts is not None and ticket.appointment_ts > now_ts
-        if early and not ticket.priority:
-            continue
-        ahead += 1
-        work += _cost(state, ticket.service)
+        if priority:
+            count = queue.at_least(priority)
+        else:  # all but the appointment tickets checked in early
+            count = len(queue) - (len(queue.booked) - queue.due(now_ts))
+        ahead += count
+        work += count * _cost(state, competing)
     booked = _booked(state, config, cap, now) if not priority else None
     if booked is not None:
         work = booked.take_until(work)
@@ -235,22 +252,26 @@ def estimate_new(
 def service_figures(
     state: BranchState, config: BranchConfig, now: dt.datetime
 ) -> dict[str, ServiceFigures]:
-    """Per configured service: waiting count, longest wait, open desks, estimate."""
-    counts: dict[str, int] = {}
-    oldest: dict[str, Ticket] = {}
-    for ticket in state.waiting.values():
-        counts[ticket.service] = counts.get(ticket.service, 0) + 1
-        known = oldest.get(ticket.service)
-        if known is None or ticket.queued_ts < known.queued_ts:
-            oldest[ticket.service] = ticket
+    """Per configured service: waiting count, longest wait, open desks, estimate.
+
+    Shared by the readers within a second (memo.py).
+    """
+    return memoised(state, config, now, "service_figures", lambda: _figures(state, config, now))
+
+
+def _figures(
+    state: BranchState, config: BranchConfig, now: dt.datetime
+) -> dict[str, ServiceFigures]:
+    waiting = state.waiting
     now_ts = now.timestamp()
     out: dict[str, ServiceFigures] = {}
     for service in config.services:
-        first = oldest.get(service.id)
+        queue = waiting.by_service.get(service.id)
+        first = waiting.ticket(queue.queued[0]) if queue is not None else None
         out[service.id] = ServiceFigures(
             service=service.id,
             area=service.area,
-            waiting=counts.get(service.id, 0),
+            waiting=len(queue) if queue is not None else 0,
             longest_wait_s=round(max(0.0, now_ts - first.queued_ts)) if first else 0,
             longest_since=first.queued_at if first else None,
             open_desks=sum(1 for c in state.counters.values() if c.takes(service.id)),
