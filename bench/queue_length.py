@@ -66,10 +66,10 @@ def command(
 
 def hall_with(
     config: BranchConfig, waiting: int, now: dt.datetime
-) -> tuple[BranchState, list[Event], CountingIds]:
+) -> tuple[BranchState, list[Event]]:
     """Every desk open and `waiting` tickets issued (spread over the services), none called."""
     state = BranchState.fresh(config, local_day(config, now))
-    ids, log = CountingIds(), []
+    ids, log = CountingIds(), list[Event]()
     for desk in config.counters:
         _, events = decide_and_apply(
             state,

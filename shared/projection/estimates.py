@@ -28,7 +28,7 @@ from typing import NamedTuple, cast
 from shared.config.schema import BranchConfig
 from shared.projection.hours import elapsed_s
 from shared.projection.memo import memoised, peek
-from shared.projection.ordering import waiting_in_call_order
+from shared.projection.ordering import ahead_of, waiting_in_call_order
 from shared.projection.state import BranchState, Ticket, TicketStatus
 
 # For a service the configuration no longer names.
@@ -147,6 +147,18 @@ def _cost(state: BranchState, service: str) -> float:
     return state.service_time_s.get(service, DEFAULT_SERVICE_TIME_S)
 
 
+def _work(state: BranchState, busy_s: float, ahead: dict[str, int]) -> float:
+    """The work ahead: the desks' remaining time, then each service's tickets ahead.
+
+    Summed per service in a fixed order, so a ticket's estimate comes out
+    the same whether its place was walked or counted (and on every replica).
+    """
+    work = busy_s
+    for service in sorted(ahead):
+        work += ahead[service] * _cost(state, service)
+    return work
+
+
 def _walk(
     state: BranchState,
     ordered: list[Ticket],
@@ -156,6 +168,8 @@ def _walk(
     until: str | None = None,
 ) -> dict[str, Estimate]:
     """Estimates of `service`'s tickets, walking the call order once (up to `until`)."""
+    if booked is None:
+        return _walk_unbooked(state, ordered, cap, service, until)
     out: dict[str, Estimate] = {}
     work = cap.busy_s
     position = 0
@@ -163,15 +177,34 @@ def _walk(
         if ticket.service not in cap.competing:
             continue
         position += 1
-        if booked is not None and ticket.appointment_id is None and not ticket.priority:
+        if ticket.appointment_id is None and not ticket.priority:
             # A walk-in: the appointments due before its call go first.
             work = booked.take_until(work)
         if ticket.service == service:
             out[ticket.id] = Estimate(position, _wait(work, cap.desks))
             if ticket.id == until:
                 break
-        if booked is None or ticket.id not in booked.taken:
+        if ticket.id not in booked.taken:
             work += _cost(state, ticket.service)
+    return out
+
+
+def _walk_unbooked(
+    state: BranchState, ordered: list[Ticket], cap: Capacity, service: str, until: str | None
+) -> dict[str, Estimate]:
+    """`_walk` with no bookings to come: the work ahead is each service's count times its cost."""
+    out: dict[str, Estimate] = {}
+    ahead: dict[str, int] = {}
+    position = 0
+    for ticket in ordered:
+        if ticket.service not in cap.competing:
+            continue
+        position += 1
+        if ticket.service == service:
+            out[ticket.id] = Estimate(position, _wait(_work(state, cap.busy_s, ahead), cap.desks))
+            if ticket.id == until:
+                break
+        ahead[ticket.service] = ahead.get(ticket.service, 0) + 1
     return out
 
 
@@ -214,8 +247,12 @@ def estimate_for(
     if shared is not None:
         return cast("dict[str, Estimate]", shared)[ticket_id]
     cap = capacity(state, config, ticket.service, now)
-    ordered = waiting_in_call_order(state, config, now)
     booked = _booked(state, config, cap, now)
+    if booked is None:  # counted from the index: the cost does not grow with the queue
+        ahead = ahead_of(state, config, ticket, cap.competing, now)
+        work = _work(state, cap.busy_s, ahead)
+        return Estimate(sum(ahead.values()) + 1, _wait(work, cap.desks))
+    ordered = waiting_in_call_order(state, config, now)
     return _walk(state, ordered, cap, ticket.service, booked, until=ticket_id)[ticket_id]
 
 
@@ -230,10 +267,9 @@ def estimate_new(
     after walk-ins), which instead count as booked slots like the bookings.
     """
     cap = capacity(state, config, service, now)
-    work = cap.busy_s
-    ahead = 0
+    ahead: dict[str, int] = {}
     now_ts = now.timestamp()
-    for competing in sorted(cap.competing):  # a fixed order: the same sum on every replica
+    for competing in cap.competing:
         queue = state.waiting.by_service.get(competing)
         if queue is None:
             continue
@@ -241,12 +277,13 @@ def estimate_new(
             count = queue.at_least(priority)
         else:  # all but the appointment tickets checked in early
             count = len(queue) - (len(queue.booked) - queue.due(now_ts))
-        ahead += count
-        work += count * _cost(state, competing)
+        if count:
+            ahead[competing] = count
+    work = _work(state, cap.busy_s, ahead)
     booked = _booked(state, config, cap, now) if not priority else None
     if booked is not None:
         work = booked.take_until(work)
-    return Estimate(ahead + 1, _wait(work, cap.desks))
+    return Estimate(sum(ahead.values()) + 1, _wait(work, cap.desks))
 
 
 def service_figures(

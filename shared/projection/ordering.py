@@ -150,3 +150,39 @@ def next_ticket(
             if best_key is None or key < best_key:
                 best, best_key = ticket, key
     return best
+
+
+def ahead_of(
+    state: BranchState,
+    config: BranchConfig,
+    ticket: Ticket,
+    services: Collection[str],
+    now: dt.datetime,
+) -> dict[str, int]:
+    """Per service of `services`: how many of its waiting tickets come before `ticket`.
+
+    Each run of a service (`waiting_in_call_order`) is sorted by the call
+    order, so each count is a binary search; only tickets stamped after
+    `now` (which have all waited 0) are counted one by one.
+    """
+    targets, now_ts = target_seconds(config), now.timestamp()
+    waiting = state.waiting
+    mine = rank_key_at(ticket, now_ts, targets)
+
+    def rank(key: QueueKey) -> RankKey:
+        return rank_key_at(waiting.ticket(key), now_ts, targets)
+
+    out: dict[str, int] = {}
+    for service in services:
+        queue = waiting.by_service.get(service)
+        if queue is None:
+            continue
+        count = bisect_left(queue.booked, mine, key=rank, hi=queue.due(now_ts))
+        count += bisect_left(queue.booked, mine, key=rank, lo=queue.due(now_ts)) - queue.due(now_ts)
+        for keys in (queue.priority, queue.walk_in):
+            fresh = bisect_left(keys, now_ts, key=_time)
+            count += bisect_left(keys, mine, key=rank, hi=fresh)
+            count += sum(1 for key in keys[fresh:] if rank(key) < mine)
+        if count:
+            out[service] = count
+    return out

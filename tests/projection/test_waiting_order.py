@@ -24,7 +24,9 @@ from shared.projection import (
     BranchState,
     Ticket,
     apply,
+    estimate_for,
     estimate_new,
+    estimates,
     next_ticket,
     service_figures,
     target_seconds,
@@ -52,6 +54,23 @@ def reference_next(
 ) -> Ticket | None:
     ordered = [t for t in reference_order(state, now) if t.service in services]
     return ordered[0] if ordered else None
+
+
+def reference_places(state: BranchState, now: dt.datetime) -> dict[str, tuple[int, float]]:
+    """Position and wait (unrounded) of every waiting ticket: the old walk of the full order."""
+    ordered = reference_order(state, now)
+    out: dict[str, tuple[int, float]] = {}
+    for service in {t.service for t in ordered}:
+        cap = capacity(state, CONFIG, service, now)
+        work, position = cap.busy_s, 0
+        for ticket in ordered:
+            if ticket.service not in cap.competing:
+                continue
+            position += 1
+            if ticket.service == service:
+                out[ticket.id] = (position, work / cap.desks)
+            work += state.service_time_s.get(ticket.service, DEFAULT_SERVICE_TIME_S)
+    return out
 
 
 def reference_new(state: BranchState, service: str, priority: int, now: dt.datetime) -> int:
@@ -175,6 +194,14 @@ def _check(state: BranchState, now: dt.datetime) -> None:
                 assert estimate.wait_s is not None
                 expected_s = reference_work(state, service, priority, now) / cap.desks
                 assert abs(estimate.wait_s - expected_s) <= 0.5 + 1e-6
+    places = reference_places(state, now)
+    counted = {tid: estimate_for(state, CONFIG, tid, now) for tid in state.waiting}
+    walked = estimates(state, CONFIG, now)
+    assert counted == walked
+    for tid, (position, wait_s) in places.items():
+        estimate = walked[tid]
+        assert estimate.position == position and estimate.wait_s is not None
+        assert abs(estimate.wait_s - wait_s) <= 0.5 + 1e-6
     figures = service_figures(state, CONFIG, now)
     for service in SERVICES:
         mine = [t for t in state.waiting.values() if t.service == service]
