@@ -1,4 +1,4 @@
-"""Secrets from files: QMS_STAFF_TOKENS_FILE and QMS_AMQP_PASSWORD_FILE (README, "Settings for compose").
+"""Secrets from files: QMS_STAFF_TOKENS_FILE, QMS_AMQP_PASSWORD_FILE (README, compose settings).
 
 Compose mounts each secret as a file under /run/secrets/; the settings read
 it. A setting given both ways, or a file that cannot be used, stops start-up

@@ -398,3 +398,13 @@ def test_each_service_is_given_the_three_nodes(cluster: dict[str, Any]) -> None:
         assert {url.split("@", 1)[0] for url in urls} == {"amqp://hall"}
         depends = services(cluster)[name]["depends_on"]
         assert all(depends[node]["condition"] == "service_healthy" for node in CLUSTER_NODES)
+
+
+def test_the_readme_lists_every_compose_setting_and_secret(model: dict[str, Any]) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    start = readme.index("### Settings for compose")
+    table = readme[start : readme.index("\n### ", start + 1)]
+    for name in example_settings():
+        assert f"`{name}`" in table, f"{name} is missing from the README's compose settings"
+    for secret in model["secrets"].values():
+        assert f"`deploy/secrets/{Path(secret['file']).name}`" in readme, secret["file"]
