@@ -60,6 +60,12 @@ def model() -> dict[str, Any]:
     return compose_model()
 
 
+@pytest.fixture(scope="module")
+def monitored() -> dict[str, Any]:
+    """With the monitoring profile's Prometheus and Grafana."""
+    return compose_model(profiles=["monitoring"])
+
+
 def services(model: dict[str, Any]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = model["services"]
     return found
@@ -84,13 +90,17 @@ def test_compose_refuses_to_start_without_a_broker_user(
         assert REFUSAL in done.stderr
 
 
-def test_no_guest_anywhere(model: dict[str, Any], cluster: dict[str, Any]) -> None:
+def test_no_guest_anywhere(
+    model: dict[str, Any], cluster: dict[str, Any], monitored: dict[str, Any]
+) -> None:
     # RabbitMQ's built-in guest user exists only where no other first user is
-    # named; here one always is, and the text never falls back to guest.
-    for resolved in (model, cluster):
+    # named; here one always is, and the text never falls back to guest (nor
+    # Grafana to its admin/admin).
+    for resolved in (model, cluster, monitored):
         for name, service in services(resolved).items():
             for key, value in service.get("environment", {}).items():
                 assert "guest" not in str(value), (name, key)
+                assert str(value) != "admin", (name, key)
     for path in (COMPOSE_FILE, ENV_EXAMPLE, CLUSTER_ENV):
         for line in path.read_text(encoding="utf-8").splitlines():
             assert "guest" not in line or line.lstrip().startswith("#") or REFUSAL in line, line
@@ -144,11 +154,11 @@ def test_an_env_setting_reaches_the_services(tmp_path: Path) -> None:
 
 
 def test_secrets_are_files_never_the_environment(
-    model: dict[str, Any], cluster: dict[str, Any]
+    model: dict[str, Any], cluster: dict[str, Any], monitored: dict[str, Any]
 ) -> None:
     # Each top-level secret is a file in deploy/secrets/ (an environment-sourced
     # secret would also be copied into a read-only root file system: refused).
-    for resolved in (model, cluster):
+    for resolved in (model, cluster, monitored):
         for name, secret in resolved["secrets"].items():
             assert set(secret) == {"name", "file"}, name
             assert Path(secret["file"]) == SECRETS / name
@@ -177,7 +187,7 @@ def test_secrets_are_files_never_the_environment(
                 broker["environment"]["QMS_AMQP_PASSWORD_FILE"]
             ] == (SECRETS / "amqp-password")
     # Nothing in any environment is named like a secret but the file settings.
-    for resolved in (model, cluster):
+    for resolved in (model, cluster, monitored):
         for name, service in services(resolved).items():
             for key in service.get("environment", {}):
                 if any(word in key for word in ("PASS", "TOKEN", "COOKIE", "SECRET")):

@@ -31,6 +31,8 @@ CAPABILITIES_ADDED = {"proxy": ["NET_BIND_SERVICE"]}  # to exec the image's cadd
 WRITABLE = {
     "rabbitmq": {"/tmp", "/var/lib/rabbitmq"},
     "proxy": {"/config", "/tmp", "/data"},
+    "prometheus": {"/tmp", "/prometheus"},
+    "grafana": {"/tmp", "/var/lib/grafana"},
     **{name: {"/tmp"} for name in QMS_SERVICES},
 }
 RABBITMQ_SCHEMA_GLOB = (
@@ -40,10 +42,11 @@ RABBITMQ_SCHEMA_GLOB = (
 
 @pytest.fixture(scope="module")
 def every_service() -> dict[str, dict[str, Any]]:
-    """Every service of the file: the default model and the cluster profile's nodes."""
-    model = compose_model(profiles=["cluster"], environ={"COMPOSE_PROFILES": "cluster"})
+    """Every service of the file, every profile's too."""
+    model = compose_model(profiles=["cluster", "monitoring"])
     found: dict[str, dict[str, Any]] = model["services"]
-    assert {*QMS_SERVICES, *BROKERS, "proxy"} <= set(found)
+    assert {*QMS_SERVICES, *BROKERS, "proxy", "prometheus", "grafana"} <= set(found)
+    assert set(found) == set(WRITABLE) | set(BROKERS), "a new service: add it to WRITABLE"
     return found
 
 
@@ -151,7 +154,7 @@ def test_images_are_pinned_to_exact_releases(every_service: dict[str, dict[str, 
             assert "build" in service  # built here from the pinned Dockerfile
             continue
         image = service["image"]
-        assert re.fullmatch(r"[a-z]+:\d+\.\d+\.\d+(-[a-z]+)?", image), (name, image)
+        assert re.fullmatch(r"[a-z/-]+:v?\d+\.\d+\.\d+(-[a-z]+)?", image), (name, image)
     assert {every_service[name]["image"] for name in BROKERS} == {"rabbitmq:4.3.2-management"}
 
 
@@ -167,7 +170,9 @@ def test_the_proxy_image_is_the_caddy_the_tests_run() -> None:
 def test_data_volumes_survive_down_v() -> None:
     # External: compose neither makes nor deletes them (deploy/setup makes them).
     # The names compose gave them before, so an installation keeps its data.
-    for model in (compose_model(), compose_model(more_env_files=[CLUSTER_ENV])):
+    every = compose_model(profiles=["monitoring", "cluster"])
+    assert {"rabbitmq-data", "rmq1-data", "caddy-data", "prometheus-data"} <= set(every["volumes"])
+    for model in (compose_model(), every):
         for key, volume in model["volumes"].items():
             assert volume == {"external": True, "name": f"qms_{key}"}, key
     cluster = compose_model(more_env_files=[CLUSTER_ENV])["services"]

@@ -19,9 +19,9 @@ import pytest
 
 from shared.config import Settings
 from shared.config.settings import parse_staff_token_file
-from tests.deploy.compose_model import CLUSTER_ENV, REPO, SETUP, compose_model
+from tests.deploy.compose_model import REPO, SETUP, compose_model
 
-SECRET_NAMES = {"amqp-password", "rabbitmq-cookie", "staff-tokens"}
+SECRET_NAMES = {"amqp-password", "rabbitmq-cookie", "staff-tokens", "grafana-admin-password"}
 
 
 @pytest.fixture
@@ -65,9 +65,9 @@ def test_setup_makes_the_secrets_compose_mounts(deploy_copy: Path, tmp_path: Pat
     for path in secrets.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path.name
     # Exactly the files compose.yaml's secrets name.
-    model = compose_model(more_env_files=[CLUSTER_ENV])
+    model = compose_model(profiles=["monitoring", "cluster"])
     assert {Path(s["file"]).name for s in model["secrets"].values()} == SECRET_NAMES
-    for name in ("amqp-password", "rabbitmq-cookie"):
+    for name in ("amqp-password", "rabbitmq-cookie", "grafana-admin-password"):
         assert re.fullmatch(r"[0-9a-f]{48}", (secrets / name).read_text()), name
     assert (secrets / "amqp-password").read_text() != (secrets / "rabbitmq-cookie").read_text()
 
@@ -131,7 +131,7 @@ def test_setup_makes_every_external_volume(deploy_copy: Path, tmp_path: Path) ->
     assert all(call.startswith("volume create ") for call in calls)
     external = {
         volume["name"]
-        for model in (compose_model(), compose_model(more_env_files=[CLUSTER_ENV]))
+        for model in (compose_model(profiles=["monitoring", "cluster"]),)
         for volume in model["volumes"].values()
         if volume.get("external")
     }
