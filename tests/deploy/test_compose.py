@@ -9,6 +9,7 @@ privileges, test_broker_start.py how the brokers start.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -343,8 +344,13 @@ def test_docker_compose_accepts_the_cluster_profile(operator_env: Path) -> None:
         "--profile", "cluster", "config", "--quiet", env_file=ENV_EXAMPLE, environ=OPERATOR
     )
     assert with_profile.returncode == 0, with_profile.stderr
-    recipe = run_compose("config", "--quiet", env_file=operator_env, more_env_files=[CLUSTER_ENV])
+    recipe = run_compose(
+        "config", "--format", "json", env_file=operator_env, more_env_files=[CLUSTER_ENV]
+    )
     assert recipe.returncode == 0, recipe.stderr
+    # cluster.env's URLs take the user from deploy/.env, the file given before it.
+    url = json.loads(recipe.stdout)["services"]["routing"]["environment"]["QMS_AMQP_URL"]
+    assert url.startswith("amqp://hall@rmq1:5672/,amqp://hall@rmq2:5672/"), url
 
 
 def test_the_cluster_nodes_run_only_with_their_profile(
