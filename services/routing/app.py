@@ -50,7 +50,7 @@ async def consume_commands(app: web.Application) -> AsyncIterator[None]:
         # Each branch's log exists before its first command is decided and written.
         await ctx.bus.declare_branches(ctx.branches)
         for branch_id in ctx.branches:
-            consumers.append(await ctx.bus.consume_commands(branch_id, handler))
+            consumers.append(await ctx.bus.consume_command_batches(branch_id, handler))
         ctx.readiness.set_ready("commands", f"consuming commands of {len(consumers)} branch(es)")
         ctx.log.info("queue engine running", writer=follower.writer, branches=sorted(ctx.branches))
         yield
