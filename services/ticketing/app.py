@@ -1,4 +1,4 @@
-"""The ticketing service: citizen API, kiosk page, phone ticket page.
+"""The ticketing service: citizen API, kiosk page, phone ticket page, booking pages.
 
 Stateless: it sends commands to routing and reads live figures from its own
 follower of the event log (the shared projection). Ready once the bus is up
@@ -11,7 +11,7 @@ import time
 
 from aiohttp import web
 
-from services.ticketing import api, appointments_api, pages
+from services.ticketing import api, appointments_api, booking_pages, pages
 from services.ticketing.keys import (
     OPTIONS_KEY,
     TICKETING_KEY,
@@ -49,7 +49,12 @@ SPEC = ServiceSpec(
     name="ticketing",
     options=TicketingOptions.from_env,
     options_key=OPTIONS_KEY,
-    routes=(api.add_routes, appointments_api.add_routes, pages.add_routes),
+    routes=(
+        api.add_routes,
+        appointments_api.add_routes,
+        pages.add_routes,
+        booking_pages.add_routes,
+    ),
     follows_log=True,
     setup=setup,
 )

@@ -101,3 +101,80 @@ def slot_listing(
         listed.append({"date": day.isoformat(), "slots": slots})
         day += dt.timedelta(days=1)
     return {"service": service.id, "slot_min": service.slot_min, "days": listed}
+
+
+def booking_due(config: BranchConfig, booking: Booking, now: dt.datetime) -> bool:
+    """Due now: inside its check-in window, neither checked in nor cancelled."""
+    if config.appointments is None:
+        return False
+    if booking_status(config, booking, now) is not BookingStatus.BOOKED:
+        return False
+    opens, closes = checkin_window(config.appointments, booking)
+    return opens.timestamp() <= now.timestamp() <= closes.timestamp()
+
+
+def booking_row(
+    state: BranchState,
+    config: BranchConfig,
+    booking: Booking,
+    now: dt.datetime,
+    *,
+    with_id: bool = True,
+) -> Json:
+    """A booking in the staff's day list: the view plus `channel`, `due` and `cancel_reason`.
+
+    `with_id=False` leaves out the booking's and the ticket's ids (the
+    citizen's keys to them): the live overview every desk receives carries
+    codes and numbers only.
+    """
+    row = {
+        **booking_view(state, config, booking, now),
+        "channel": booking.channel,
+        "due": booking_due(config, booking, now),
+        "cancel_reason": booking.cancel_reason,
+    }
+    if not with_id:
+        row.pop("appointment_id")
+        row.pop("ticket_id", None)
+    return row
+
+
+def day_bookings(
+    state: BranchState,
+    config: BranchConfig,
+    day: dt.date,
+    now: dt.datetime,
+    *,
+    with_id: bool = True,
+) -> list[Json]:
+    """Every booking whose slot lies on `day` (cancelled ones too), by start."""
+    if state.calendar is None:
+        return []
+    return [booking_row(state, config, b, now, with_id=with_id) for b in state.calendar.on_day(day)]
+
+
+def appointments_today(state: BranchState, config: BranchConfig, now: dt.datetime) -> Json | None:
+    """The overview's appointment part: today's bookings counted by status, and who is due.
+
+    None for a branch without `[appointments]`.
+    """
+    if config.appointments is None or state.calendar is None:
+        return None
+    counts = dict.fromkeys((s.value for s in BookingStatus), 0)
+    due: list[Json] = []
+    for booking in state.calendar.on_day(state.day):
+        counts[booking_status(config, booking, now).value] += 1
+        if booking_due(config, booking, now):
+            due.append(booking_row(state, config, booking, now, with_id=False))
+    return {"day": state.day.isoformat(), "counts": counts, "due": due}
+
+
+def calendar_start(config: BranchConfig, day: dt.date) -> dt.date:
+    """The first day whose events a reader of `day` reads: `horizon_days` earlier with bookings.
+
+    A booking is an event of the day it was made, up to `horizon_days` before
+    its slot (shared/projection/calendar.py).
+    """
+    if config.appointments is None:
+        return day
+    return day - dt.timedelta(days=config.appointments.horizon_days)

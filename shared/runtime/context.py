@@ -21,6 +21,7 @@ from shared.http import (
     metrics,
     problem_middleware,
 )
+from shared.http.metrics import HttpMetrics, add_process_collectors
 from shared.http.websockets import SOCKETS_KEY, WebSockets, close_websockets
 from shared.logs import get_logger
 from shared.runtime.clock import Clock, utc_now
@@ -57,6 +58,7 @@ class ServiceContext:
         clock: Clock = utc_now,
     ) -> ServiceContext:
         registry = CollectorRegistry()
+        add_process_collectors(registry)
         readiness = Readiness()
         readiness.probe("bus", lambda: _bus_check(bus))
         Info("qms_service", "Which service this is and which bus it uses", registry=registry).info(
@@ -92,9 +94,11 @@ CONTEXT_KEY = web.AppKey("qms.context", ServiceContext)
 def base_app(ctx: ServiceContext) -> web.Application:
     """An application with the context, `/healthz`, `/metrics` and problem+json errors.
 
-    Also the WebSocket registry: every socket registered there gets 1001 at shutdown.
+    Also the WebSocket registry: every socket registered there gets 1001 at shutdown,
+    and the HTTP metrics (outside the problem middleware: they count the status sent).
     """
-    app = web.Application(middlewares=[problem_middleware])
+    http_metrics = HttpMetrics(ctx.registry)
+    app = web.Application(middlewares=[http_metrics.middleware(), problem_middleware])
     app[CONTEXT_KEY] = ctx
     app[SERVICE_NAME_KEY] = ctx.name
     app[READINESS_KEY] = ctx.readiness
