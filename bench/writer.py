@@ -1,6 +1,7 @@
 """The fenced writer at the broker: commands/s one at a time and with group commit.
 
     .venv/bin/python bench/writer.py [--seconds 10] [--clients 50] [--rounds 2] [--embedded]
+                                     [--max-batch 1 100]
 
 In this process: a `FencedWriter` consuming a fresh branch's command queue
 (RabbitMQ unless `--embedded`), its own log reader feeding the state, and
@@ -10,7 +11,8 @@ then calls the next at a desk of its own, so the queue stays short and the
 figure is the writer's, not the call order's over a long queue. Runs with
 `max_batch=1` (the protocol before group commit) and with batches, in turn,
 `--rounds` times each, so both see the same load on a shared machine.
-Prints commands/s, the mean batch and the request latency.
+Prints commands/s, the writer's CPU per command (its process only: on RabbitMQ
+the requesters run elsewhere), the mean batch and the request latency.
 """
 
 from __future__ import annotations
@@ -63,8 +65,12 @@ async def connect(embedded: EmbeddedBroker | None) -> Bus:
 
 async def one_run(
     config: BranchConfig, embedded: EmbeddedBroker | None, max_batch: int, args: argparse.Namespace
-) -> tuple[float, float, list[float]]:
-    """(commands/s, mean batch, request latencies in ms) for one writer on a fresh branch."""
+) -> tuple[float, float, float, list[float]]:
+    """(commands/s, mean batch, writer CPU ms per command, request latencies in ms).
+
+    One writer on a fresh branch; the CPU is this process's (on RabbitMQ the
+    requesters are elsewhere), the cost of a command to the writer.
+    """
     branch = f"bench-w-{uuid.uuid4().hex[:8]}"
     config = config.model_copy(update={"branch": config.branch.model_copy(update={"id": branch})})
     engine_bus, client = await connect(embedded), await connect(embedded)
@@ -92,6 +98,7 @@ async def one_run(
     for desk in desks:
         assert (await send(client, branch, CommandType.OPEN_COUNTER, OpenCounter(counter=desk))).ok
     sizes.clear()
+    cpu_before = time.process_time()
     if embedded is not None:
         answered, took, latencies = await drive(client, branch, desks, args.seconds, args.clients)
     else:
@@ -99,13 +106,14 @@ async def one_run(
         answered, took, latencies = await asyncio.to_thread(
             in_a_process, branch, desks, args.seconds, args.clients
         )
+    cpu_ms = 1000 * (time.process_time() - cpu_before) / max(1, answered)
     await consumer.close()
     await reader.close()
     following.cancel()
     await asyncio.gather(following, return_exceptions=True)
     await client.close()
     await engine_bus.close()
-    return answered / took, statistics.fmean(sizes) if sizes else 0.0, latencies
+    return answered / took, statistics.fmean(sizes) if sizes else 0.0, cpu_ms, latencies
 
 
 async def send(client: Bus, branch: str, kind: CommandType, data: CommandData) -> Reply:
@@ -174,13 +182,14 @@ async def main(args: argparse.Namespace) -> None:
         bus = "embedded" if embedded else "RabbitMQ"
         print(f"fenced writer on {bus}, {args.clients} clients, {args.seconds:.0f} s per run")
         for round_ in range(1, args.rounds + 1):
-            for max_batch in (1, MAX_COMMAND_BATCH):
-                rate, mean_batch, ms = await one_run(config, embedded, max_batch, args)
+            for max_batch in args.max_batch:
+                rate, mean_batch, cpu_ms, ms = await one_run(config, embedded, max_batch, args)
                 label = "one at a time" if max_batch == 1 else f"batches <= {max_batch}"
                 p50, p99 = statistics.quantiles(ms, n=100)[49], statistics.quantiles(ms, n=100)[98]
                 print(
-                    f"run {round_} {label:>15}: {rate:8,.0f} commands/s "
-                    f"(mean batch {mean_batch:5.1f}; request p50 {p50:6.1f} ms, p99 {p99:6.1f} ms)",
+                    f"run {round_} {label:>15}: {rate:8,.0f} commands/s, "
+                    f"writer CPU {cpu_ms:4.2f} ms each (mean batch {mean_batch:5.1f}; "
+                    f"request p50 {p50:6.1f} ms, p99 {p99:6.1f} ms)",
                     flush=True,
                 )
         if embedded is not None:
@@ -193,5 +202,8 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--embedded", action="store_true")
+    parser.add_argument(
+        "--max-batch", type=int, nargs="+", default=[1, MAX_COMMAND_BATCH], help="runs to make"
+    )
     arguments = parser.parse_args()
     sys.exit(asyncio.run(main(arguments)))
