@@ -30,6 +30,7 @@ from shared.runtime.live import LiveBranch, read_up_to_now
 # Deciding again only helps while another writer is racing us; more than a
 # few rounds means something else is wrong, and the client retries anyway.
 MAX_ROUNDS = 5
+_TICK = dt.timedelta(microseconds=1)
 log = structlog.get_logger(__name__)
 
 
@@ -103,10 +104,13 @@ class FencedWriter:
         """Replies to the first commands whose outcome is settled: all, unless we lost a race."""
         now = self._clock()
         last = live.state.last_event_at
-        if last is not None and last > now:
-            # Another replica's clock runs ahead of ours: never decide in the
-            # log's past (at midnight that would be yesterday's state).
-            now = last
+        if last is not None and last >= now:
+            # Never decide in the log's past (at midnight that would be
+            # yesterday's state), nor at the `at` of an earlier decision: the
+            # fence knows a decision by (writer, at), so each must be later
+            # than everything in the log, even when another replica's clock
+            # runs ahead of ours or ours has not moved since our last batch.
+            now = last + _TICK
         state = live.state_for(now)
         day = state.day
         decided = decide_batch(

@@ -123,10 +123,14 @@ class RivalTakesTheFirstSeq(PassThroughBus):
         await self.inner.publish_events(events)
 
 
+@pytest.mark.parametrize("clock_stands_still", [False, True], ids=["moving", "still"])
 async def test_a_batch_that_loses_its_first_seq_is_decided_again_whole(
-    bus: Bus, branches: dict[str, BranchConfig]
+    bus: Bus, branches: dict[str, BranchConfig], clock_stands_still: bool
 ) -> None:
+    """Also when our clock has not moved: the retry is a decision of its own (a later `at`)."""
     (config,) = branches.values()
+    started = utc_now()
+    clock = (lambda: started) if clock_stands_still else utc_now
     racing = RivalTakesTheFirstSeq(bus)
     live = LiveBranch(config)
     reader = bus.read_events(dt.datetime.now(dt.UTC) - dt.timedelta(days=1), frozenset({config.id}))
@@ -141,7 +145,7 @@ async def test_a_batch_that_loses_its_first_seq_is_decided_again_whole(
     following = asyncio.create_task(follow())
     try:
         writer = FencedWriter(
-            racing, {config.id: live}, writer="ours", ids=CountingIds(), clock=utc_now
+            racing, {config.id: live}, writer="ours", ids=CountingIds(), clock=clock
         )
         opened = await writer.handle(
             delivery(CommandType.OPEN_COUNTER, OpenCounter(counter="desk-1"))
