@@ -70,12 +70,15 @@ class Verdict(StrEnum):
     EARLIER_DAY = "earlier_day"
 
 
-def _decision_key(event: Event) -> tuple[str, str, dt.datetime] | None:
-    # All events of one decision share writer, command id and `at`; a writer
-    # that decides the same command again does so at a later `at`.
+def _decision_key(event: Event) -> tuple[str, dt.datetime] | None:
+    # A decision is everything a writer decided at one `at`: one command, or a
+    # batch of them, each decided on the state after the one before. Once one
+    # of its events loses its seq to a rival, the rest of it must go too, or a
+    # later command of the batch would land on the rival's state. A writer
+    # that decides again does so at a later `at`.
     if event.command_id is None:
         return None
-    return (event.writer, event.command_id, event.at)
+    return (event.writer, event.at)
 
 
 def admit(state: BranchState | DayFence, event: Event) -> Verdict:

@@ -158,9 +158,9 @@ class BranchState:
     commands: dict[str, CommandRecord] = field(default_factory=dict)
     # Ids of the events applied today, to tell a redelivered event from a rival's.
     applied_ids: set[str] = field(default_factory=set)
-    # Decisions that lost the seq race: (writer, command_id, at) of a rejected
-    # event. The rest of that decision is rejected too, even if its seq fits.
-    lost_decisions: set[tuple[str, str, dt.datetime]] = field(default_factory=set)
+    # Decisions that lost the seq race: (writer, at) of a rejected event (one
+    # command or a batch). The rest of that decision is rejected too, even if its seq fits.
+    lost_decisions: set[tuple[str, dt.datetime]] = field(default_factory=set)
     # Area -> ticket id -> the ticket's latest call there, oldest first (a
     # dict keeps insertion order, so a repeat call moves to the end in O(1)),
     # at most RECENT_CALLS: kept by `apply` from ticket.called / ticket.recalled.
