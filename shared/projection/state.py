@@ -172,9 +172,10 @@ class BranchState:
     # None for a branch without `[appointments]`. Carried from day to day.
     calendar: Calendar | None = None
     # Figures shared by readers until `seq` or the second moves
-    # (shared/projection/memo.py); a copy starts without.
+    # (shared/projection/memo.py); a copy starts without (not an init
+    # field, so `dataclasses.replace` does not share it either).
     memo: dict[str, tuple[object, object, object]] = field(
-        default_factory=dict, compare=False, repr=False
+        default_factory=dict, init=False, compare=False, repr=False
     )
 
     @classmethod

@@ -55,6 +55,15 @@ class ServiceQueue:
     def __len__(self) -> int:
         return len(self.queued)
 
+    def copy(self) -> ServiceQueue:
+        return ServiceQueue(
+            list(self.priority),
+            list(self.walk_in),
+            list(self.booked),
+            list(self.queued),
+            dict(self.levels),
+        )
+
     def due(self, now_ts: float) -> int:
         """How many of `booked` are due (appointment_at <= now): a prefix of it."""
         return bisect_right(self.booked, now_ts, key=_time)
@@ -89,6 +98,14 @@ class WaitingQueue(Mapping[str, "Ticket"]):
         self.by_service: dict[str, ServiceQueue] = {}
         for ticket in tickets:
             self.add(ticket)
+
+    def copy(self) -> WaitingQueue:
+        """An index of its own over the same ticket objects (copied at C speed)."""
+        twin = WaitingQueue()
+        twin._tickets = dict(self._tickets)
+        twin._entries = dict(self._entries)
+        twin.by_service = {service: queue.copy() for service, queue in self.by_service.items()}
+        return twin
 
     def __getitem__(self, ticket_id: str) -> Ticket:
         return self._tickets[ticket_id]
