@@ -266,3 +266,21 @@ def test_shared_figures_are_reused_within_the_second_and_not_past_a_new_event() 
     )
     moved = service_figures(state, CONFIG, start + dt.timedelta(seconds=MEMO_BUCKET_S))
     assert moved["pas"].waiting == 2 and later["pas"].waiting == 1
+
+
+def test_a_copied_index_moves_on_its_own() -> None:
+    log, state = EventLog(DAY), BranchState.fresh(CONFIG, DAY)
+    for n, service in enumerate(["pas", "pas", "skat"]):
+        apply(state, _step(log, state, ("issue", service, 0, None, 0), n) or _never())
+        log.tick(60)
+    for twin in (state.copy(), state.waiting.copy()):
+        index = twin.waiting if isinstance(twin, BranchState) else twin
+        index.discard("t0")
+        assert "t0" not in index and [k[2] for k in index.by_service["pas"].queued] == ["t1"]
+    first = next_ticket(state, CONFIG, ("pas",), log.now)
+    assert first is not None and first.id == "t0"
+    assert [k[2] for k in state.waiting.by_service["pas"].queued] == ["t0", "t1"]
+
+
+def _never() -> Event:
+    raise AssertionError("an issue always writes an event")
