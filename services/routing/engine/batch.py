@@ -91,7 +91,7 @@ class _Scratch:
         self.state = dataclasses.replace(
             state,
             tickets=dict(state.tickets),
-            waiting=dict(state.waiting),
+            waiting=state.waiting.copy(),
             counters={cid: copy.copy(c) for cid, c in state.counters.items()},
             last_number=dict(state.last_number),
             service_time_s=dict(state.service_time_s),
@@ -115,7 +115,7 @@ class _Scratch:
             if ticket is not None and ticket is self._original.tickets.get(ticket_id):
                 mine = self.state.tickets[ticket_id] = copy.copy(ticket)
                 if ticket_id in self.state.waiting:
-                    self.state.waiting[ticket_id] = mine
+                    self.state.waiting.add(mine)
         if not self._calendar_copied and _changes_calendar(event):
             calendar = self.state.calendar
             self.state.calendar = calendar.copy() if calendar is not None else None
