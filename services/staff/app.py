@@ -30,7 +30,7 @@ def setup(app: web.Application) -> None:
     app[AUTH_KEY] = StaffAuth(
         ctx.settings.staff_tokens,
         # The window is a duration, not a time of day: the monotonic clock.
-        failures=RateLimiter(options.token_failures, options.token_window_s, time.monotonic),
+        failures=RateLimiter(options.auth_failures, options.auth_window_s, time.monotonic),
         refusals=Counter(
             "qms_staff_token_refusals_total",
             "Staff tokens refused: wrong_token, or slowed_down (too many wrong ones)",

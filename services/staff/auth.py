@@ -10,8 +10,8 @@ appointments on a citizen's behalf, and follow the live WebSocket; `manager`
 may do all that and read the overview and the statistics.
 
 **Slow-down.** Wrong tokens are counted per client address (the request's,
-from `QMS_TRUSTED_PROXIES`) over a sliding window (`QMS_STAFF_TOKEN_FAILURES`
-per `QMS_STAFF_TOKEN_WINDOW_S`, default 10 a minute). From the one that
+from `QMS_TRUSTED_PROXIES`) over a sliding window (`QMS_STAFF_AUTH_FAILURES`
+per `QMS_STAFF_AUTH_WINDOW_S`, default 10 a minute). From the one that
 fills it, every request from that address that presents a token is 429
 `too_many_wrong_tokens` with `Retry-After`, the right token included, until
 the oldest counted failure leaves the window: were a right token let

@@ -2,10 +2,10 @@
 
 The staff tokens are shared settings (`QMS_STAFF_TOKENS`, shared.config.settings).
 
-- `QMS_STAFF_TOKEN_FAILURES`: wrong tokens one client address may present
+- `QMS_STAFF_AUTH_FAILURES`: wrong tokens one client address may present
   within the window before it is slowed down (default 10; `0` turns the
   slow-down off);
-- `QMS_STAFF_TOKEN_WINDOW_S`: that window in seconds (default 60).
+- `QMS_STAFF_AUTH_WINDOW_S`: that window in seconds (default 60).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from shared.errors import ConfigError
 
-DEFAULT_TOKEN_FAILURES = 10
-DEFAULT_TOKEN_WINDOW_S = 60
+DEFAULT_AUTH_FAILURES = 10
+DEFAULT_AUTH_WINDOW_S = 60
 _ENV = "environment"
 _DIGITS = re.compile(r"[0-9]{1,6}", re.ASCII)
 
@@ -30,14 +30,14 @@ class StaffOptions:
     command_attempts: int = 3
     # A day's statistics replay that takes longer is abandoned (503, try again).
     replay_within_s: float = 30.0
-    token_failures: int = DEFAULT_TOKEN_FAILURES
-    token_window_s: float = DEFAULT_TOKEN_WINDOW_S
+    auth_failures: int = DEFAULT_AUTH_FAILURES
+    auth_window_s: float = DEFAULT_AUTH_WINDOW_S
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> StaffOptions:
         return cls(
-            token_failures=_whole(env, "QMS_STAFF_TOKEN_FAILURES", DEFAULT_TOKEN_FAILURES),
-            token_window_s=_whole(env, "QMS_STAFF_TOKEN_WINDOW_S", DEFAULT_TOKEN_WINDOW_S, low=1),
+            auth_failures=_whole(env, "QMS_STAFF_AUTH_FAILURES", DEFAULT_AUTH_FAILURES),
+            auth_window_s=_whole(env, "QMS_STAFF_AUTH_WINDOW_S", DEFAULT_AUTH_WINDOW_S, low=1),
         )
 
 

@@ -1,7 +1,7 @@
 """Wrong staff tokens from one client address are slowed down: 429 with Retry-After.
 
-The rule is services/staff/auth.py's: `QMS_STAFF_TOKEN_FAILURES` wrong tokens
-per `QMS_STAFF_TOKEN_WINDOW_S` (10 a minute); then every request presenting a
+The rule is services/staff/auth.py's: `QMS_STAFF_AUTH_FAILURES` wrong tokens
+per `QMS_STAFF_AUTH_WINDOW_S` (10 a minute); then every request presenting a
 token, the right one included, is 429 until the oldest failure leaves the
 window. The API and the WebSocket count together.
 """
@@ -52,17 +52,17 @@ def test_the_right_token_waits_out_the_window_too_and_does_not_clear_it() -> Non
 
 
 def test_the_slow_down_is_read_from_the_environment() -> None:
-    assert (StaffOptions().token_failures, StaffOptions().token_window_s) == (10, 60)
+    assert (StaffOptions().auth_failures, StaffOptions().auth_window_s) == (10, 60)
     options = StaffOptions.from_env(
-        {"QMS_STAFF_TOKEN_FAILURES": "5", "QMS_STAFF_TOKEN_WINDOW_S": " 300 "}
+        {"QMS_STAFF_AUTH_FAILURES": "5", "QMS_STAFF_AUTH_WINDOW_S": " 300 "}
     )
-    assert (options.token_failures, options.token_window_s) == (5, 300)
-    assert StaffOptions.from_env({"QMS_STAFF_TOKEN_FAILURES": "0"}).token_failures == 0
+    assert (options.auth_failures, options.auth_window_s) == (5, 300)
+    assert StaffOptions.from_env({"QMS_STAFF_AUTH_FAILURES": "0"}).auth_failures == 0
     for key, bad in [
-        ("QMS_STAFF_TOKEN_FAILURES", "-1"),
-        ("QMS_STAFF_TOKEN_FAILURES", "ten"),
-        ("QMS_STAFF_TOKEN_WINDOW_S", "0"),
-        ("QMS_STAFF_TOKEN_WINDOW_S", "1.5"),
+        ("QMS_STAFF_AUTH_FAILURES", "-1"),
+        ("QMS_STAFF_AUTH_FAILURES", "ten"),
+        ("QMS_STAFF_AUTH_WINDOW_S", "0"),
+        ("QMS_STAFF_AUTH_WINDOW_S", "1.5"),
     ]:
         with pytest.raises(ConfigError) as caught:
             StaffOptions.from_env({key: bad})
