@@ -9,6 +9,7 @@ from shared.bus.base import (
     CommandDelivery,
     CommandHandler,
     EventReader,
+    Skim,
     command_queue,
     event_log_stream,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "CommandDelivery",
     "CommandHandler",
     "EventReader",
+    "Skim",
     "command_queue",
     "event_log_stream",
 ]

@@ -19,6 +19,7 @@ from shared.projection.apply import (
     apply,
     apply_all,
     apply_earlier,
+    skim_earlier,
     start_day,
 )
 from shared.projection.bookings import (
@@ -32,6 +33,7 @@ from shared.projection.calendar import (
     BookingStatus,
     Calendar,
     DayFence,
+    folds,
     normalise_code,
     show_code,
 )
@@ -107,6 +109,8 @@ __all__ = [
     "Calendar",
     "DayFence",
     "apply_earlier",
+    "folds",
+    "skim_earlier",
     "normalise_code",
     "show_code",
     "slot_at",
