@@ -116,12 +116,13 @@ async def raw_read(url: str, count: int) -> float:
 
 
 def fold_in_memory(config_path: Path, bodies: list[bytes], now: dt.datetime) -> float:
-    """Decode and ingest every body as a reader does, in this process; the seconds it took."""
+    """Every body as a follower takes it (skimmed, else decoded and ingested); the seconds."""
     live = LiveBranch(load_branch_file(config_path))
     started = time.perf_counter()
     live.read_from(now)
     for body in bodies:
-        live.ingest(decode_event(body))
+        if live.skim(body) is None:
+            live.ingest(decode_event(body))
     took = time.perf_counter() - started
     assert live.state.calendar is not None and live.state.calendar.bookings
     return took
@@ -133,14 +134,22 @@ def python_start(code: str) -> float:
     return time.perf_counter() - started
 
 
-def until_healthy(procs: list[Proc]) -> list[float]:
-    """Seconds from each process's start to its first /healthz 200."""
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def until_healthy(procs: list[Proc], cpu: dict[int, float] | None = None) -> list[float]:
+    """Seconds from each process's start to its first /healthz 200 (and its CPU then, in `cpu`)."""
     healthy: dict[int, float] = {}
     deadline = time.monotonic() + HEALTHY_WITHIN_S
     while len(healthy) < len(procs):
         for n, proc in enumerate(procs):
             if n not in healthy and health(proc.port) == 200:
                 healthy[n] = time.monotonic() - proc.started
+                if cpu is not None:
+                    cpu[n] = cpu_seconds(proc.proc.pid)
             if not proc.alive:
                 raise RuntimeError(f"{proc.service} exited:\n{proc.log.read_text()[-3000:]}")
         if time.monotonic() > deadline:
@@ -149,9 +158,12 @@ def until_healthy(procs: list[Proc]) -> list[float]:
     return [healthy[n] for n in range(len(procs))]
 
 
-def start_once(stack: Stack, services: tuple[str, ...]) -> list[float]:
+def start_once(stack: Stack, services: tuple[str, ...]) -> tuple[list[float], list[float]]:
+    """Seconds to healthy and CPU seconds used by then, per service."""
+    cpu: dict[int, float] = {}
     try:
-        return until_healthy([stack.start(s) for s in services])
+        seconds = until_healthy([stack.start(s) for s in services], cpu)
+        return seconds, [cpu[n] for n in range(len(services))]
     finally:
         stack.stop()
         stack.procs.clear()
@@ -201,7 +213,7 @@ def spread(values: list[float]) -> str:
     return f"{min(values):.2f}-{max(values):.2f}"
 
 
-def measure(args: argparse.Namespace, work: Path, url: str) -> list[Row]:
+def measure(args: argparse.Namespace, work: Path, url: str) -> tuple[list[Row], str]:
     zone = zone_at_hour(EVENING)
     busy = write_branch(work / "busy", BRANCH, zone)
     write_branch(work / "empty", EMPTY, zone)
@@ -235,14 +247,16 @@ def measure(args: argparse.Namespace, work: Path, url: str) -> list[Row]:
     for run in range(1, args.runs + 1):
         add("raw", asyncio.run(raw_read(url, len(bodies))))
         add("fold", fold_in_memory(busy, bodies, dt.datetime.now(dt.UTC)))
+        add("load", os.getloadavg()[0])
         add("python", python_start("import services.routing"))
         for service in ("routing", "staff"):
             add(f"import {service}", python_start(f"import services.{service}.app"))
             for label, folder in (("", "busy"), (" empty", "empty")):
-                (seconds,) = start_once(Stack(work / folder, url, token), (service,))
+                (seconds,), (cpu,) = start_once(Stack(work / folder, url, token), (service,))
                 add(f"{service}{label}", seconds)
+                add(f"{service}{label} cpu", cpu)
         for label, folder in (("", "busy"), (" empty", "empty")):
-            both = start_once(Stack(work / folder, url, token), ("routing", "staff"))
+            both, _ = start_once(Stack(work / folder, url, token), ("routing", "staff"))
             add(f"both{label}", max(both))
         if not args.skip_embedded:
             for label, folder in (("", "embedded"), (" empty", "embedded-empty")):
@@ -250,17 +264,21 @@ def measure(args: argparse.Namespace, work: Path, url: str) -> list[Row]:
                 add(f"embedded{label}", max(routing, staff))
         print(
             f"run {run}: "
-            + ", ".join(f"{name} {values[-1]:.2f} s" for name, values in figures.items()),
+            + ", ".join(
+                f"{name} {values[-1]:.2f}{'' if name == 'load' else ' s'}"
+                for name, values in figures.items()
+            ),
             flush=True,
         )
-    return rows({name: median(values) for name, values in figures.items()}, figures)
+    load = spread(figures.pop("load"))
+    return rows({name: median(values) for name, values in figures.items()}, figures), load
 
 
 def rows(m: dict[str, float], all_runs: dict[str, list[float]]) -> list[Row]:
     def row(name: str, key: str, floor: str, target: float | None) -> Row:
         return (
             name,
-            f"{fmt(m[key], 's')} ({spread(all_runs[key])})",
+            f"{fmt(m[key], 's')} ({spread(all_runs[key])} s)",
             f"{fmt(m[floor], 's')} {floor_names[floor]}",
             ratio(m[key], m[floor]),
             f"<= {target:.0f} s" if target is not None else "-",
@@ -276,11 +294,15 @@ def rows(m: dict[str, float], all_runs: dict[str, list[float]]) -> list[Row]:
         "python": "bare python start",
         "import routing": "import of the code",
         "import staff": "import of the code",
+        "routing empty cpu": "empty log",
+        "staff empty cpu": "empty log",
     }
     table = [
         row("routing start -> healthy", "routing", "routing empty", TARGET_S),
         row("staff start -> healthy", "staff", "staff empty", TARGET_S),
         row("routing + staff at once -> both healthy", "both", "both empty", TARGET_S),
+        row("  routing CPU used by then", "routing cpu", "routing empty cpu", None),
+        row("  staff CPU used by then", "staff cpu", "staff empty cpu", None),
         row("  the stream read alone (bare client)", "raw", "raw", None),
         row("  the fold alone (decode + ingest, in process)", "fold", "raw", None),
         row("  routing empty-log start", "routing empty", "import routing", None),
@@ -319,8 +341,8 @@ def main() -> int:
     began = time.monotonic()
     os.environ.pop("QMS_DATA_DIR", None)
     with own_vhost() as url, tempfile.TemporaryDirectory(prefix="qms-bench-startup-") as folder:
-        table = measure(args, Path(folder), url)
-    print_table(table, f"{args.days} days + today, RabbitMQ and embedded")
+        table, load = measure(args, Path(folder), url)
+    print_table(table, f"{args.days} days + today, RabbitMQ and embedded; load average {load}")
     print(f"\n(took {time.monotonic() - began:.0f} s)")
     return 0 if all(r[5] != "NO" for r in table) else 1
 

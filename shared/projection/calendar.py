@@ -12,7 +12,8 @@ new day's state takes the same calendar. Every fold is O(1).
 Each earlier day keeps a fence of its own (`DayFence`): the same admission
 rule as today's state (`admit`: exactly the next seq, a losing decision
 rejected whole), so reading an earlier day twice, or a rival's stale events
-of it, never books a slot twice.
+of it, never books a slot twice. An earlier event `folds` says nothing of
+passes the fence by its envelope alone (`skim_earlier`), undecoded.
 """
 
 from __future__ import annotations
