@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.staff import desk_api, live_ws, manager_api, pages
+from services.staff import appointments_api, desk_api, live_ws, manager_api, pages
 from services.staff.auth import StaffAuth
 from services.staff.keys import AUTH_KEY, COMMANDS_KEY, FEEDS_KEY, OPTIONS_KEY, STATS_KEY
 from services.staff.live_feed import LiveFeeds
@@ -45,7 +45,13 @@ SPEC = ServiceSpec(
     name="staff",
     options=StaffOptions.from_env,
     options_key=OPTIONS_KEY,
-    routes=(desk_api.add_routes, manager_api.add_routes, live_ws.add_routes, pages.add_routes),
+    routes=(
+        desk_api.add_routes,
+        appointments_api.add_routes,
+        manager_api.add_routes,
+        live_ws.add_routes,
+        pages.add_routes,
+    ),
     follows_log=True,
     setup=setup,
 )

@@ -5,9 +5,9 @@ and compared with every configured hash in constant time (`hmac.compare_digest`,
 and no early exit), so neither the answer time nor the logs tell anything
 about the tokens. Tokens are never logged.
 
-Roles: `staff` may act at desks, issue tickets on a citizen's behalf and
-follow the live WebSocket; `manager` may do all that and read the overview
-and the statistics.
+Roles: `staff` may act at desks, issue tickets and book, list and cancel
+appointments on a citizen's behalf, and follow the live WebSocket; `manager`
+may do all that and read the overview and the statistics.
 """
 
 from __future__ import annotations

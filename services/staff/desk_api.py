@@ -98,13 +98,24 @@ ACTIONS: dict[str, tuple[type[_Body], Build]] = {
 }
 
 
+COUNTED_KEY = web.AppKey("staff.commands_counted", Counter)
+
+
+def commands_counted(app: web.Application) -> Counter:
+    """`qms_staff_commands_total`: one counter for every staff command route (made once)."""
+    counted = app.get(COUNTED_KEY)
+    if counted is None:
+        counted = app[COUNTED_KEY] = Counter(
+            "qms_staff_commands_total",
+            "Staff API commands, by branch, action and result code",
+            ["branch", "action", "code"],
+            registry=app[CONTEXT_KEY].registry,
+        )
+    return counted
+
+
 def add_routes(app: web.Application) -> None:
-    counted = Counter(
-        "qms_staff_commands_total",
-        "Staff API commands, by branch, action and result code",
-        ["branch", "action", "code"],
-        registry=app[CONTEXT_KEY].registry,
-    )
+    counted = commands_counted(app)
     for action in ACTIONS:
         app.router.add_post(
             f"/api/v1/branches/{{branch}}/counters/{{counter}}/{action}",
@@ -132,7 +143,7 @@ def _desk_handler(
         expected = getattr(body, "number", None)
         if expected is not None:
             await _check_current(request, config, counter, expected)
-        result = await _send(
+        result = await send_command(
             request, config, build(counter, body), who.staff_id, command, action, counted
         )
         result["counter_name"] = desk_name(config, counter)
@@ -148,7 +159,7 @@ def _issue_handler(counted: Counter) -> Callable[[web.Request], Awaitable[web.Re
         command = command_id(request, config.id, who.staff_id)
         body = await json_body(request, IssueBody, STAFF_BODY)
         data = IssueTicket(service=body.service, channel="staff", priority=body.priority)
-        result = await _send(request, config, data, who.staff_id, command, "issue", counted)
+        result = await send_command(request, config, data, who.staff_id, command, "issue", counted)
         result["channel"] = "staff"
         urls = ticket_urls(
             request, request.app[CONTEXT_KEY].settings, config.id, str(result["ticket_id"])
@@ -160,7 +171,7 @@ def _issue_handler(counted: Counter) -> Callable[[web.Request], Awaitable[web.Re
     return handle
 
 
-async def _send(
+async def send_command(
     request: web.Request,
     config: BranchConfig,
     data: CommandData,

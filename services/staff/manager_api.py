@@ -9,18 +9,14 @@ from aiohttp import web
 from services.staff.auth import MANAGER
 from services.staff.keys import AUTH_KEY, STATS_KEY
 from services.staff.overview import build_overview
+from services.staff.query import invalid, query_date
 from services.staff.stats import to_csv
 from services.staff.stats_service import ReplayTimeout
-from shared.http.body import STAFF_BODY, invalid_field
-from shared.http.problem import ProblemError, problem
+from shared.http.problem import problem
 from shared.projection import local_day
 from shared.runtime import CONTEXT_KEY
 from shared.runtime.commands import RETRY_AFTER_S
 from shared.runtime.requests import branch_of, live_of, require_caught_up
-
-
-def invalid(field: str, detail: str) -> ProblemError:
-    return invalid_field(STAFF_BODY.invalid_code, field, detail)
 
 
 def add_routes(app: web.Application) -> None:
@@ -40,13 +36,20 @@ async def overview(request: web.Request) -> web.Response:
 async def stats(request: web.Request) -> web.Response:
     request.app[AUTH_KEY].authorize(request, MANAGER)
     config = branch_of(request)
-    today = local_day(config, request.app[CONTEXT_KEY].clock())
+    now = request.app[CONTEXT_KEY].clock()
+    today = local_day(config, now)
     day = _date(request.query.get("date"), today)
     fmt = request.query.get("format", "json")
     if fmt not in ("json", "csv"):
         raise invalid("format", f"{fmt!r}: use json or csv")
+    calendar = None
+    if day == today and config.appointments is not None:
+        # Today's bookings are all in the live calendar: no month of the log to read.
+        require_caught_up(request, config.id)
+        live_calendar = live_of(request, config.id).state_for(now).calendar
+        calendar = live_calendar.copy() if live_calendar is not None else None
     try:
-        figures = await request.app[STATS_KEY].day(config, day, today)
+        figures = await request.app[STATS_KEY].day(config, day, today, calendar)
     except ReplayTimeout as exc:
         raise problem(
             503, "unavailable", str(exc), headers={"Retry-After": str(RETRY_AFTER_S)}
@@ -65,14 +68,7 @@ async def stats(request: web.Request) -> web.Response:
 
 def _date(text: str | None, today: dt.date) -> dt.date:
     """The `date` parameter: YYYY-MM-DD, not after today; absent means today."""
-    if text is None:
-        return today
-    try:
-        if len(text) != 10:
-            raise ValueError(text)
-        day = dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise invalid("date", f"{text!r} is not a date like 2026-11-29") from exc
+    day = query_date("date", text, today)
     if day > today:
         raise invalid("date", f"{day} is in the future (today is {today})")
     return day

@@ -2,8 +2,12 @@
 
 The manager page, the desk console (over the staff WebSocket) and
 `GET .../overview` all show this one document. Desks are named by staff id
-only: no names of people anywhere. Ticket ids are left out (the id is the
-citizen's key to the ticket); numbers are enough for the hall.
+only: no names of people anywhere. Ticket and booking ids are left out (each
+is the citizen's key to the ticket or booking); numbers and codes are enough
+for the hall. Besides the figures it carries the waiting list in call order
+(`queue`, shared/projection/present.py) and, for a branch that takes
+bookings, today's bookings counted by status and who is due now
+(`appointments`, shared/projection/bookings.py).
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from shared.projection import (
     ServiceFigures,
     Ticket,
     TicketStatus,
+    appointments_today,
     area_figures,
     desk_name,
     elapsed_s,
     service_figures,
     target_wait_s,
+    waiting_list,
 )
 
 
@@ -69,6 +75,8 @@ def build_overview(state: BranchState, config: BranchConfig, now: dt.datetime) -
         "areas": areas,
         "counters": counters,
         "hints": [a["hint"] for a in areas if a["hint"] is not None],
+        "queue": waiting_list(state, config, now),
+        "appointments": appointments_today(state, config, now),
     }
 
 
@@ -92,6 +100,8 @@ def _service(
         "name": {"da": service.name.da, "en": service.name.en},
         "area": service.area,
         "prefix": service.prefix,
+        # Bookable: the console offers it in its booking form.
+        "slot_min": service.slot_min if service.bookable else None,
         "target_wait_s": target_s,
         "waiting": figures.waiting,
         "longest_wait_s": figures.longest_wait_s,

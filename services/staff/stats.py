@@ -16,6 +16,23 @@ Where each figure is counted (a transfer moves a ticket to another service):
   of the waits do not exceed; it is always a wait that happened.
 - Hours are the branch's local clock hours of the issue time (0-23); on the
   autumn DST night the repeated hour counts into one bucket.
+
+Appointments (README, "Staff API", the stats route), per service of the booking:
+- A booking is an event of the day it was made, up to `horizon_days`
+  before its slot. So the replay of day D starts `horizon_days` earlier
+  (`calendar_start`), folds those days' appointment events into the
+  calendar only (`apply_earlier`, as every live reader does), and counts
+  the bookings whose slot lies on D. (Today may start from a copy of a
+  live reader's calendar instead: see `day_report`.)
+- `appointments_booked`: every booking made for a slot on D, cancelled ones
+  included. Of those, `appointments_checked_in`, `appointments_missed`
+  (never checked in, check-in closed) and `appointments_cancelled`; for a
+  finished day the three add up to `appointments_booked`, for today the
+  rest are still to come.
+- Punctuality: the first call of a check-in's ticket minus its
+  `appointment_at`, in seconds, p50 and p90 (nearest rank); negative when
+  the desk called it before its time. Check-in tickets also count in
+  `issued` and the waits like any ticket.
 """
 
 from __future__ import annotations
@@ -24,7 +41,7 @@ import csv
 import datetime as dt
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +55,18 @@ from shared.contract.events import (
     TicketNoShow,
     TicketTransferred,
 )
-from shared.projection import BranchState, Verdict, apply, elapsed_s, local_time
+from shared.projection import (
+    BookingStatus,
+    BranchState,
+    Calendar,
+    Verdict,
+    apply,
+    apply_earlier,
+    booking_status,
+    day_end,
+    elapsed_s,
+    local_time,
+)
 
 ALL = "all"  # the service id of the branch-wide totals
 HOURS = range(24)
@@ -66,6 +94,10 @@ class _Tally:
     waits: list[float] = field(default_factory=list)
     service_times: list[float] = field(default_factory=list)
     within_target: int = 0
+    # Bookings whose slot is on the day, by their status at the end of the replay.
+    booked: int = 0
+    bookings: dict[BookingStatus, int] = field(default_factory=dict)
+    punctuality: list[float] = field(default_factory=list)
     arrivals: list[int] = field(default_factory=lambda: [0] * 24)
     hour_wait_sum: list[float] = field(default_factory=lambda: [0.0] * 24)
     hour_wait_count: list[int] = field(default_factory=lambda: [0] * 24)
@@ -76,17 +108,45 @@ class _Issue:
     service: str
     issued_at: dt.datetime
     hour: int
+    appointment_at: dt.datetime | None = None
     called: bool = False
 
 
 def day_stats(
-    config: BranchConfig, day: dt.date, events: Iterable[Event], *, complete: bool = True
+    config: BranchConfig,
+    day: dt.date,
+    events: Iterable[Event],
+    *,
+    complete: bool = True,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """The statistics document of `day` (the JSON of GET .../stats).
+    """The statistics document of `day` (the JSON of GET .../stats)."""
+    return day_report(config, day, events, complete=complete, now=now)[0]
 
-    `complete` is False for today: the figures are up to the moment of the replay.
+
+def day_report(
+    config: BranchConfig,
+    day: dt.date,
+    events: Iterable[Event],
+    *,
+    complete: bool = True,
+    now: dt.datetime | None = None,
+    calendar: Calendar | None = None,
+) -> tuple[dict[str, Any], BranchState]:
+    """The statistics of `day`, and the state its replay ends in (its calendar holds D's bookings).
+
+    `events`: the log from `calendar_start(config, day)` on; those of earlier
+    days go to the calendar only, those after `day` nowhere. `complete` is
+    False for today: the figures are up to `now`, the moment of the replay.
+    Without `now` a booking's status is as of the end of check-in for the
+    day's last slot (every booking of a finished day is settled).
+
+    `calendar`, for today only: a copy of a live reader's calendar, which
+    already holds every booking of today, so `events` may start at today's
+    midnight. Folding today's appointment events into it again changes
+    nothing (the fold skips what it holds: shared/projection/calendar.py).
     """
-    state = BranchState.fresh(config, day)
+    state = BranchState.fresh(config, day, calendar)
     targets = {s.id: s.target_wait_min * 60.0 for s in config.services}
     tallies: dict[str, _Tally] = {s.id: _Tally() for s in config.services}
     total = _Tally()
@@ -98,12 +158,15 @@ def day_stats(
         return tallies[service]
 
     for event in events:
+        if event.day < day:
+            apply_earlier(state, event)
+            continue
         if apply(state, event) is not Verdict.APPLY:
             continue
         data = event.data
         if isinstance(data, TicketIssued):
             hour = local_time(config, data.issued_at).hour
-            issues[data.ticket_id] = _Issue(data.service, data.issued_at, hour)
+            issues[data.ticket_id] = _Issue(data.service, data.issued_at, hour, data.appointment_at)
             for t in (tally(data.service), total):
                 t.issued += 1
                 t.arrivals[hour] += 1
@@ -119,6 +182,8 @@ def day_stats(
                 t.within_target += within
                 t.hour_wait_sum[issue.hour] += wait
                 t.hour_wait_count[issue.hour] += 1
+                if issue.appointment_at is not None:
+                    t.punctuality.append(elapsed_s(event.at, issue.appointment_at))
         elif isinstance(data, TicketTransferred):
             tally(data.from_service).transferred_out += 1
             tally(data.to_service).transferred_in += 1
@@ -134,15 +199,40 @@ def day_stats(
                     t.no_show += 1
                 else:
                     t.cancelled += 1
+    _count_bookings(config, state, day, now or _settled(config, day), tally, total)
     # Branch-wide, a transfer moves a ticket inside the branch: nothing in or out.
     services = [_figures(config, service_id, t, targets) for service_id, t in tallies.items()]
-    return {
+    stats = {
         "branch": config.id,
         "date": day.isoformat(),
         "complete": complete,
         "services": services,
         "total": _figures(config, ALL, total, targets),
     }
+    return stats, state
+
+
+def _settled(config: BranchConfig, day: dt.date) -> dt.datetime:
+    """When every booking of `day` has checked in, been cancelled or been missed."""
+    late_min = config.appointments.late_min if config.appointments is not None else 0
+    return day_end(config, day) + dt.timedelta(minutes=late_min)
+
+
+def _count_bookings(
+    config: BranchConfig,
+    state: BranchState,
+    day: dt.date,
+    now: dt.datetime,
+    tally: Callable[[str], _Tally],
+    total: _Tally,
+) -> None:
+    if state.calendar is None:
+        return
+    for booking in state.calendar.on_day(day):
+        status = booking_status(config, booking, now)
+        for t in (tally(booking.service), total):
+            t.booked += 1
+            t.bookings[status] = t.bookings.get(status, 0) + 1
 
 
 def _seconds(value: float | None) -> int | None:
@@ -181,6 +271,12 @@ def _figures(
         "service_p50_s": _seconds(nearest_rank(t.service_times, 50)),
         "service_p90_s": _seconds(nearest_rank(t.service_times, 90)),
         "within_target": round(t.within_target / len(t.waits), 3) if t.waits else None,
+        "appointments_booked": t.booked,
+        "appointments_checked_in": t.bookings.get(BookingStatus.CHECKED_IN, 0),
+        "appointments_missed": t.bookings.get(BookingStatus.MISSED, 0),
+        "appointments_cancelled": t.bookings.get(BookingStatus.CANCELLED, 0),
+        "punctuality_p50_s": _seconds(nearest_rank(t.punctuality, 50)),
+        "punctuality_p90_s": _seconds(nearest_rank(t.punctuality, 90)),
         "hours": [
             {
                 "hour": hour,
@@ -215,6 +311,12 @@ SUMMARY_COLUMNS = (
     "service_p50_s",
     "service_p90_s",
     "within_target",
+    "appointments_booked",
+    "appointments_checked_in",
+    "appointments_missed",
+    "appointments_cancelled",
+    "punctuality_p50_s",
+    "punctuality_p90_s",
 )
 
 

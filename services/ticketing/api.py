@@ -8,30 +8,24 @@ the shared projection. Whether a request was a retry is the engine's answer
 
 from __future__ import annotations
 
-import math
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.ticketing.keys import TICKET_ID, TICKETING_KEY, Ticketing
-from services.ticketing.ratelimit import client_key
+from services.ticketing.keys import CITIZEN, TICKET_ID, TICKETING_KEY, Ticketing
+from services.ticketing.ratelimit import check_rate, request_client
+from services.ticketing.replies import created_ticket, json_response, known_service
 from services.ticketing.views import services_view, ticket_view
 from shared.contract import CancelTicket, IssueTicket
 from shared.http import ProblemError, problem
 from shared.http.body import CITIZEN_BODY, json_body
 from shared.http.idempotency import command_id, derived_command_id
-from shared.http.urls import ticket_urls
-from shared.projection import area_name, ticket_path
 from shared.runtime.requests import branch_of, live_of, require_caught_up
 
-# Every citizen shares one scope: a key is theirs by being random (16+ characters).
-CITIZEN = "citizen"
 # A citizen's cancel is one command per ticket, so cancelling twice answers alike.
 CITIZEN_CANCEL = "citizen-cancel"
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 class TicketRequest(BaseModel):
@@ -43,35 +37,12 @@ class TicketRequest(BaseModel):
     channel: Literal["kiosk", "web"] = "kiosk"
 
 
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(
-        status=status,
-        body=orjson.dumps(body),
-        content_type="application/json",
-        headers={**NO_STORE, **(headers or {})},
-    )
-
-
-def _check_rate(t: Ticketing, request: web.Request) -> None:
-    client = client_key(
-        request.remote, request.headers.get("X-Forwarded-For"), t.options.trusted_proxies
-    )
-    wait_s = t.limiter.hit(client)
-    if wait_s is not None:
-        raise problem(
-            429,
-            "rate_limited",
-            f"more than {t.limiter.limit} tickets a minute from this address; wait a moment",
-            headers={"Retry-After": str(max(1, math.ceil(wait_s)))},
-        )
-
-
 async def list_services(request: web.Request) -> web.Response:
     t = request.app[TICKETING_KEY]
     config = branch_of(request)
     require_caught_up(request, config.id)
     now = t.ctx.clock()
-    return _json(services_view(config, live_of(request, config.id).state_for(now), now))
+    return json_response(services_view(config, live_of(request, config.id).state_for(now), now))
 
 
 async def issue_ticket(request: web.Request) -> web.Response:
@@ -97,17 +68,10 @@ async def issue_ticket(request: web.Request) -> web.Response:
 
 async def _issue(t: Ticketing, request: web.Request, sent: dict[str, str]) -> web.Response:
     config = branch_of(request)
-    _check_rate(t, request)
+    check_rate(t.limiter, request_client(request, t.options.trusted_proxies))
     sent["command_id"] = command = command_id(request, config.id, CITIZEN)
     body = await json_body(request, TicketRequest, CITIZEN_BODY)
-    service = config.service(body.service)
-    if service is None:
-        raise problem(
-            404,
-            "unknown_service",
-            f"no service {body.service!r} at {config.id}",
-            extra={"field": "service"},
-        )
+    known_service(config, body.service)
     # A reused key for another request is the engine's to refuse (idempotency_key_reused).
     answer = await t.commands.send(
         config.id,
@@ -116,7 +80,6 @@ async def _issue(t: Ticketing, request: web.Request, sent: dict[str, str]) -> we
         command_id=command,
     )
     result = answer.result
-    ticket_id = str(result["ticket_id"])
     if not answer.replayed:
         t.metrics.issued.labels(config.id, body.service, body.channel).inc()
     t.ctx.log.info(
@@ -128,21 +91,7 @@ async def _issue(t: Ticketing, request: web.Request, sent: dict[str, str]) -> we
         channel=body.channel,
         replay=answer.replayed,
     )
-    location = ticket_path(config.id, ticket_id)
-    answer_body = {
-        "ticket_id": ticket_id,
-        "number": result["number"],
-        "service": result["service"],
-        "area": result["area"],
-        "position": result.get("position"),
-        "estimated_wait_s": result.get("estimated_wait_s"),
-        "issued_at": result["issued_at"],
-        "status_url": location,
-        "service_name": service.name.model_dump(),
-        "area_name": area_name(config, str(result["area"])),
-        "phone_url": ticket_urls(request, t.ctx.settings, config.id, ticket_id).page_url,
-    }
-    return _json(answer_body, status=201, headers={"Location": location})
+    return created_ticket(request, t.ctx.settings, config, result)
 
 
 async def get_ticket(request: web.Request) -> web.Response:
@@ -162,7 +111,7 @@ async def get_ticket(request: web.Request) -> web.Response:
         if ticket is None:
             raise problem(404, "unknown_ticket", "no such ticket today")
     now = t.ctx.clock()
-    return _json(ticket_view(config, live.state_for(now), ticket, now))
+    return json_response(ticket_view(config, live.state_for(now), ticket, now))
 
 
 async def cancel_ticket(request: web.Request) -> web.Response:
@@ -187,7 +136,7 @@ async def cancel_ticket(request: web.Request) -> web.Response:
         number=answer.result.get("number"),
         command_id=command,
     )
-    return _json(answer.result)
+    return json_response(answer.result)
 
 
 def add_routes(app: web.Application) -> None:

@@ -1,4 +1,4 @@
-"""The ticketing service: citizen API, kiosk page, phone ticket page.
+"""The ticketing service: citizen API, kiosk page, phone ticket page, booking pages.
 
 Stateless: it sends commands to routing and reads live figures from its own
 follower of the event log (the shared projection). Ready once the bus is up
@@ -11,10 +11,16 @@ import time
 
 from aiohttp import web
 
-from services.ticketing import api, pages
-from services.ticketing.keys import OPTIONS_KEY, TICKETING_KEY, Ticketing, TicketMetrics
+from services.ticketing import api, appointments_api, booking_pages, pages
+from services.ticketing.keys import (
+    OPTIONS_KEY,
+    TICKETING_KEY,
+    AppointmentMetrics,
+    Ticketing,
+    TicketMetrics,
+)
 from services.ticketing.options import TicketingOptions
-from services.ticketing.ratelimit import RateLimiter
+from services.ticketing.ratelimit import DailyBookings, RateLimiter
 from shared.runtime import CONTEXT_KEY, ServiceSpec
 from shared.runtime.commands import CommandClient
 
@@ -32,7 +38,9 @@ def setup(app: web.Application) -> None:
         ),
         # The window is a duration, not a time of day: the monotonic clock.
         limiter=RateLimiter(options.rate_limit, options.rate_window_s, time.monotonic),
+        bookings=DailyBookings(),
         metrics=TicketMetrics.create(ctx.registry),
+        appointments=AppointmentMetrics.create(ctx.registry),
     )
 
 
@@ -41,7 +49,12 @@ SPEC = ServiceSpec(
     name="ticketing",
     options=TicketingOptions.from_env,
     options_key=OPTIONS_KEY,
-    routes=(api.add_routes, pages.add_routes),
+    routes=(
+        api.add_routes,
+        appointments_api.add_routes,
+        pages.add_routes,
+        booking_pages.add_routes,
+    ),
     follows_log=True,
     setup=setup,
 )

@@ -1,4 +1,4 @@
-"""What ticketing's handlers share, under typed app keys: the command client, limiter, metrics.
+"""What ticketing's handlers share, under typed app keys: the command client, limits, metrics.
 
 One `Ticketing` per app, stored under `TICKETING_KEY`; its options are under
 `OPTIONS_KEY`, the follower under the kit's `FOLLOWER_KEY`. Nothing module-level.
@@ -13,13 +13,19 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from services.ticketing.options import TicketingOptions
-from services.ticketing.ratelimit import RateLimiter
+from services.ticketing.ratelimit import DailyBookings, RateLimiter
 from shared.runtime import ServiceContext
 from shared.runtime.commands import CommandClient
 
 # The engine's ticket ids are url-safe base64 (22 characters); anything else
 # cannot be a ticket, so it is a 404 without a look at the state.
 TICKET_ID = re.compile(r"[A-Za-z0-9_-]{1,128}", re.ASCII)
+# Appointment ids are made the same way (and so told apart from junk the same way).
+APPOINTMENT_ID = TICKET_ID
+# Every citizen shares one Idempotency-Key scope: a key is theirs by being
+# random (16+ characters). Tickets and bookings share it, so one key sent for
+# both is refused as reused rather than answered with the other's result.
+CITIZEN = "citizen"
 
 
 @dataclass(frozen=True)
@@ -60,12 +66,53 @@ class TicketMetrics:
 
 
 @dataclass(frozen=True)
+class AppointmentMetrics:
+    booked: Counter
+    refused: Counter
+    cancelled: Counter
+    checked_in: Counter
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> AppointmentMetrics:
+        return cls(
+            booked=Counter(
+                "qms_appointments_booked_total",
+                "Bookings made through the citizen API (not retries), by branch and service",
+                ["branch", "service"],
+                registry=registry,
+            ),
+            refused=Counter(
+                "qms_appointment_refusals_total",
+                "Booking, cancelling and check-in requests answered with an error, "
+                "by branch, action (book, cancel, check_in) and problem code",
+                ["branch", "action", "code"],
+                registry=registry,
+            ),
+            cancelled=Counter(
+                "qms_appointments_cancelled_total",
+                "Bookings the citizen cancelled, by branch",
+                ["branch"],
+                registry=registry,
+            ),
+            checked_in=Counter(
+                "qms_appointment_check_ins_total",
+                "Check-ins that issued a ticket (a repeated check-in not counted), "
+                "by branch and service",
+                ["branch", "service"],
+                registry=registry,
+            ),
+        )
+
+
+@dataclass(frozen=True)
 class Ticketing:
     ctx: ServiceContext
     options: TicketingOptions
     commands: CommandClient
-    limiter: RateLimiter
+    limiter: RateLimiter  # per client per minute: tickets, bookings, check-ins
+    bookings: DailyBookings  # per client per branch-local day: bookings made
     metrics: TicketMetrics
+    appointments: AppointmentMetrics
 
 
 OPTIONS_KEY = web.AppKey("ticketing.options", TicketingOptions)

@@ -1,5 +1,7 @@
 """The kiosk page, the phone ticket page, and the ticket's QR code.
 
+The booking pages (`/book/...`, `/a/...`) are in `booking_pages`.
+
 The pages are static files in `static/`; the only server-side work is
 putting a few values (branch, display address) into `data-` attributes of
 the HTML by placeholder substitution, escaped.
@@ -17,6 +19,7 @@ import segno
 from aiohttp import web
 
 from services.ticketing.keys import TICKET_ID, TICKETING_KEY
+from shared.contract.events import CODE_ALPHABET
 from shared.http import problem
 from shared.http.urls import ticket_urls
 from shared.runtime.requests import branch_of
@@ -30,6 +33,8 @@ PAGE_HEADERS = {"Cache-Control": "no-cache"}
 class Templates:
     kiosk: str
     ticket: str
+    book: str
+    booking: str
 
     @classmethod
     def load(cls, folder: Path = STATIC_DIR) -> Templates:
@@ -37,6 +42,8 @@ class Templates:
         return cls(
             kiosk=(folder / "kiosk.html").read_text(encoding="utf-8"),
             ticket=(folder / "ticket.html").read_text(encoding="utf-8"),
+            book=(folder / "book.html").read_text(encoding="utf-8"),
+            booking=(folder / "booking.html").read_text(encoding="utf-8"),
         )
 
 
@@ -50,14 +57,21 @@ def render(template: str, values: Mapping[str, str]) -> str:
     return template
 
 
-def _page(text: str) -> web.Response:
-    return web.Response(text=text, content_type="text/html", headers=PAGE_HEADERS)
+def html_page(text: str, status: int = 200) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/html", headers=PAGE_HEADERS)
 
 
 async def kiosk_page(request: web.Request) -> web.Response:
     config = branch_of(request)
-    values = {"branch": config.id, "branch_name": config.branch.name, "static": STATIC_PREFIX}
-    return _page(render(request.app[TEMPLATES_KEY].kiosk, values))
+    values = {
+        "branch": config.id,
+        "branch_name": config.branch.name,
+        "static": STATIC_PREFIX,
+        # "Jeg har en tid" only where bookings exist; its keys are the codes' alphabet.
+        "appointments": "yes" if config.appointments is not None else "",
+        "code_alphabet": CODE_ALPHABET,
+    }
+    return html_page(render(request.app[TEMPLATES_KEY].kiosk, values))
 
 
 def display_address(public_display_url: str | None) -> tuple[str, str]:
@@ -91,7 +105,7 @@ async def ticket_page(request: web.Request) -> web.Response:
         "display_port": str(settings.port("display")),
         "static": STATIC_PREFIX,
     }
-    return _page(render(request.app[TEMPLATES_KEY].ticket, values))
+    return html_page(render(request.app[TEMPLATES_KEY].ticket, values))
 
 
 def qr_svg(text: str) -> bytes:
@@ -110,8 +124,11 @@ async def ticket_qr(request: web.Request) -> web.Response:
     ticket_id = request.match_info["ticket_id"]
     if not TICKET_ID.fullmatch(ticket_id):
         raise problem(404, "unknown_ticket", "no such ticket")
-    body = qr_svg(ticket_urls(request, t.ctx.settings, config.id, ticket_id).page_url)
-    # The address of a ticket never changes: the browser may keep the image.
+    return svg_response(qr_svg(ticket_urls(request, t.ctx.settings, config.id, ticket_id).page_url))
+
+
+def svg_response(body: bytes) -> web.Response:
+    # The address a QR code holds never changes: the browser may keep the image.
     return web.Response(
         body=body, content_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}
     )

@@ -1,9 +1,10 @@
-"""A ticket's absolute addresses, built one way for every service.
+"""A ticket's and a booking's absolute addresses, built one way for every service.
 
 The citizen's ticket lives in ticketing: its status in the API and its phone
-page (what the QR code holds). Whoever answers with them (ticketing for the
-kiosk, staff for a ticket issued on a citizen's behalf) builds them here from
-the settings and the request:
+page (what the QR code holds); so does a booking: its page and its calendar
+file. Whoever answers with them (ticketing for the kiosk and the booking page,
+staff for a ticket or booking made on a citizen's behalf) builds them here
+from the settings and the request:
 
 - `QMS_PUBLIC_TICKETING_URL` set: that address;
 - set but empty (one origin behind a reverse proxy): the request's origin;
@@ -19,7 +20,12 @@ from aiohttp import web
 
 from shared.config.settings import Settings
 from shared.http.health import SERVICE_NAME_KEY
-from shared.projection.present import phone_path, ticket_path
+from shared.projection.present import (
+    calendar_file_path,
+    manage_path,
+    phone_path,
+    ticket_path,
+)
 
 TICKETING = "ticketing"
 
@@ -48,4 +54,20 @@ def ticket_urls(
     return TicketUrls(
         status_url=base + ticket_path(branch, ticket_id),
         page_url=base + phone_path(branch, ticket_id),
+    )
+
+
+@dataclass(frozen=True)
+class AppointmentUrls:
+    manage_url: str  # the booking's page (code, QR code, cancel)
+    ics_url: str  # the booking as a calendar file
+
+
+def appointment_urls(
+    request: web.Request, settings: Settings, branch: str, appointment_id: str
+) -> AppointmentUrls:
+    base = public_ticketing_base(request, settings)
+    return AppointmentUrls(
+        manage_url=base + manage_path(branch, appointment_id),
+        ics_url=base + calendar_file_path(branch, appointment_id),
     )

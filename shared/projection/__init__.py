@@ -5,8 +5,9 @@ with `BranchState.fresh(config, day)` and `apply(state, event)`. What they read
 from it is decided here once: opening hours (`hours`), positions, estimates and
 waiting per area (`estimates`), the call order and target waits (`ordering`),
 the recent calls (kept by `apply`), the appointment calendar (`calendar`,
-slots in `hours`), and how a ticket, a desk and their
-addresses are presented (`present`).
+slots in `hours`), how a booking is presented and which slots are free
+(`bookings`), and how a ticket, a desk, the waiting list and their addresses
+are presented (`present`).
 """
 
 from shared.projection.admission import runs_past_closing, staffed_window
@@ -23,10 +24,17 @@ from shared.projection.apply import (
     start_day,
 )
 from shared.projection.bookings import (
+    appointments_today,
+    booking_due,
     booking_fields,
+    booking_row,
     booking_status,
     booking_view,
+    calendar_start,
     checkin_window,
+    day_bookings,
+    last_bookable_day,
+    slot_listing,
 )
 from shared.projection.calendar import (
     Booking,
@@ -70,6 +78,7 @@ from shared.projection.hours import (
     staffed_until,
 )
 from shared.projection.ordering import (
+    appointment_due,
     in_call_order,
     next_ticket,
     rank_key,
@@ -78,14 +87,19 @@ from shared.projection.ordering import (
     waiting_in_call_order,
 )
 from shared.projection.present import (
+    appointment_path,
     area_name,
+    calendar_file_path,
     citizen_ticket,
     desk_name,
+    manage_path,
     phone_path,
+    queue_entry,
     ticket_desk,
     ticket_path,
     ticket_place,
     ticket_status,
+    waiting_list,
 )
 from shared.projection.state import (
     AT_DESK,
@@ -100,10 +114,21 @@ from shared.projection.state import (
 )
 
 __all__ = [
+    "appointment_due",
+    "appointments_today",
+    "booking_due",
+    "booking_row",
+    "calendar_start",
+    "day_bookings",
+    "queue_entry",
+    "waiting_list",
+    "appointment_path",
     "booking_fields",
     "booking_status",
     "booking_view",
     "checkin_window",
+    "last_bookable_day",
+    "slot_listing",
     "Booking",
     "BookingStatus",
     "Calendar",
@@ -138,6 +163,7 @@ __all__ = [
     "apply_all",
     "area_figures",
     "area_name",
+    "calendar_file_path",
     "capacity",
     "citizen_ticket",
     "clock_text",
@@ -157,6 +183,7 @@ __all__ = [
     "next_open",
     "next_opening",
     "next_ticket",
+    "manage_path",
     "open_ranges",
     "open_until",
     "phone_path",

@@ -2,8 +2,9 @@
 
 The engine's reply to `book_appointment`, the citizen API's booking view and
 the staff's day list present a booking through `booking_fields` /
-`booking_view`, and the check-in window comes from `checkin_window` only
-(docs/queue-rules.md, "Appointments").
+`booking_view`; the check-in window comes from `checkin_window` only, the
+last bookable day from `last_bookable_day`, and the slots one may book, with
+their free seats, from `slot_listing` (docs/queue-rules.md, "Appointments").
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from shared.config.schema import Appointments, BranchConfig
-from shared.projection.calendar import Booking, BookingStatus, show_code
+from shared.config.schema import Appointments, BranchConfig, Service
+from shared.projection.calendar import Booking, BookingStatus, Calendar, show_code
+from shared.projection.hours import local_day, slots_on
 from shared.projection.state import BranchState
 
 Json = dict[str, Any]
@@ -56,3 +58,123 @@ def booking_view(
         view["ticket_id"] = booking.ticket_id
         view["number"] = ticket.number if ticket is not None else None
     return view
+
+
+def last_bookable_day(settings: Appointments, today: dt.date) -> dt.date:
+    """The last local day a slot may lie on: today + `horizon_days` (later is `too_far_ahead`)."""
+    return today + dt.timedelta(days=settings.horizon_days)
+
+
+def slot_listing(
+    config: BranchConfig,
+    calendar: Calendar,
+    service: Service,
+    first: dt.date,
+    days: int,
+    now: dt.datetime,
+) -> Json:
+    """`{"service", "slot_min", "days": [{"date", "slots": [{"start", "end", "free"}]}]}`.
+
+    The local days `first` .. `first + days - 1`, cut to today .. the last
+    bookable day (a day outside is left out; every day inside is listed, an
+    empty `slots` when it has none). A slot whose start has passed is left out
+    (the engine refuses it: `in_the_past`); a full one stays, with `free` 0.
+    """
+    assert config.appointments is not None, "a branch with bookings has [appointments]"
+    assert service.seats is not None, "a bookable service has seats"
+    today = local_day(config, now)
+    last = last_bookable_day(config.appointments, today)
+    listed: list[Json] = []
+    day = max(first, today)
+    # Past the horizon nothing is listed (and `first` is never added to: no date overflow).
+    until = min(first + dt.timedelta(days=days - 1), last) if first <= last else today
+    while day <= until:
+        slots = [
+            {
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "free": max(0, service.seats - calendar.seats_taken(service.id, start)),
+            }
+            for start, end in slots_on(config, service, day)
+            if start.timestamp() >= now.timestamp()
+        ]
+        listed.append({"date": day.isoformat(), "slots": slots})
+        day += dt.timedelta(days=1)
+    return {"service": service.id, "slot_min": service.slot_min, "days": listed}
+
+
+def booking_due(config: BranchConfig, booking: Booking, now: dt.datetime) -> bool:
+    """Due now: inside its check-in window, neither checked in nor cancelled."""
+    if config.appointments is None:
+        return False
+    if booking_status(config, booking, now) is not BookingStatus.BOOKED:
+        return False
+    opens, closes = checkin_window(config.appointments, booking)
+    return opens.timestamp() <= now.timestamp() <= closes.timestamp()
+
+
+def booking_row(
+    state: BranchState,
+    config: BranchConfig,
+    booking: Booking,
+    now: dt.datetime,
+    *,
+    with_id: bool = True,
+) -> Json:
+    """A booking in the staff's day list: the view plus `channel`, `due` and `cancel_reason`.
+
+    `with_id=False` leaves out the booking's and the ticket's ids (the
+    citizen's keys to them): the live overview every desk receives carries
+    codes and numbers only.
+    """
+    row = {
+        **booking_view(state, config, booking, now),
+        "channel": booking.channel,
+        "due": booking_due(config, booking, now),
+        "cancel_reason": booking.cancel_reason,
+    }
+    if not with_id:
+        row.pop("appointment_id")
+        row.pop("ticket_id", None)
+    return row
+
+
+def day_bookings(
+    state: BranchState,
+    config: BranchConfig,
+    day: dt.date,
+    now: dt.datetime,
+    *,
+    with_id: bool = True,
+) -> list[Json]:
+    """Every booking whose slot lies on `day` (cancelled ones too), by start."""
+    if state.calendar is None:
+        return []
+    return [booking_row(state, config, b, now, with_id=with_id) for b in state.calendar.on_day(day)]
+
+
+def appointments_today(state: BranchState, config: BranchConfig, now: dt.datetime) -> Json | None:
+    """The overview's appointment part: today's bookings counted by status, and who is due.
+
+    None for a branch without `[appointments]`.
+    """
+    if config.appointments is None or state.calendar is None:
+        return None
+    counts = dict.fromkeys((s.value for s in BookingStatus), 0)
+    due: list[Json] = []
+    for booking in state.calendar.on_day(state.day):
+        counts[booking_status(config, booking, now).value] += 1
+        if booking_due(config, booking, now):
+            due.append(booking_row(state, config, booking, now, with_id=False))
+    return {"day": state.day.isoformat(), "counts": counts, "due": due}
+
+
+def calendar_start(config: BranchConfig, day: dt.date) -> dt.date:
+    """The first day whose events a reader of `day` reads: `horizon_days` earlier with bookings.
+
+    A booking is an event of the day it was made, up to `horizon_days` before
+    its slot (shared/projection/calendar.py).
+    """
+    if config.appointments is None:
+        return day
+    return day - dt.timedelta(days=config.appointments.horizon_days)

@@ -36,6 +36,15 @@ def target_seconds(config: BranchConfig) -> dict[str, float]:
     return {s.id: target_wait_s(s) for s in config.services}
 
 
+def appointment_due(ticket: Ticket, now: dt.datetime) -> bool:
+    """A check-in's ticket whose time has come (`appointment_at` <= now): before the walk-ins."""
+    return ticket.appointment_ts is not None and _due(ticket.appointment_ts, now.timestamp())
+
+
+def _due(appointment_ts: float, now_ts: float) -> bool:
+    return appointment_ts <= now_ts
+
+
 def rank_key(ticket: Ticket, now: dt.datetime, targets: dict[str, float]) -> RankKey:
     """Smaller is called first."""
     return rank_key_at(ticket, now.timestamp(), targets)
@@ -47,7 +56,7 @@ def rank_key_at(ticket: Ticket, now_ts: float, targets: dict[str, float]) -> Ran
     # replica's clock) has simply not waited yet.
     booked_ts = ticket.appointment_ts
     if booked_ts is not None and not ticket.priority:
-        group = APPOINTMENT_DUE if booked_ts <= now_ts else APPOINTMENT_EARLY
+        group = APPOINTMENT_DUE if _due(booked_ts, now_ts) else APPOINTMENT_EARLY
         return (group, booked_ts, ticket.queue_order)
     waited = max(0.0, now_ts - ticket.queued_ts)
     ratio = waited / targets.get(ticket.service, DEFAULT_TARGET_S)

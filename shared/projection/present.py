@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from shared.config.schema import BranchConfig
 from shared.projection.estimates import Estimate, estimate_for
+from shared.projection.ordering import appointment_due, waiting_in_call_order
 from shared.projection.state import AT_DESK, BranchState, Ticket
 
 Json = dict[str, Any]
@@ -89,6 +90,50 @@ def citizen_ticket(
     }
 
 
+# --- the waiting list, as the desks see it --------------------------------------
+
+# Enough for any desk's "who is next" (a desk never shows more), while a crowd
+# of one service does not make every staff frame long.
+QUEUE_PER_SERVICE = 20
+
+
+def queue_entry(ticket: Ticket, now: dt.datetime) -> Json:
+    """One waiting ticket in the desks' waiting list: no id, the number is enough.
+
+    An appointment ticket (a check-in) carries its slot's start; `due` once
+    that has come, when the call order puts it before the walk-ins.
+    """
+    appointment_at = ticket.appointment_at
+    return {
+        "number": ticket.number,
+        "service": ticket.service,
+        "priority": ticket.priority,
+        "channel": ticket.channel,
+        "queued_at": ticket.queued_at.isoformat(),
+        "appointment_at": appointment_at.isoformat() if appointment_at is not None else None,
+        "due": appointment_due(ticket, now),
+    }
+
+
+def waiting_list(
+    state: BranchState, config: BranchConfig, now: dt.datetime, per_service: int = QUEUE_PER_SERVICE
+) -> list[Json]:
+    """The waiting tickets in call order, at most `per_service` of each service.
+
+    A desk's own list is this one filtered by the services it takes: the
+    order does not depend on the desk, so the filtered list is that desk's
+    call order.
+    """
+    shown: dict[str, int] = {}
+    entries: list[Json] = []
+    for ticket in waiting_in_call_order(state, config, now):
+        count = shown.get(ticket.service, 0)
+        if count < per_service:
+            shown[ticket.service] = count + 1
+            entries.append(queue_entry(ticket, now))
+    return entries
+
+
 # --- addresses: paths only; absolute URLs need the public origin (shared/http) ---
 
 
@@ -100,3 +145,20 @@ def ticket_path(branch: str, ticket_id: str) -> str:
 def phone_path(branch: str, ticket_id: str) -> str:
     """The ticket's phone page (what the QR code on the slip opens)."""
     return f"/t/{quote(branch, safe='')}/{quote(ticket_id, safe='')}"
+
+
+def appointment_path(branch: str, appointment_id: str) -> str:
+    """The booking in the citizen API (GET to read it, DELETE to cancel it)."""
+    return (
+        f"/api/v1/branches/{quote(branch, safe='')}/appointments/{quote(appointment_id, safe='')}"
+    )
+
+
+def calendar_file_path(branch: str, appointment_id: str) -> str:
+    """The booking as a calendar file (one VEVENT)."""
+    return appointment_path(branch, appointment_id) + "/calendar.ics"
+
+
+def manage_path(branch: str, appointment_id: str) -> str:
+    """The booking's page: code, QR code, calendar file, cancel."""
+    return f"/a/{quote(branch, safe='')}/{quote(appointment_id, safe='')}"

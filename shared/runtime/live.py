@@ -22,6 +22,7 @@ from shared.projection import (
     Verdict,
     apply,
     apply_earlier,
+    calendar_start,
     day_start,
     folds,
     local_day,
@@ -68,11 +69,9 @@ class LiveBranch:
         as earlier ones and go to the calendar only.
         """
         today = local_day(self.config, now)
-        appointments = self.config.appointments
-        if appointments is None:
-            return day_start(self.config, today)
-        self._roll_to(today)
-        return day_start(self.config, today - dt.timedelta(days=appointments.horizon_days))
+        if self.config.appointments is not None:
+            self._roll_to(today)
+        return day_start(self.config, calendar_start(self.config, today))
 
     def add_listener(self, listener: Listener) -> None:
         """Called after each applied domain event (screens turn it into frames)."""

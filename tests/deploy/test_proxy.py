@@ -45,8 +45,17 @@ CONTRACT_ROUTES: list[tuple[str, str, bool, str]] = [
     ("POST", f"{API}/tickets", False, "ticketing"),
     ("GET", f"{API}/tickets/Zq8x2", False, "ticketing"),
     ("DELETE", f"{API}/tickets/Zq8x2", False, "ticketing"),
+    ("GET", f"{API}/appointments/slots?service=pas&from=2026-12-03&days=14", False, "ticketing"),
+    ("POST", f"{API}/appointments", False, "ticketing"),
+    ("GET", f"{API}/appointments/Ab3x9", False, "ticketing"),
+    ("DELETE", f"{API}/appointments/Ab3x9", False, "ticketing"),
+    ("GET", f"{API}/appointments/Ab3x9/calendar.ics", False, "ticketing"),
+    ("POST", f"{API}/check-ins", False, "ticketing"),
     ("GET", "/kiosk/magion", False, "ticketing"),
     ("GET", "/t/magion/Zq8x2", False, "ticketing"),
+    ("GET", "/book/magion", False, "ticketing"),
+    ("GET", "/a/magion/Zq8x2", False, "ticketing"),
+    ("GET", "/a/magion/Zq8x2/qr.svg", False, "ticketing"),
     *[
         ("POST", f"{API}/counters/service-1/{action}", True, "staff")
         for action in (
@@ -62,6 +71,10 @@ CONTRACT_ROUTES: list[tuple[str, str, bool, str]] = [
         )
     ],
     ("POST", f"{API}/tickets", True, "staff"),
+    ("GET", f"{API}/appointments?date=2026-11-29", True, "staff"),
+    ("GET", f"{API}/appointments/slots?service=pas", True, "staff"),
+    ("POST", f"{API}/appointments", True, "staff"),
+    ("DELETE", f"{API}/appointments/Zq8x2", True, "staff"),
     ("GET", f"{API}/overview", True, "staff"),
     ("GET", f"{API}/stats?date=2026-11-29&format=csv", True, "staff"),
     ("GET", "/staff/magion", False, "staff"),

@@ -21,6 +21,7 @@ import pytest
 from shared.bus import Bus
 from shared.config import BranchConfig, StaffToken, load_branch_file
 from shared.runtime import RunningService
+from shared.runtime.clock import Clock, utc_now
 
 # The Chromium fixtures of the browser tests, for the console's page test.
 from tests.browser.conftest import artifacts, browser, page  # noqa: F401
@@ -127,9 +128,16 @@ class Hall:
 
 @contextlib.asynccontextmanager
 async def run_hall(
-    kind: str, config: BranchConfig, data_dir: Path, tokens: tuple[StaffToken, ...] = TOKENS
+    kind: str,
+    config: BranchConfig,
+    data_dir: Path,
+    tokens: tuple[StaffToken, ...] = TOKENS,
+    clock: Clock = utc_now,
 ) -> AsyncIterator[Hall]:
-    """Routing and staff on free ports over `kind` ("embedded" or "rabbitmq"), until exit."""
+    """Routing and staff on free ports over `kind` ("embedded" or "rabbitmq"), until exit.
+
+    `clock` is both services' (a test that needs time to pass moves it).
+    """
     # Ticketing's port: the staff API's ticket links point there.
     settings = local_settings(
         ports={"ticketing": 8081, "staff": 0, "display": 0, "routing": 0}, staff_tokens=tokens
@@ -138,7 +146,7 @@ async def run_hall(
         buses(kind, data_dir, [config.id]) as factory,
         aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as http,
     ):
-        services = ServiceHall(config, factory, settings)
+        services = ServiceHall(config, factory, settings, clock)
         try:
             await services.start("routing", "staff")
             yield Hall(kind, services, await factory.connect(), http)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
 
 from shared.projection import local_day
-from tests.staff.conftest import MANAGER_TOKEN, STAFF_TOKEN, Hall
+from tests.engine.hall import Hall as EngineHall
+from tests.staff.conftest import MANAGER_TOKEN, STAFF_TOKEN, Hall, run_hall
 from tests.staff.day import plan_day, run_day
+from tests.staff.test_appointments_api import bookable
+from tests.support.buses import EMBEDDED
 
 pytestmark = pytest.mark.browser
 
@@ -73,3 +77,60 @@ async def test_a_staff_token_does_not_open_the_manager_page(
     await sign_in(page, embedded_hall, STAFF_TOKEN)
     await expect(page.locator("#not-manager")).to_be_visible(timeout=WITHIN_MS)
     await expect(page.locator("#content")).to_be_hidden()
+
+
+@pytest.fixture
+async def booking_hall(tmp_path: Path, branch_id: str) -> AsyncIterator[Hall]:
+    config = bookable(branch_id).config(tmp_path / "branches")
+    async with run_hall(EMBEDDED, config, tmp_path / "bus") as hall:
+        yield hall
+
+
+async def test_a_days_appointments_and_punctuality(
+    booking_hall: Hall, page: Page, artifacts: Path
+) -> None:
+    hall, config = booking_hall, booking_hall.config
+    yesterday = local_day(config, dt.datetime.now(dt.UTC)) - dt.timedelta(days=1)
+
+    def at(hour: int, minute: int = 0, days: int = 0) -> dt.datetime:
+        day = yesterday + dt.timedelta(days=days)
+        return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=config.branch.tz)
+
+    engine = EngineHall(config, now=at(12, days=-2))
+    early = engine.ok("book_appointment", service="pas", start=at(10))
+    late = engine.ok("book_appointment", service="pas", start=at(10, 15))
+    engine.ok("book_appointment", service="koerekort", start=at(11))  # never comes
+    engine.set_clock(at(9, 50))
+    engine.open("service-1", ["pas"])
+    engine.ok("check_in", code=early["code"])
+    engine.set_clock(at(9, 56))
+    engine.ok("call_next", counter="service-1")  # four minutes before its time
+    engine.set_clock(at(10, 5))
+    engine.ok("finish", counter="service-1")
+    engine.ok("check_in", code=late["code"])
+    engine.set_clock(at(10, 21))
+    engine.ok("call_next", counter="service-1")  # six minutes after
+    await hall.bus.publish_events(engine.log)
+
+    await sign_in(page, hall, MANAGER_TOKEN)
+    await page.fill("#stats-date", yesterday.isoformat())
+    await page.click("#stats-form button[type=submit]")
+    await expect(page.locator("#stats-status")).to_contain_text(yesterday.isoformat())
+    rows = page.locator("#appointment-rows tr")
+    await expect(rows).to_have_count(3)  # pas, koerekort, all
+    pas = page.locator("#appointment-rows tr[data-service=pas] td")
+    await expect(pas).to_have_text(["Pas", "2", "2", "0", "0", "4 min før", "6 min efter"])
+    total = page.locator("#appointment-rows tr[data-service=all] td")
+    await expect(total.nth(1)).to_have_text("3")
+    await expect(total.nth(3)).to_have_text("1")
+    # The punctuality chart draws the early call below the zero line.
+    bars = {}
+    for bar in await page.locator("#chart-punctuality svg rect").all():
+        y = float(await bar.get_attribute("y") or "nan")
+        height = float(await bar.get_attribute("height") or "nan")
+        bars[await bar.get_attribute("data-value") or ""] = (y, y + height)
+    assert sorted(bars) == ["-4", "0", "6"]  # pas median and 90 %; koerekort has none
+    zero = bars["6"][1]
+    assert bars["-4"][0] == zero and bars["-4"][1] > zero  # from the zero line down
+    await expect(page.locator("#chart-appointments")).to_be_visible()
+    await page.screenshot(path=artifacts / "staff-manager-appointments.png", full_page=True)

@@ -23,6 +23,7 @@ from services.ticketing.app import create_app as ticketing_app
 from shared.bus import Bus
 from shared.config import BranchConfig, Settings
 from shared.runtime import CreateApp, RunningService, ServiceContext, start_service
+from shared.runtime.clock import Clock, utc_now
 from tests.support.buses import BusFactory
 
 ServiceName = Literal["routing", "ticketing", "staff", "display"]
@@ -56,11 +57,16 @@ class Hall:
     """Services of one branch in this process; `running[name]` is the newest of each."""
 
     def __init__(
-        self, config: BranchConfig, buses: BusFactory | None, settings: Settings | None = None
+        self,
+        config: BranchConfig,
+        buses: BusFactory | None,
+        settings: Settings | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.config = config
         self.buses = buses  # None: every start names its `bus`
         self.settings = settings or local_settings()
+        self.clock = clock  # every service's (tests/support/clock.py moves one)
         self.running: dict[str, RunningService] = {}
         self._started: list[RunningService] = []
 
@@ -90,7 +96,7 @@ class Hall:
             if bus is None:
                 assert self.buses is not None, "a hall without buses is given each one"
             connection = bus or await self.buses.connect()  # type: ignore[union-attr]
-            ctx = ServiceContext.create(name, settings, self.branches, connection)
+            ctx = ServiceContext.create(name, settings, self.branches, connection, clock=self.clock)
             make = (apps or {}).get(name, APPS[name])
             service = await start_service(ctx, make)
             self._started.append(service)

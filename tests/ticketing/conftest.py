@@ -24,6 +24,7 @@ from shared.config.schema import WEEKDAYS
 from shared.contract import CommandData
 from shared.projection import local_time
 from shared.runtime import FOLLOWER_KEY, RunningService
+from shared.runtime.clock import Clock, utc_now
 from shared.runtime.commands import CommandClient
 from tests.browser.conftest import artifacts, browser, page  # noqa: F401  (fixtures)
 from tests.support.branch import ALL_DAY, ALL_WEEK, Branch, Days, Desk, Service
@@ -156,6 +157,7 @@ async def start_hall(
             display: bool = False,
             options: TicketingOptions | None = None,
             settings: Settings | None = None,
+            clock: Clock = utc_now,
         ) -> Hall:
             config = config or branch_config(branch_id)
             if settings is None:
@@ -166,14 +168,14 @@ async def start_hall(
                 )
             folder = tmp_path / f"bus-{len(halls)}"
             factory = await opened.enter_async_context(buses(bus, folder, [config.id]))
-            services = ServiceHall(config, factory, settings)
+            services = ServiceHall(config, factory, settings, clock)
             halls.append(services)
             opts = options or TicketingOptions()
             names: list[ServiceName] = ["routing"] if routing else []
             names += ["display"] if display else []
             names.append("ticketing")
             await services.start(*names, apps={"ticketing": lambda ctx: ticketing_app(ctx, opts)})
-            staff = CommandClient(await factory.connect(), timeout_s=5.0, attempts=1)
+            staff = CommandClient(await factory.connect(), timeout_s=5.0, attempts=1, clock=clock)
             running = services.running
             return Hall(
                 config.id,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from services.routing.engine.context import Context
 from services.routing.engine.decision import Decision, Refusal
 from services.routing.engine.results import check_in_result
@@ -16,6 +14,7 @@ from shared.projection import (
     Calendar,
     booking_status,
     checkin_window,
+    last_bookable_day,
     local_day,
     slot_at,
 )
@@ -35,7 +34,7 @@ def book_appointment(ctx: Context, data: BookAppointment) -> Decision:
         return Decision.refuse(Refusal.NOT_BOOKABLE, f"{service.id!r} takes no bookings here")
     if data.start.timestamp() < now.timestamp():
         return Decision.refuse(Refusal.IN_THE_PAST, f"{data.start.isoformat()} has passed")
-    last_day = ctx.day + dt.timedelta(days=settings.horizon_days)
+    last_day = last_bookable_day(settings, ctx.day)
     if local_day(config, data.start) > last_day:
         return Decision.refuse(
             Refusal.TOO_FAR_AHEAD,

@@ -14,28 +14,36 @@ function node(tag, attrs = {}, text = null) {
 }
 
 // A round step so that about `count` gridlines cover 0..max.
-function niceMax(max, count = 4) {
-  if (!(max > 0)) return { top: 1, step: 1 };
+// `minStep` 1 keeps counts on whole numbers.
+function niceMax(max, count = 4, minStep = 0) {
+  if (!(max > 0)) return { top: Math.max(1, minStep), step: Math.max(1, minStep) };
   const raw = max / count;
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  const step = Math.max(minStep, [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw));
   return { top: step * Math.ceil(max / step), step };
+}
+
+// The same for min..max where min may be below 0 (e.g. "called 5 min early"): 0 stays a gridline.
+function niceRange(min, max, count = 4, minStep = 0) {
+  if (!(min < 0)) return { bottom: 0, ...niceMax(max, count, minStep) };
+  const { step } = niceMax(max - min, count, minStep);
+  return { bottom: -step * Math.ceil(-min / step), top: Math.max(step, step * Math.ceil(max / step)), step };
 }
 
 // categories: labels along x; series: [{label, color, values}]; line: {label, color, values}
 // (drawn against the right axis); marks: [{label, color, values}] short ticks per category
-// (e.g. a target). Returns the <svg>, titled for screen readers.
-export function barChart({ title, categories, series, line = null, marks = null, format = String }) {
+// (e.g. a target); minStep: the least gridline step (1 for counts). Values may be negative.
+// Returns the <svg>, titled for screen readers.
+export function barChart({ title, categories, series, line = null, marks = null, format = String, minStep = 0 }) {
   const svg = node("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": title });
   svg.append(node("title", {}, title));
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
-  const barMax = Math.max(0, ...series.flatMap((s) => s.values.map((v) => v ?? 0)),
-    ...(marks ?? []).flatMap((m) => m.values.map((v) => v ?? 0)));
-  const left = niceMax(barMax);
-  const y = (v) => PAD.top + plotH - (plotH * (v ?? 0)) / left.top;
+  const values = [...series, ...(marks ?? [])].flatMap((s) => s.values.map((v) => v ?? 0));
+  const left = niceRange(Math.min(0, ...values), Math.max(0, ...values), 4, minStep);
+  const y = (v) => PAD.top + (plotH * (left.top - (v ?? 0))) / (left.top - left.bottom);
 
-  for (let v = 0; v <= left.top + 1e-9; v += left.step) {
+  for (let v = left.bottom; v <= left.top + 1e-9; v += left.step) {
     svg.append(node("line", { x1: PAD.left, x2: W - PAD.right, y1: y(v), y2: y(v), stroke: "#e1e5e9" }));
     svg.append(node("text", { x: PAD.left - 6, y: y(v) + 4, "text-anchor": "end", "font-size": 13, fill: "#5f6b73" }, format(v)));
   }
@@ -46,7 +54,7 @@ export function barChart({ title, categories, series, line = null, marks = null,
     series.forEach((s, j) => {
       const value = s.values[i] ?? 0;
       const rect = node("rect", {
-        x: x0 + barW * j, y: y(value), width: Math.max(1, barW - 1), height: PAD.top + plotH - y(value),
+        x: x0 + barW * j, y: Math.min(y(value), y(0)), width: Math.max(1, barW - 1), height: Math.abs(y(0) - y(value)),
         fill: s.color, "data-series": s.label, "data-value": value,
       });
       rect.append(node("title", {}, `${category}: ${s.label} ${format(value)}`));
@@ -71,7 +79,7 @@ export function barChart({ title, categories, series, line = null, marks = null,
   });
 
   if (line) {
-    const right = niceMax(Math.max(0, ...line.values.map((v) => v ?? 0)));
+    const right = niceMax(Math.max(0, ...line.values.map((v) => v ?? 0)), 4, line.minStep ?? 0);
     const yr = (v) => PAD.top + plotH - (plotH * v) / right.top;
     for (let v = 0; v <= right.top + 1e-9; v += right.step) {
       svg.append(node("text", { x: W - PAD.right + 6, y: yr(v) + 4, "font-size": 13, fill: line.color }, line.format(v)));

@@ -132,6 +132,14 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A fresh Idempotency-Key for one request. crypto.randomUUID needs a secure context
+// (https or localhost); getRandomValues works on a plain-http hall network too.
+export function newKey() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 // --- signing in ------------------------------------------------------------
 
 export const token = {

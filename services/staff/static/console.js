@@ -4,6 +4,9 @@ import {
   api, applyTexts, branch, connectLive, el, minutes, secondsSince, serviceName, setupLanguage,
   setupSignIn, state, t, token, useTexts,
 } from "./common.js";
+import {
+  bookingsFrame, forgetBookings, hhmm, openBookForm, redrawBookings, setupBookings,
+} from "./console-bookings.js";
 import { CONSOLE_TEXTS } from "./console-texts.js";
 
 useTexts(CONSOLE_TEXTS);
@@ -11,6 +14,7 @@ useTexts(CONSOLE_TEXTS);
 const $ = (id) => document.getElementById(id);
 const DESK_KEY = `qms.staff.desk.${branch}`;
 const HELD = new Set(["recall", "start", "finish", "no-show", "transfer"]);
+const NEXT_SHOWN = 10; // the desk's waiting list: who it calls next
 
 let overview = null;
 let you = null;
@@ -71,6 +75,7 @@ function renderDesk(desk) {
   renderButtons(desk);
   renderBoxes(desk);
   renderQueue(desk);
+  renderWaitingList(desk);
 }
 
 function renderTicket(desk) {
@@ -96,6 +101,7 @@ function renderButtons(desk) {
   const enabled = {
     toggle: true,
     issue: true,
+    book: Boolean(overview.appointments),
     "call-next": desk.open,
     recall: desk.open && ticket?.status === "called",
     start: desk.open && ticket?.status === "called",
@@ -151,6 +157,35 @@ function renderQueue(desk) {
   );
 }
 
+// The desk's services in call order (the overview's `queue` is the branch's, in call
+// order): a check-in's ticket shows its time, and "due" once the time has come.
+function renderWaitingList(desk) {
+  const mine = new Set(deskServices(desk));
+  const next = (overview.queue ?? []).filter((q) => mine.has(q.service)).slice(0, NEXT_SHOWN);
+  if (!next.length) {
+    $("waiting-rows").replaceChildren(el("tr", {}, el("td", { colspan: 4, class: "muted" }, t("next.none"))));
+    return;
+  }
+  const now = Date.now();
+  $("waiting-rows").replaceChildren(...next.map((q) => {
+    const kind = [];
+    if (q.appointment_at) {
+      kind.push(el("span", { class: "badge appointment" }, t("next.appointment", { time: hhmm(q.appointment_at) })));
+      if (q.due) kind.push(el("span", { class: "badge due" }, t("next.due")));
+    } else if (q.priority) {
+      kind.push(el("span", { class: "badge" }, t("next.priority")));
+    }
+    return el("tr", {
+      class: `${q.appointment_at ? "appointment" : ""}${q.due ? " due" : ""}`,
+      dataset: { number: q.number, channel: q.channel, due: String(q.due) },
+    },
+    el("td", { class: "number-cell" }, q.number),
+    el("td", {}, serviceName(serviceById(q.service))),
+    el("td", {}, kind.length ? kind : t("next.walk-in")),
+    el("td", { class: "num" }, minutes(secondsSince(q.queued_at, now))));
+  }));
+}
+
 function message(text, kind) {
   lastMessage = { text, kind };
   const box = $("message");
@@ -165,6 +200,10 @@ async function act(action) {
   if (!desk || busy) return;
   if (action === "transfer") return openForm("transfer-form", desk);
   if (action === "issue") return openForm("issue-form", desk);
+  if (action === "book") {
+    closeForms();
+    return openBookForm();
+  }
   if (action === "toggle") {
     return desk.open ? send("close", {}) : send("open", { services: deskServices(desk) });
   }
@@ -278,6 +317,7 @@ function startLive() {
       if (frame.you) you = frame.you;
       overview = frame.overview;
       render();
+      bookingsFrame(overview);
     },
     onRefused() {
       signOut(true);
@@ -295,6 +335,7 @@ function signOut(refused = false) {
   token.clear();
   overview = null;
   you = null;
+  forgetBookings();
   $("who").textContent = "";
   $("live-status").textContent = "";
   $("sign-in-error").textContent = refused ? t("signin.bad") : "";
@@ -308,7 +349,9 @@ setupLanguage($("lang"), () => {
   boxesFor = "";
   if (lastMessage) message(lastMessage.text, lastMessage.kind);
   render();
+  redrawBookings();
 });
+setupBookings({ message });
 
 applyTexts();
 // Waits and "called ... ago" move with the clock: redraw every second (no requests).
@@ -317,6 +360,7 @@ setInterval(() => {
   if (desk && !$("desk").hidden) {
     renderTicket(desk);
     renderQueue(desk);
+    renderWaitingList(desk);
   }
 }, 1000);
 

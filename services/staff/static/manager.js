@@ -5,101 +5,9 @@ import {
   setupSignIn, state, t, token, useTexts,
 } from "./common.js";
 import { barChart, legend } from "./charts.js";
+import { MANAGER_TEXTS } from "./manager-texts.js";
 
-useTexts({
-  da: {
-    "manager.title": "Overblik",
-    "manager.only": "Siden er for ledere: log ind med en ledernøgle.",
-    "live.title": "Lige nu",
-    "live.live": "Live",
-    "col.service": "Ydelse",
-    "col.waiting": "Venter",
-    "col.longest": "Længste ventetid / mål",
-    "col.estimate": "Forventet ventetid",
-    "col.desks": "Åbne skranker",
-    "col.served": "Betjent i dag",
-    "col.no_show": "Udeblevet",
-    "desks.title": "Skranker",
-    "desk.closed": "lukket",
-    "desk.free": "ledig",
-    "status.called": "kaldt",
-    "status.serving": "i betjening",
-    "stats.title": "Statistik",
-    "stats.date": "Dato",
-    "stats.show": "Vis",
-    "stats.csv": "Hent CSV",
-    "stats.loading": "Henter …",
-    "stats.partial": "I dag indtil nu",
-    "stats.complete": "Hele dagen",
-    "chart.hours": "Ankomster og gennemsnitlig ventetid pr. time",
-    "chart.waits": "Ventetid pr. ydelse (median og 90 %) mod målet",
-    "chart.served": "Betjente og udeblevne pr. ydelse",
-    "legend.arrivals": "Ankomster",
-    "legend.wait": "Gns. ventetid (min)",
-    "legend.p50": "Median",
-    "legend.p90": "90 %",
-    "legend.target": "Mål",
-    "legend.served": "Betjent",
-    "legend.no_show": "Udeblevet",
-    "st.issued": "Trukket",
-    "st.served": "Betjent",
-    "st.no_show": "Udeblevet",
-    "st.cancelled": "Annulleret",
-    "st.wait_p50": "Ventetid, median",
-    "st.wait_p90": "Ventetid, 90 %",
-    "st.wait_max": "Ventetid, længste",
-    "st.service_p50": "Betjeningstid, median",
-    "st.service_p90": "Betjeningstid, 90 %",
-    "st.within": "Inden for målet",
-    "you": "Logget ind som {staff}",
-  },
-  en: {
-    "manager.title": "Overview",
-    "manager.only": "This page is for managers: sign in with a manager token.",
-    "live.title": "Right now",
-    "live.live": "Live",
-    "col.service": "Service",
-    "col.waiting": "Waiting",
-    "col.longest": "Longest wait / target",
-    "col.estimate": "Estimated wait",
-    "col.desks": "Open desks",
-    "col.served": "Served today",
-    "col.no_show": "No-shows",
-    "desks.title": "Desks",
-    "desk.closed": "closed",
-    "desk.free": "free",
-    "status.called": "called",
-    "status.serving": "being served",
-    "stats.title": "Statistics",
-    "stats.date": "Date",
-    "stats.show": "Show",
-    "stats.csv": "Download CSV",
-    "stats.loading": "Loading …",
-    "stats.partial": "Today so far",
-    "stats.complete": "Whole day",
-    "chart.hours": "Arrivals and average wait per hour",
-    "chart.waits": "Wait per service (median and 90 %) against the target",
-    "chart.served": "Served and no-shows per service",
-    "legend.arrivals": "Arrivals",
-    "legend.wait": "Avg. wait (min)",
-    "legend.p50": "Median",
-    "legend.p90": "90 %",
-    "legend.target": "Target",
-    "legend.served": "Served",
-    "legend.no_show": "No-show",
-    "st.issued": "Issued",
-    "st.served": "Served",
-    "st.no_show": "No-show",
-    "st.cancelled": "Cancelled",
-    "st.wait_p50": "Wait, median",
-    "st.wait_p90": "Wait, 90 %",
-    "st.wait_max": "Wait, longest",
-    "st.service_p50": "Service time, median",
-    "st.service_p90": "Service time, 90 %",
-    "st.within": "Within target",
-    "you": "Signed in as {staff}",
-  },
-});
+useTexts(MANAGER_TEXTS);
 
 const $ = (id) => document.getElementById(id);
 const COLORS = { a: "#0b5cad", b: "#7fb2e5", line: "#b35c00", target: "#b3261e", bad: "#c8776f" };
@@ -251,7 +159,33 @@ function renderStats() {
       el("td", { class: "num" }, minutes(s[k]))),
     el("td", { class: "num" }, percent(s.within_target))));
   $("stats-rows").replaceChildren(...rows);
+  renderAppointmentStats();
   drawCharts();
+}
+
+// The services that take bookings (the live overview knows), and any the day's log booked.
+function bookedServices() {
+  const bookable = new Set(overview.areas.flatMap((a) => a.services).filter((s) => s.slot_min).map((s) => s.service));
+  return stats.services.filter((s) => bookable.has(s.service) || s.appointments_booked > 0);
+}
+
+// Seconds after the booked time: "3 min late", "2 min early".
+function punctuality(seconds) {
+  if (seconds === null || seconds === undefined) return t("none");
+  const whole = Math.round(Math.abs(seconds) / 60);
+  if (whole === 0) return t("sign.on_time");
+  return t(seconds < 0 ? "sign.early" : "sign.late", { minutes: whole });
+}
+
+function renderAppointmentStats() {
+  const services = bookedServices();
+  $("appointment-stats").hidden = services.length === 0;
+  const rows = [...services, stats.total].map((s) => el("tr", { dataset: { service: s.service } },
+    el("td", {}, s.service === "all" ? s.name[state.lang] : serviceName(s)),
+    ...["appointments_booked", "appointments_checked_in", "appointments_missed", "appointments_cancelled"]
+      .map((k) => el("td", { class: "num" }, String(s[k]))),
+    ...["punctuality_p50_s", "punctuality_p90_s"].map((k) => el("td", { class: "num" }, punctuality(s[k])))));
+  $("appointment-rows").replaceChildren(...(services.length ? rows : []));
 }
 
 function chartInto(id, svg, items) {
@@ -272,8 +206,9 @@ function drawCharts() {
     title: t("chart.hours"),
     categories: shown.map((h) => String(h.hour).padStart(2, "0")),
     series: [{ label: t("legend.arrivals"), color: COLORS.a, values: shown.map((h) => h.arrivals) }],
-    line: { label: t("legend.wait"), color: COLORS.line, values: shown.map((h) => toMin(h.average_wait_s)), format: (v) => `${Math.round(v)}` },
+    line: { label: t("legend.wait"), color: COLORS.line, values: shown.map((h) => toMin(h.average_wait_s)), format: (v) => `${Math.round(v)}`, minStep: 1 },
     format: (v) => String(Math.round(v)),
+    minStep: 1,
   }), [
     { label: t("legend.arrivals"), color: COLORS.a },
     { label: t("legend.wait"), color: COLORS.line },
@@ -302,9 +237,44 @@ function drawCharts() {
       { label: t("legend.no_show"), color: COLORS.bad, values: services.map((s) => s.no_show) },
     ],
     format: (v) => String(Math.round(v)),
+    minStep: 1,
   }), [
     { label: t("legend.served"), color: COLORS.a },
     { label: t("legend.no_show"), color: COLORS.bad },
+  ]);
+  drawAppointmentCharts(toMin);
+}
+
+function drawAppointmentCharts(toMin) {
+  const booked = bookedServices();
+  $("chart-appointments").hidden = booked.length === 0;
+  $("chart-punctuality").hidden = booked.length === 0;
+  if (!booked.length) return;
+  const names = booked.map((s) => serviceName(s));
+  const outcomes = [
+    { key: "appointments_checked_in", label: t("appt.checked_in"), color: COLORS.a },
+    { key: "appointments_missed", label: t("appt.missed"), color: COLORS.bad },
+    { key: "appointments_cancelled", label: t("appt.cancelled"), color: COLORS.b },
+  ];
+  chartInto("chart-appointments", barChart({
+    title: t("chart.appointments"),
+    categories: names,
+    series: outcomes.map((o) => ({ label: o.label, color: o.color, values: booked.map((s) => s[o.key]) })),
+    marks: [{ label: t("appt.booked"), color: COLORS.line, values: booked.map((s) => s.appointments_booked) }],
+    format: (v) => String(Math.round(v)),
+    minStep: 1,
+  }), [...outcomes, { label: t("appt.booked"), color: COLORS.line }]);
+  chartInto("chart-punctuality", barChart({
+    title: t("chart.punctuality"),
+    categories: names,
+    series: [
+      { label: t("legend.p50"), color: COLORS.b, values: booked.map((s) => toMin(s.punctuality_p50_s)) },
+      { label: t("legend.p90"), color: COLORS.a, values: booked.map((s) => toMin(s.punctuality_p90_s)) },
+    ],
+    format: (v) => String(Math.round(v * 10) / 10),
+  }), [
+    { label: t("legend.p50"), color: COLORS.b },
+    { label: t("legend.p90"), color: COLORS.a },
   ]);
 }
 

@@ -1,4 +1,4 @@
-// Shared by the kiosk and the phone page: words, formatting, requests, back-off.
+// Shared by the kiosk and the phone pages: words, formatting, requests, back-off.
 // Plain ES module, no build step.
 
 export const WEEKDAYS = {
@@ -14,6 +14,39 @@ export function fill(text, vars = {}) {
 // A translator over a {da: {...}, en: {...}} dictionary; Danish is the fallback.
 export function translator(words) {
   return (lang, key, vars) => fill((words[lang] && words[lang][key]) || words.da[key] || key, vars);
+}
+
+// Put the page's words in `lang`: every [data-t] element's text, every
+// [data-t-label] element's aria-label, the page's lang, and the language
+// button (which shows the other language, in that language).
+export function applyLanguage(t, lang, button) {
+  document.documentElement.lang = lang;
+  for (const element of document.querySelectorAll("[data-t]")) element.textContent = t(lang, element.dataset.t);
+  for (const element of document.querySelectorAll("[data-t-label]")) {
+    element.setAttribute("aria-label", t(lang, element.dataset.tLabel));
+  }
+  if (button) {
+    button.textContent = t(lang, "lang");
+    button.lang = lang === "da" ? "en" : "da";
+  }
+}
+
+// The phone pages remember the citizen's language (the kiosk does not: the
+// next citizen starts in Danish).
+const LANG_KEY = "qms-lang";
+export function rememberedLang() {
+  try {
+    return localStorage.getItem(LANG_KEY) === "en" ? "en" : "da";
+  } catch {
+    return "da";
+  }
+}
+export function rememberLang(lang) {
+  try {
+    localStorage.setItem(LANG_KEY, lang);
+  } catch {
+    // Private mode without storage: the choice lasts as long as the page.
+  }
 }
 
 // An estimated wait in words: whole minutes, rounded up; null when unknown.
@@ -49,6 +82,61 @@ export function clockText(iso, timeZone) {
   const options = { hour: "2-digit", minute: "2-digit", hour12: false };
   if (timeZone) options.timeZone = timeZone;
   return new Intl.DateTimeFormat("da-DK", options).format(new Date(iso)).replace(".", ":");
+}
+
+// The parts of an instant in the branch's time zone: {date: "2025-05-16",
+// time: "10:00", weekday: "fri"}.
+export function localParts(iso, timeZone) {
+  const options = {
+    year: "numeric", month: "2-digit", day: "2-digit", weekday: "short",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  };
+  if (timeZone) options.timeZone = timeZone;
+  const parts = {};
+  for (const part of new Intl.DateTimeFormat("en-US", options).formatToParts(new Date(iso))) {
+    parts[part.type] = part.value;
+  }
+  return {
+    date: `${parts.year}-${parts.month}-${parts.day}`,
+    time: `${parts.hour}:${parts.minute}`,
+    weekday: parts.weekday.slice(0, 3).toLowerCase(),
+  };
+}
+
+// Whole days from local date `from` to local date `to` ("YYYY-MM-DD" both).
+export function daysBetween(from, to) {
+  return Math.round((Date.parse(`${to}T12:00:00Z`) - Date.parse(`${from}T12:00:00Z`)) / 86400000);
+}
+
+// The local date `days` after `date` ("YYYY-MM-DD").
+export function addDays(date, days) {
+  return new Date(Date.parse(`${date}T12:00:00Z`) + days * 86400000).toISOString().slice(0, 10);
+}
+
+// An instant as whenText wants it ({time, weekday, in_days}), seen from now.
+export function momentOf(iso, timeZone, now = new Date()) {
+  const at = localParts(iso, timeZone);
+  return { time: at.time, weekday: at.weekday, in_days: daysBetween(localParts(now, timeZone).date, at.date) };
+}
+
+// A local date ("2025-05-16") in words: "fredag 16. maj" / "Friday 16 May"
+// (with the year when it is not this year's).
+export function dateText(lang, date, thisYear) {
+  const options = { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" };
+  if (thisYear && date.slice(0, 4) !== String(thisYear)) options.year = "numeric";
+  return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "da-DK", options)
+    .format(new Date(`${date}T12:00:00Z`))
+    .replace(",", "");
+}
+
+// An instant in words from now, in the branch's zone: "i dag kl. 09:45",
+// "i morgen kl. 09:45", within the week "torsdag kl. 09:45", else with the
+// date, "torsdag 16. maj kl. 09:45".
+export function whenAtText(lang, iso, timeZone, now = new Date()) {
+  const moment = momentOf(iso, timeZone, now);
+  if (moment.in_days >= 0 && moment.in_days < 7) return whenText(lang, moment);
+  const date = dateText(lang, localParts(iso, timeZone).date, localParts(now, timeZone).date.slice(0, 4));
+  return lang === "en" ? `${date} at ${moment.time}` : `${date} kl. ${moment.time}`;
 }
 
 // A fresh random key for one tap. crypto.randomUUID needs a secure context
@@ -91,6 +179,31 @@ export async function request(url, { method = "GET", body, headers = {}, timeout
     return { status: response.status, body: parsed, headers: response.headers };
   } finally {
     clearTimeout(timer);
+  }
+}
+
+// POST `body` with one Idempotency-Key for every attempt, retrying network
+// failures and transient statuses with back-off for up to `giveUpMs`: a retry
+// after a lost answer gets the first answer again instead of a second ticket
+// or booking. Resolves to the answer, or null when it gave up.
+export async function postRetrying(url, body, { giveUpMs = 20000, onRetry = () => {} } = {}) {
+  const key = newKey();
+  const started = performance.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const answer = await request(url, {
+        method: "POST",
+        body,
+        headers: { "Idempotency-Key": key },
+        timeoutMs: 8000,
+      });
+      if (!transient(answer.status)) return answer;
+    } catch {
+      // Network failure or time-out: retry below with the same key.
+    }
+    if (performance.now() - started > giveUpMs) return null;
+    onRetry();
+    await sleep(backoffMs(attempt, 500, 4000));
   }
 }
 

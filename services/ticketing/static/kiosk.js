@@ -2,13 +2,16 @@
 //
 // Kiosk settings in the address: ?print=1 prints each ticket (80 mm slip),
 // ?areas=service,kvik shows only those areas, in that order.
+// A branch that takes bookings also has "Jeg har en tid" (checkin.js): the
+// check-in's ticket is shown and printed here like any other.
 // Waiting figures refresh every 30 s and after every ticket (no WebSocket:
 // a half-minute-old queue length is fine on a kiosk); any failure shows a
 // message and retries with back-off until the service answers again.
 
 import {
-  backoffMs, clockText, newKey, request, show, sleep, transient, translator, waitText, whenText,
+  applyLanguage, backoffMs, clockText, postRetrying, request, show, translator, waitText, whenText,
 } from "./common.js";
+import { CHECKIN_WORDS, appointmentLine, setupCheckIn } from "./checkin.js";
 
 const WORDS = {
   da: {
@@ -80,7 +83,10 @@ const WORDS = {
     printed_at: "Issued {time}",
   },
 };
-const t = translator(WORDS);
+const t = translator({
+  da: { ...WORDS.da, ...CHECKIN_WORDS.da },
+  en: { ...WORDS.en, ...CHECKIN_WORDS.en },
+});
 
 const REFRESH_MS = 30000;
 const BACK_AFTER_S = 15;
@@ -91,6 +97,7 @@ const branch = body.dataset.branch;
 const api = `/api/v1/branches/${encodeURIComponent(branch)}`;
 const params = new URLSearchParams(location.search);
 const printing = params.get("print") === "1";
+const takesBookings = body.dataset.appointments === "yes";
 const areaFilter = (params.get("areas") || "").split(",").map((a) => a.trim()).filter(Boolean);
 const $ = (id) => document.getElementById(id);
 
@@ -104,13 +111,14 @@ const kiosk = {
   failures: 0,
 };
 
+const SCREENS = ["start", "issued", "problem", "checkin"];
+function showScreen(name) {
+  for (const screen of SCREENS) show($(screen), screen === name);
+}
+
 function applyWords() {
-  document.documentElement.lang = kiosk.lang;
-  for (const element of document.querySelectorAll("[data-t]")) {
-    element.textContent = t(kiosk.lang, element.dataset.t);
-  }
-  $("lang").textContent = t(kiosk.lang, "lang");
-  $("lang").lang = kiosk.lang === "da" ? "en" : "da";
+  applyLanguage(t, kiosk.lang, $("lang"));
+  if (checkIn) checkIn.render();
   renderServices();
   if (kiosk.ticket) renderTicket();
 }
@@ -215,35 +223,26 @@ async function loadServices() {
   kiosk.refreshTimer = setTimeout(loadServices, delay);
 }
 
-// POST with one key for all attempts: a retry after a lost answer returns
-// the same ticket instead of a second one.
-async function postTicket(serviceId) {
-  const key = newKey();
-  const started = performance.now();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const answer = await request(`${api}/tickets`, {
-        method: "POST",
-        body: { service: serviceId, channel: "kiosk" },
-        headers: { "Idempotency-Key": key },
-        timeoutMs: 8000,
-      });
-      if (!transient(answer.status)) return answer;
-    } catch {
-      // Network failure or time-out: retry below with the same key.
-    }
-    if (performance.now() - started > ISSUE_GIVE_UP_MS) return null;
-    setOffline(t(kiosk.lang, "retrying"));
-    await sleep(backoffMs(attempt, 500, 4000));
-  }
+// One key for all attempts: a retry after a lost answer returns the same
+// ticket instead of a second one.
+function postTicket(serviceId) {
+  return postRetrying(`${api}/tickets`, { service: serviceId, channel: "kiosk" }, {
+    giveUpMs: ISSUE_GIVE_UP_MS,
+    onRetry: () => setOffline(t(kiosk.lang, "retrying")),
+  });
+}
+
+// From a tap (or a check-in's Enter) to the number on screen: "qms-tap-to-number".
+function startTiming() {
+  performance.clearMarks();
+  performance.clearMeasures();
+  performance.mark("qms-tap");
 }
 
 async function issue(service) {
   if (kiosk.busy) return;
   kiosk.busy = true;
-  performance.clearMarks();
-  performance.clearMeasures();
-  performance.mark("qms-tap");
+  startTiming();
   for (const button of document.querySelectorAll("button.service")) button.disabled = true;
   document.querySelector(`button.service[data-service="${service.id}"]`)?.classList.add("pressed");
   const answer = await postTicket(service.id);
@@ -271,6 +270,7 @@ function renderTicket() {
   $("slip-estimate").textContent = wait ? t(lang, "estimate", { wait }) : "";
   const zone = kiosk.services ? kiosk.services.timezone : undefined;
   $("slip-time").textContent = t(lang, "printed_at", { time: clockText(ticket.issued_at, zone) });
+  $("slip-appointment").textContent = appointmentLine(t, lang, ticket, zone);
 }
 
 function showIssued() {
@@ -283,9 +283,7 @@ function showIssued() {
     qr.onerror = resolve;
   });
   qr.src = `/kiosk/${encodeURIComponent(branch)}/qr/${encodeURIComponent(ticket.ticket_id)}.svg`;
-  show($("start"), false);
-  show($("problem"), false);
-  show($("issued"), true);
+  showScreen("issued");
   requestAnimationFrame(() => {
     performance.mark("qms-number");
     performance.measure("qms-tap-to-number", "qms-tap", "qms-number");
@@ -326,9 +324,7 @@ function showProblem(answer) {
   $("problem-title").textContent = title;
   $("problem-text").textContent = text;
   $("problem").dataset.code = problem ? problem.code || "" : "offline";
-  show($("start"), false);
-  show($("issued"), false);
-  show($("problem"), true);
+  showScreen("problem");
   startCountdown();
 }
 
@@ -336,9 +332,8 @@ function backToStart() {
   clearInterval(kiosk.backTimer);
   kiosk.ticket = null;
   kiosk.lang = "da"; // the next citizen starts in Danish
-  show($("issued"), false);
-  show($("problem"), false);
-  show($("start"), true);
+  if (checkIn) checkIn.close();
+  showScreen("start");
   applyWords();
   loadServices();
 }
@@ -346,6 +341,45 @@ function backToStart() {
 function tickClock() {
   const zone = kiosk.services ? kiosk.services.timezone : undefined;
   $("clock").textContent = clockText(new Date().toISOString(), zone);
+}
+
+// Only where the branch takes bookings; usable while the desks are closed
+// too (a citizen booked for 10:00 checks in at 09:50).
+const checkIn = takesBookings
+  ? setupCheckIn({
+    api,
+    branch,
+    alphabet: body.dataset.codeAlphabet,
+    t,
+    lang: () => kiosk.lang,
+    timeZone: () => (kiosk.services ? kiosk.services.timezone : undefined),
+    showScreen: (name) => {
+      clearInterval(kiosk.backTimer);
+      showScreen(name);
+    },
+    startTiming,
+    postCheckIn: (code) => postRetrying(`${api}/check-ins`, { code }, {
+      giveUpMs: ISSUE_GIVE_UP_MS,
+      onRetry: () => setOffline(t(kiosk.lang, "retrying")),
+    }).finally(() => setOffline(null)),
+    onTicket: (ticket) => {
+      kiosk.ticket = ticket;
+      showIssued();
+      loadServices();
+    },
+    backToStart,
+  })
+  : null;
+show($("appointment"), takesBookings);
+if (checkIn) {
+  $("have-appointment").addEventListener("click", () => checkIn.open());
+  // A scan (or typing) on the start screen opens the check-in with what was typed.
+  document.addEventListener("keydown", (event) => {
+    if ($("start").hidden || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key.length !== 1 || !/[A-Za-z0-9]/.test(event.key)) return;
+    event.preventDefault();
+    checkIn.open(event.key);
+  });
 }
 
 $("lang").addEventListener("click", () => {

@@ -8,7 +8,9 @@
 // attempt also refreshes the ticket from the API, so the page never shows
 // something older than the last attempt.
 
-import { backoffMs, keepTogether, request, show, translator, waitText } from "./common.js";
+import {
+  applyLanguage, backoffMs, keepTogether, rememberedLang, rememberLang, request, show, translator, waitText,
+} from "./common.js";
 
 const WORDS = {
   da: {
@@ -84,7 +86,7 @@ const statusUrl = `/api/v1/branches/${encodeURIComponent(branch)}/tickets/${enco
 const $ = (id) => document.getElementById(id);
 
 const page = {
-  lang: localStorage.getItem("qms-lang") === "en" ? "en" : "da",
+  lang: rememberedLang(),
   ticket: null, // the API's view, updated by frames
   seq: -1,
   socket: null,
@@ -110,10 +112,7 @@ function counterName(ticket) {
 
 function render() {
   const lang = page.lang;
-  document.documentElement.lang = lang;
-  for (const element of document.querySelectorAll("[data-t]")) element.textContent = t(lang, element.dataset.t);
-  $("lang").textContent = t(lang, "lang");
-  $("lang").lang = lang === "da" ? "en" : "da";
+  applyLanguage(t, lang, $("lang"));
   const ticket = page.ticket;
   let main = "";
   let wait = "";
@@ -281,7 +280,7 @@ async function cancel() {
 
 $("lang").addEventListener("click", () => {
   page.lang = page.lang === "da" ? "en" : "da";
-  localStorage.setItem("qms-lang", page.lang);
+  rememberLang(page.lang);
   render();
 });
 $("cancel").addEventListener("click", () => {
