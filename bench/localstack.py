@@ -144,8 +144,9 @@ class Proc:
 class Stack:
     """Services started in `work`, against `amqp_url`, for the branch files in `work`."""
 
-    def __init__(self, work: Path, amqp_url: str, staff_token: str) -> None:
+    def __init__(self, work: Path, amqp_url: str, staff_token: str, repo: Path = REPO) -> None:
         self.work = work
+        self.repo = repo  # whose code the services run (another checkout: a before figure)
         self.amqp_url = amqp_url
         self.token = staff_token
         self.procs: list[Proc] = []
@@ -154,7 +155,7 @@ class Stack:
     def environment(self, service: str, port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QMS_")}
         env.update(
-            PYTHONPATH=str(REPO),
+            PYTHONPATH=str(self.repo),
             QMS_AMQP_URL=self.amqp_url,
             QMS_BRANCHES=str(self.work / "*.toml"),
             QMS_HOST="127.0.0.1",
@@ -173,7 +174,7 @@ class Stack:
             proc = subprocess.Popen(
                 [sys.executable, "-m", f"services.{service}"],
                 env=self.environment(service, port),
-                cwd=REPO,
+                cwd=self.repo,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

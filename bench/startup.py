@@ -1,6 +1,6 @@
 """Start-up of a busy branch with appointments: routing and staff fold 30 days of log.
 
-    .venv/bin/python bench/startup.py [--days 30] [--runs 3] [--skip-embedded]
+    .venv/bin/python bench/startup.py [--days 30] [--runs 3] [--skip-embedded] [--compare DIR]
 
 A reader of a branch with `[appointments]` starts `horizon_days` days back
 (its calendar lives in the log). Here a busy branch (bench/busy_days.py:
@@ -19,8 +19,12 @@ times, from process start to the first `/healthz` 200:
 
 Beside them, measured in the same run: the bus's bare stream client reading
 the same entries (no parsing), the fold of the same bodies in this process
-(decode + `LiveBranch.ingest`), and a bare `python -c 'import services.routing'`
-and the import of each service's code. The branch's zone is one where it is
+(as a follower takes them: `LiveBranch.skim`, else decode and `ingest`; CPU
+seconds), and a bare `python -c 'import services.routing'` and the import of
+each service's code; and the CPU each service had used when healthy, the
+figure machine load moves least. With `--compare DIR` (another checkout, e.g.
+a worktree of main), that code's routing and staff start too, interleaved
+with ours, so both see the same load. The branch's zone is one where it is
 20:MM now, so today's 08-18 is behind and midnight hours away: any hour works.
 """
 
@@ -116,14 +120,14 @@ async def raw_read(url: str, count: int) -> float:
 
 
 def fold_in_memory(config_path: Path, bodies: list[bytes], now: dt.datetime) -> float:
-    """Every body as a follower takes it (skimmed, else decoded and ingested); the seconds."""
+    """Every body as a follower takes it (skimmed, else decoded and ingested); CPU seconds."""
     live = LiveBranch(load_branch_file(config_path))
-    started = time.perf_counter()
+    started = time.process_time()
     live.read_from(now)
     for body in bodies:
         if live.skim(body) is None:
             live.ingest(decode_event(body))
-    took = time.perf_counter() - started
+    took = time.process_time() - started
     assert live.state.calendar is not None and live.state.calendar.bookings
     return took
 
@@ -251,8 +255,12 @@ def measure(args: argparse.Namespace, work: Path, url: str) -> tuple[list[Row], 
         add("python", python_start("import services.routing"))
         for service in ("routing", "staff"):
             add(f"import {service}", python_start(f"import services.{service}.app"))
-            for label, folder in (("", "busy"), (" empty", "empty")):
-                (seconds,), (cpu,) = start_once(Stack(work / folder, url, token), (service,))
+            trees: list[tuple[str, str, Path]] = [("", "busy", REPO), (" empty", "empty", REPO)]
+            if args.compare is not None:  # interleaved: the same load for both
+                trees.insert(0, (" compared", "busy", args.compare))
+            for label, folder, repo in trees:
+                stack = Stack(work / folder, url, token, repo)
+                (seconds,), (cpu,) = start_once(stack, (service,))
                 add(f"{service}{label}", seconds)
                 add(f"{service}{label} cpu", cpu)
         for label, folder in (("", "busy"), (" empty", "empty")):
@@ -304,7 +312,7 @@ def rows(m: dict[str, float], all_runs: dict[str, list[float]]) -> list[Row]:
         row("  routing CPU used by then", "routing cpu", "routing empty cpu", None),
         row("  staff CPU used by then", "staff cpu", "staff empty cpu", None),
         row("  the stream read alone (bare client)", "raw", "raw", None),
-        row("  the fold alone (decode + ingest, in process)", "fold", "raw", None),
+        row("  the fold alone (CPU, in this process)", "fold", "raw", None),
         row("  routing empty-log start", "routing empty", "import routing", None),
         row("  staff empty-log start", "staff empty", "import staff", None),
         row("  import services.routing.app", "import routing", "python", None),
@@ -314,6 +322,15 @@ def rows(m: dict[str, float], all_runs: dict[str, list[float]]) -> list[Row]:
             3,
             row("qms up --embedded -> routing, staff healthy", "embedded", "embedded empty", None),
         )
+    if "routing compared" in m:
+        table[2:2] = [
+            row(f"  {s} start -> healthy, --compare's code", f"{s} compared", f"{s} empty", None)
+            for s in ("routing", "staff")
+        ]
+        table[-7:-7] = [
+            row(f"  {s} CPU by then, --compare's code", f"{s} compared cpu", f"{s} empty cpu", None)
+            for s in ("routing", "staff")
+        ]
     return table
 
 
@@ -336,6 +353,12 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=30, help="earlier days (today comes on top)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-embedded", action="store_true")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        help="another checkout (e.g. a worktree of main): its routing and staff too, interleaved",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_sigterm)
     began = time.monotonic()

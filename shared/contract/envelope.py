@@ -4,8 +4,8 @@ A reader of a branch with appointments starts `horizon_days` days back
 (docs/architecture.md, "Reading the log"), and of those earlier days it needs
 the appointment facts only. Every other earlier entry matters to that day's
 fence alone: its seq, id, writer, command id and time. Validating the full
-`Event` of each (its data through the model of its type) was most of a
-start-up's work. `read_head` reads the envelope of an entry as the engine
+`Event` of each (its data through the model of its type) was the larger part
+of reading them. `read_head` reads the envelope of an entry as the engine
 writes it (`encode_event`: the envelope's keys in order, `data` last) with
 one pattern, and leaves `data` unread: whether it names a booking is all it
 says of it. Anything else (a marker, another key order, an escaped string,
