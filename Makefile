@@ -6,12 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck imports pytest rabbitmq chromium bench clean
+.PHONY: run test lint typecheck imports pytest rabbitmq chromium promtool bench clean
 
 run: $(STAMP)
 	$(BIN)/qms up
 
-test: $(STAMP) rabbitmq chromium
+test: $(STAMP) rabbitmq chromium promtool
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -30,6 +30,11 @@ rabbitmq:
 # The browser tests use Debian's Chromium; installed here when missing (as root).
 chromium:
 	@scripts/ensure-chromium
+
+# The metrics tests lint every /metrics and the scrape config with Debian's
+# promtool (the prometheus package); installed here when missing (as root).
+promtool:
+	@scripts/ensure-promtool
 
 # Leaves .venv and var/ (the embedded bus's event log is data, not a build product).
 clean:

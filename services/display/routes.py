@@ -26,6 +26,7 @@ from services.display.keys import HUBS_KEY, OPTIONS_KEY, SPEECH_KEY
 from services.display.speech import SpeechError
 from services.display.wire import encode, frame_of
 from shared.http import problem
+from shared.http.openapi import Reply, page, query, route
 from shared.http.websockets import SOCKETS_KEY
 from shared.runtime import CONTEXT_KEY
 from shared.runtime.requests import branch_of, caught_up_within, close_not_ready
@@ -38,12 +39,67 @@ PONG = frame_of({"type": "pong"})
 TICKET_APPEARS_WITHIN_S = 2.0
 
 
+UPGRADE = Reply(101, "Switching to the WebSocket protocol")
+NOT_A_WEBSOCKET = {400: ["bad_request"]}
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_static("/display/_static", STATIC_DIR)
-    app.router.add_get("/display/tts", speak)
-    app.router.add_get("/display/{branch}/{area}", screen_page)
-    app.router.add_get("/ws/display/{branch}/{area}", screen_socket)
-    app.router.add_get("/ws/tickets/{branch}/{ticket_id}", ticket_socket)
+    route(
+        app,
+        "GET",
+        "/display/tts",
+        speak,
+        summary="An announcement spoken in Danish (espeak-ng)",
+        tag="screens",
+        params=[
+            query(
+                "text",
+                "Nummer <letter> <1-9999>, <a configured desk name> (at most 80 characters)",
+                {"type": "string", "maxLength": 80, "examples": ["Nummer P 12, Skranke 2"]},
+                required=True,
+            )
+        ],
+        replies=[Reply(200, "The speech", schema={"type": "string"}, media_type="audio/wav")],
+        errors={
+            400: ["missing_text"],
+            422: ["invalid_text"],
+            502: ["speech_failed"],
+            503: ["speech_unavailable"],
+        },
+    )
+    route(
+        app,
+        "GET",
+        "/display/{branch}/{area}",
+        screen_page,
+        summary="A hall screen's page",
+        tag="screens",
+        replies=[page(200, "The page")],
+        errors={404: ["unknown_area"]},
+    )
+    route(
+        app,
+        "GET",
+        "/ws/display/{branch}/{area}",
+        screen_socket,
+        summary="A hall screen's frames (snapshot, called, recalled, cleared, waiting)",
+        description="An unknown branch or area: an `error` frame, then close 4404.",
+        tag="screens",
+        replies=[UPGRADE],
+        errors=NOT_A_WEBSOCKET,
+    )
+    route(
+        app,
+        "GET",
+        "/ws/tickets/{branch}/{ticket_id}",
+        ticket_socket,
+        summary="A phone's frames about its ticket",
+        description="An unknown branch or ticket: an `error` frame, then close 4404.",
+        tag="screens",
+        replies=[UPGRADE],
+        errors=NOT_A_WEBSOCKET,
+    )
 
 
 async def screen_page(request: web.Request) -> web.FileResponse:

@@ -4,6 +4,10 @@ Every replica follows each branch's log (the state changes only there) and
 consumes the branch's command queue; RabbitMQ keeps one consumer active per
 branch and fails over when its channel dies. Ready once it consumes commands
 and has read each branch's log up to now.
+
+`qms_routing_active{branch}` is 1 on the replica that consumes the branch's
+commands now, 0 on a standby (how exact that is: `CommandConsumer.active`,
+and the README's "Metrics").
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from aiohttp import web
+from prometheus_client import Gauge
 
 from services.routing.engine import RandomIds
 from services.routing.handler import make_handler
@@ -46,11 +51,21 @@ async def consume_commands(app: web.Application) -> AsyncIterator[None]:
     handler = make_handler(ctx, writer)
     consumers: list[CommandConsumer] = []
     app[CONSUMERS_KEY] = consumers
+    active = Gauge(
+        "qms_routing_active",
+        "1 while this replica is the one consuming the branch's commands, 0 standing by",
+        ["branch"],
+        registry=ctx.registry,
+    )
+    for branch_id in ctx.branches:
+        active.labels(branch_id).set(0)
     try:
         # Each branch's log exists before its first command is decided and written.
         await ctx.bus.declare_branches(ctx.branches)
         for branch_id in ctx.branches:
-            consumers.append(await ctx.bus.consume_commands(branch_id, handler))
+            consumer = await ctx.bus.consume_commands(branch_id, handler)
+            consumers.append(consumer)
+            active.labels(branch_id).set_function(_is_active(consumer))
         ctx.readiness.set_ready("commands", f"consuming commands of {len(consumers)} branch(es)")
         ctx.log.info("queue engine running", writer=follower.writer, branches=sorted(ctx.branches))
         yield
@@ -59,6 +74,10 @@ async def consume_commands(app: web.Application) -> AsyncIterator[None]:
         # Closing hands unacknowledged commands to the next replica, in order.
         for consumer in reversed(consumers):
             await consumer.close()
+
+
+def _is_active(consumer: CommandConsumer) -> Callable[[], float]:
+    return lambda: float(consumer.active)
 
 
 SPEC = ServiceSpec(

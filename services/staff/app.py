@@ -12,6 +12,7 @@ from aiohttp import web
 
 from services.staff import appointments_api, desk_api, live_ws, manager_api, pages
 from services.staff.auth import StaffAuth
+from services.staff.branch_metrics import BranchFigures
 from services.staff.keys import AUTH_KEY, COMMANDS_KEY, FEEDS_KEY, OPTIONS_KEY, STATS_KEY
 from services.staff.live_feed import LiveFeeds
 from services.staff.options import StaffOptions
@@ -37,6 +38,8 @@ def setup(app: web.Application) -> None:
         clock=ctx.clock,
         within_s=options.replay_within_s,
     )
+    # The branches' live figures for Prometheus: exported here only (README, "Metrics").
+    ctx.registry.register(BranchFigures(follower, ctx.clock))
     if not ctx.settings.staff_tokens:
         ctx.log.warning("QMS_STAFF_TOKENS is empty: every staff route answers 401")
 

@@ -24,17 +24,20 @@ from services.staff.auth import STAFF
 from services.staff.desk_api import commands_counted, send_command
 from services.staff.keys import AUTH_KEY, STATS_KEY
 from services.staff.query import invalid, query_date
+from services.staff.schemas import DayBookings, StaffBookingMade
 from services.staff.stats_service import ReplayTimeout
 from shared.config.schema import BranchConfig
 from shared.contract import BookAppointment, CancelAppointment
 from shared.http.body import STAFF_BODY, json_body
 from shared.http.idempotency import command_id
+from shared.http.openapi import Reply, combine, query, route
 from shared.http.problem import problem
 from shared.http.urls import appointment_urls
 from shared.projection import BranchState, day_bookings, local_day, slot_listing
+from shared.projection.documents import BookingCancelled, SlotListing
 from shared.runtime import CONTEXT_KEY
-from shared.runtime.commands import RETRY_AFTER_S, refusal_status
-from shared.runtime.requests import branch_of, live_of, require_caught_up
+from shared.runtime.commands import RETRY_AFTER_S, refusal_status, refusals
+from shared.runtime.requests import NOT_READY, branch_of, live_of, require_caught_up
 
 COLLECTION = "/api/v1/branches/{branch}/appointments"
 DEFAULT_SLOT_DAYS = 14
@@ -44,16 +47,32 @@ MAX_ID_LENGTH = 128  # the contract's identifier; a longer one names no booking
 
 
 class BookBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"service": "pas", "start": "2026-12-03T10:30:00+01:00"}]},
+    )
 
     service: Annotated[str, Field(min_length=1, max_length=128)]
     start: AwareDatetime  # a slot's start, with its offset
 
 
+TAG = "appointments"
+DATE = query("date", "The day (YYYY-MM-DD); default today", {"type": "string", "format": "date"})
+SLOT_PARAMS = (
+    query("service", "The bookable service, e.g. pas", required=True),
+    query(
+        "from", "The first day (YYYY-MM-DD); default today", {"type": "string", "format": "date"}
+    ),
+    query(
+        "days",
+        f"How many days (1-{MAX_SLOT_DAYS}); default {DEFAULT_SLOT_DAYS}",
+        {"type": "integer", "minimum": 1, "maximum": MAX_SLOT_DAYS},
+    ),
+)
+
+
 def add_routes(app: web.Application) -> None:
     counted = commands_counted(app)
-    app.router.add_get(COLLECTION, day_list)
-    app.router.add_get(f"{COLLECTION}/slots", slots)
 
     async def book_route(request: web.Request) -> web.Response:
         return await book(request, counted)
@@ -61,8 +80,67 @@ def add_routes(app: web.Application) -> None:
     async def cancel_route(request: web.Request) -> web.Response:
         return await cancel(request, counted)
 
-    app.router.add_post(COLLECTION, book_route)
-    app.router.add_delete(f"{COLLECTION}/{{appointment_id}}", cancel_route)
+    route(
+        app,
+        "GET",
+        COLLECTION,
+        day_list,
+        summary="The bookings of a day (cancelled ones too), by start",
+        tag=TAG,
+        role=STAFF,
+        params=[DATE],
+        replies=[Reply(200, "The day's bookings", DayBookings)],
+        errors=combine({422: ["invalid_request"], 503: ["not_ready", "unavailable"]}),
+    )
+    route(
+        app,
+        "GET",
+        f"{COLLECTION}/slots",
+        slots,
+        summary="A bookable service's slots and their free seats (the citizen API's document)",
+        tag=TAG,
+        role=STAFF,
+        params=SLOT_PARAMS,
+        replies=[Reply(200, "The slots", SlotListing)],
+        errors=combine(
+            {404: ["unknown_service"], 422: ["invalid_request", "not_bookable"]}, NOT_READY
+        ),
+    )
+    route(
+        app,
+        "POST",
+        COLLECTION,
+        book_route,
+        summary="Book a slot on a citizen's behalf (channel staff)",
+        tag=TAG,
+        role=STAFF,
+        request=BookBody,
+        rules=STAFF_BODY,
+        idempotent=True,
+        replies=[Reply(201, "The booking", StaffBookingMade)],
+        errors=refusals(
+            "unknown_service",
+            "not_bookable",
+            "outside_hours",
+            "slot_full",
+            "in_the_past",
+            "too_far_ahead",
+        ),
+    )
+    route(
+        app,
+        "DELETE",
+        f"{COLLECTION}/{{appointment_id}}",
+        cancel_route,
+        summary="Cancel a booking (reason staff)",
+        tag=TAG,
+        role=STAFF,
+        idempotent=True,
+        replies=[Reply(200, "The cancelled booking", BookingCancelled)],
+        errors=refusals(
+            "unknown_appointment", "appointment_cancelled", "appointment_checked_in", "too_late"
+        ),
+    )
 
 
 async def day_list(request: web.Request) -> web.Response:

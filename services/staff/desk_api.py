@@ -15,6 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.staff.auth import STAFF
 from services.staff.keys import AUTH_KEY, COMMANDS_KEY
+from services.staff.schemas import (
+    DeskCalled,
+    DeskClosed,
+    DeskFinished,
+    DeskOpened,
+    DeskRecalled,
+    DeskServingOrNoShow,
+    DeskTransferred,
+    StaffTicket,
+)
 from shared.config.schema import BranchConfig
 from shared.contract import (
     CallNext,
@@ -31,10 +41,12 @@ from shared.contract import (
 )
 from shared.http.body import STAFF_BODY, json_body
 from shared.http.idempotency import command_id
+from shared.http.openapi import Reply, combine, route
 from shared.http.problem import ProblemError, problem
 from shared.http.urls import ticket_urls
 from shared.projection import desk_name
 from shared.runtime import CONTEXT_KEY, FOLLOWER_KEY
+from shared.runtime.commands import refusals
 from shared.runtime.live import read_up_to_now
 from shared.runtime.requests import branch_of
 
@@ -75,6 +87,8 @@ class TransferBody(HeldBody):
 
 
 class IssueBody(_Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"service": "pas"}]})
+
     service: Identifier
     priority: Literal[0, 1] = 0
 
@@ -114,14 +128,80 @@ def commands_counted(app: web.Application) -> Counter:
     return counted
 
 
+HELD = ("counter_closed", "no_current_ticket")
+# action -> (summary, the answer's model, the engine's refusals besides `expired`)
+DESCRIBED: dict[str, tuple[str, type[BaseModel], tuple[str, ...]]] = {
+    "open": (
+        "Open the desk (or re-open it) for some of its skills",
+        DeskOpened,
+        ("unknown_counter", "no_services", "unknown_service", "not_skilled"),
+    ),
+    "close": ("Close the desk", DeskClosed, ("counter_closed", "counter_busy")),
+    "call-next": (
+        "Call the next ticket in the desk's call order",
+        DeskCalled,
+        ("counter_closed", "no_waiting_ticket"),
+    ),
+    "call": (
+        "Call a given waiting ticket",
+        DeskCalled,
+        ("counter_closed", "unknown_ticket", "ticket_not_waiting"),
+    ),
+    "recall": (
+        "Call the desk's ticket again",
+        DeskRecalled,
+        (*HELD, "already_serving", "max_recalls_reached"),
+    ),
+    "start": ("Start serving the desk's ticket", DeskServingOrNoShow, (*HELD, "already_serving")),
+    "finish": ("Finish the desk's ticket", DeskFinished, HELD),
+    "no-show": (
+        "The desk's ticket did not come",
+        DeskServingOrNoShow,
+        (*HELD, "already_serving", "recalls_remaining"),
+    ),
+    "transfer": (
+        "Send the desk's ticket to another service's queue",
+        DeskTransferred,
+        (*HELD, "unknown_service", "closed"),
+    ),
+}
+TAG = "desks"
+
+
 def add_routes(app: web.Application) -> None:
     counted = commands_counted(app)
-    for action in ACTIONS:
-        app.router.add_post(
+    for action, (model, _) in ACTIONS.items():
+        summary, reply, codes = DESCRIBED[action]
+        changed = {409: ["ticket_changed"]} if "number" in model.model_fields else {}
+        route(
+            app,
+            "POST",
             f"/api/v1/branches/{{branch}}/counters/{{counter}}/{action}",
             _desk_handler(action, counted),
+            summary=summary,
+            tag=TAG,
+            role=STAFF,
+            request=model,
+            rules=STAFF_BODY,
+            request_required=False,
+            idempotent=True,
+            replies=[Reply(200, "The engine's result, with the desk's name", reply)],
+            errors=combine({404: ["unknown_counter"]}, refusals(*codes), changed),
         )
-    app.router.add_post("/api/v1/branches/{branch}/tickets", _issue_handler(counted))
+    route(
+        app,
+        "POST",
+        "/api/v1/branches/{branch}/tickets",
+        _issue_handler(counted),
+        summary="Issue a ticket on a citizen's behalf (channel staff)",
+        tag="tickets",
+        role=STAFF,
+        request=IssueBody,
+        rules=STAFF_BODY,
+        idempotent=True,
+        replies=[Reply(201, "The ticket", StaffTicket)],
+        errors=refusals("unknown_service", "closed", "would_exceed_closing"),
+    )
 
 
 def _desk_handler(

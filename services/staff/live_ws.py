@@ -26,6 +26,7 @@ from services.staff.keys import AUTH_KEY, FEEDS_KEY
 from services.staff.live_feed import Subscription
 from services.staff.overview import build_overview
 from shared.config.settings import StaffToken
+from shared.http.openapi import Reply, route
 from shared.http.websockets import SOCKETS_KEY
 from shared.runtime import CONTEXT_KEY
 from shared.runtime.requests import branch_of, caught_up_within, close_not_ready, live_of
@@ -39,7 +40,18 @@ CATCH_UP_WITHIN_S = 60.0
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/ws/staff/{branch}", staff_socket)
+    route(
+        app,
+        "GET",
+        "/ws/staff/{branch}",
+        staff_socket,
+        summary="The live overview over a WebSocket (first message: the token)",
+        description='First message `{"type": "auth", "token": "..."}`, then a `snapshot` '
+        "and an `overview` frame after every change (README, the staff API).",
+        tag="manager",
+        replies=[Reply(101, "Switching to the WebSocket protocol")],
+        errors={400: ["bad_request"]},
+    )
     # The kit's registry closes them with 1001 at shutdown; the pages reconnect.
     sockets = app[SOCKETS_KEY]
     Gauge(

@@ -10,18 +10,57 @@ from services.staff.auth import MANAGER
 from services.staff.keys import AUTH_KEY, STATS_KEY
 from services.staff.overview import build_overview
 from services.staff.query import invalid, query_date
+from services.staff.schemas import DayStats, Overview
 from services.staff.stats import to_csv
 from services.staff.stats_service import ReplayTimeout
+from shared.http.openapi import Reply, query, route
 from shared.http.problem import problem
 from shared.projection import local_day
 from shared.runtime import CONTEXT_KEY
 from shared.runtime.commands import RETRY_AFTER_S
-from shared.runtime.requests import branch_of, live_of, require_caught_up
+from shared.runtime.requests import NOT_READY, branch_of, live_of, require_caught_up
+
+TAG = "manager"
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/api/v1/branches/{branch}/overview", overview)
-    app.router.add_get("/api/v1/branches/{branch}/stats", stats)
+    route(
+        app,
+        "GET",
+        "/api/v1/branches/{branch}/overview",
+        overview,
+        summary="The live overview: areas, services, desks, the queue, hints, bookings",
+        tag=TAG,
+        role=MANAGER,
+        replies=[Reply(200, "The overview", Overview)],
+        errors=NOT_READY,
+    )
+    route(
+        app,
+        "GET",
+        "/api/v1/branches/{branch}/stats",
+        stats,
+        summary="A day's statistics, recomputed from the log (JSON or CSV)",
+        tag=TAG,
+        role=MANAGER,
+        params=[
+            query(
+                "date",
+                "The day (YYYY-MM-DD, not after today); default today",
+                {"type": "string", "format": "date"},
+            ),
+            query("format", "json (default) or csv", {"type": "string", "enum": ["json", "csv"]}),
+        ],
+        replies=[
+            Reply(
+                200,
+                "The statistics (csv: one row per service and `all`)",
+                DayStats,
+                alternatives={"text/csv": {"type": "string"}},
+            ),
+        ],
+        errors={422: ["invalid_request"], 503: ["not_ready", "unavailable"]},
+    )
 
 
 async def overview(request: web.Request) -> web.Response:

@@ -12,14 +12,32 @@ from pathlib import Path
 
 from aiohttp import web
 
+from shared.http.openapi import page, route
 from shared.runtime.requests import branch_of
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/staff/{branch}", console_page)
-    app.router.add_get("/manager/{branch}", manager_page)
+    signs_in = page(200, "The page (it signs in with a staff token)")
+    route(
+        app,
+        "GET",
+        "/staff/{branch}",
+        console_page,
+        summary="The desk console",
+        tag="pages",
+        replies=[signs_in],
+    )
+    route(
+        app,
+        "GET",
+        "/manager/{branch}",
+        manager_page,
+        summary="The manager page: overview and statistics",
+        tag="pages",
+        replies=[signs_in],
+    )
     app.router.add_static("/static/staff/", STATIC)
 
 

@@ -17,12 +17,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.ticketing.keys import CITIZEN, TICKET_ID, TICKETING_KEY, Ticketing
 from services.ticketing.ratelimit import check_rate, request_client
 from services.ticketing.replies import created_ticket, json_response, known_service
+from services.ticketing.schemas import CreatedTicket, ServicesView
 from services.ticketing.views import services_view, ticket_view
 from shared.contract import CancelTicket, IssueTicket
+from shared.contract.results import TicketCancelledResult
 from shared.http import ProblemError, problem
 from shared.http.body import CITIZEN_BODY, json_body
 from shared.http.idempotency import command_id, derived_command_id
-from shared.runtime.requests import branch_of, live_of, require_caught_up
+from shared.http.openapi import Reply, combine, route
+from shared.projection.documents import CitizenTicket
+from shared.runtime.commands import refusals
+from shared.runtime.requests import NOT_READY, branch_of, live_of, require_caught_up
 
 # A citizen's cancel is one command per ticket, so cancelling twice answers alike.
 CITIZEN_CANCEL = "citizen-cancel"
@@ -31,7 +36,9 @@ CITIZEN_CANCEL = "citizen-cancel"
 class TicketRequest(BaseModel):
     """The POST body. A citizen takes a normal ticket; priority is for staff."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra={"examples": [{"service": "pas"}]}
+    )
 
     service: Annotated[str, Field(min_length=1, max_length=64)]
     channel: Literal["kiosk", "web"] = "kiosk"
@@ -139,9 +146,55 @@ async def cancel_ticket(request: web.Request) -> web.Response:
     return json_response(answer.result)
 
 
+TAG = "tickets"
+LOCATION = {"Location": "The ticket's status in this API"}
+
+
 def add_routes(app: web.Application) -> None:
     base = "/api/v1/branches/{branch}"
-    app.router.add_get(f"{base}/services", list_services)
-    app.router.add_post(f"{base}/tickets", issue_ticket)
-    app.router.add_get(f"{base}/tickets/{{ticket_id}}", get_ticket)
-    app.router.add_delete(f"{base}/tickets/{{ticket_id}}", cancel_ticket)
+    route(
+        app,
+        "GET",
+        f"{base}/services",
+        list_services,
+        summary="The branch now: open or not, and each service's live wait",
+        tag=TAG,
+        replies=[Reply(200, "The branch and its services", ServicesView)],
+        errors=NOT_READY,
+    )
+    route(
+        app,
+        "POST",
+        f"{base}/tickets",
+        issue_ticket,
+        summary="Take a ticket",
+        tag=TAG,
+        request=TicketRequest,
+        rules=CITIZEN_BODY,
+        idempotent=True,
+        replies=[Reply(201, "The ticket", CreatedTicket, headers=LOCATION)],
+        errors=combine(
+            refusals("unknown_service", "closed", "would_exceed_closing"),
+            {429: ["rate_limited"]},
+        ),
+    )
+    route(
+        app,
+        "GET",
+        f"{base}/tickets/{{ticket_id}}",
+        get_ticket,
+        summary="Where a ticket stands",
+        tag=TAG,
+        replies=[Reply(200, "The ticket", CitizenTicket)],
+        errors=combine({404: ["unknown_ticket"]}, NOT_READY),
+    )
+    route(
+        app,
+        "DELETE",
+        f"{base}/tickets/{{ticket_id}}",
+        cancel_ticket,
+        summary="Leave the queue (cancelling twice answers alike)",
+        tag=TAG,
+        replies=[Reply(200, "The cancelled ticket", TicketCancelledResult)],
+        errors=refusals("unknown_ticket", "ticket_in_service", "ticket_ended"),
+    )

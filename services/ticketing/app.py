@@ -11,7 +11,7 @@ import time
 
 from aiohttp import web
 
-from services.ticketing import api, appointments_api, booking_pages, pages
+from services.ticketing import api, appointments_routes, booking_pages, pages
 from services.ticketing.keys import (
     OPTIONS_KEY,
     TICKETING_KEY,
@@ -51,7 +51,7 @@ SPEC = ServiceSpec(
     options_key=OPTIONS_KEY,
     routes=(
         api.add_routes,
-        appointments_api.add_routes,
+        appointments_routes.add_routes,
         pages.add_routes,
         booking_pages.add_routes,
     ),

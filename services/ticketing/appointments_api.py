@@ -71,14 +71,24 @@ def _instant(value: Any) -> dt.datetime:
 
 
 class BookingRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"examples": [{"service": "pas", "start": "2026-12-03T10:30:00+01:00"}]},
+    )
 
     service: Annotated[str, Field(min_length=1, max_length=64)]
-    start: Annotated[dt.datetime, BeforeValidator(_instant)]
+    start: Annotated[
+        dt.datetime,
+        BeforeValidator(_instant),
+        Field(description="A slot's start, with its UTC offset"),
+    ]
 
 
 class CheckInRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra={"examples": [{"code": "7KX2-M9QH"}]}
+    )
 
     # As typed or scanned: case, spaces and a missing dash do not matter.
     code: Annotated[str, Field(min_length=1, max_length=32)]
@@ -354,14 +364,3 @@ async def check_in(request: web.Request) -> web.Response:
     )
     status = 200 if answer.replayed else 201
     return created_ticket(request, t.ctx.settings, config, result, status=status)
-
-
-def add_routes(app: web.Application) -> None:
-    base = "/api/v1/branches/{branch}"
-    one = f"{base}/appointments/{{appointment_id}}"
-    app.router.add_get(f"{base}/appointments/slots", list_slots)
-    app.router.add_post(f"{base}/appointments", book)
-    app.router.add_get(one, get_booking)
-    app.router.add_delete(one, cancel_booking)
-    app.router.add_get(f"{one}/calendar.ics", calendar_file)
-    app.router.add_post(f"{base}/check-ins", check_in)

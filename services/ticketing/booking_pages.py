@@ -15,7 +15,9 @@ from aiohttp import web
 
 from services.ticketing.keys import APPOINTMENT_ID, TICKETING_KEY
 from services.ticketing.pages import (
+    PAGES,
     STATIC_PREFIX,
+    SVG,
     TEMPLATES_KEY,
     html_page,
     qr_svg,
@@ -24,6 +26,7 @@ from services.ticketing.pages import (
 )
 from shared.config.schema import BranchConfig
 from shared.http import problem
+from shared.http.openapi import page, route
 from shared.http.urls import appointment_urls
 from shared.runtime.requests import branch_of
 
@@ -89,6 +92,31 @@ async def booking_qr(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/book/{branch}", book_page)
-    app.router.add_get("/a/{branch}/{appointment_id}", booking_page)
-    app.router.add_get("/a/{branch}/{appointment_id}/qr.svg", booking_qr)
+    route(
+        app,
+        "GET",
+        "/book/{branch}",
+        book_page,
+        summary="The booking page: choose a service, a day and a time",
+        tag=PAGES,
+        replies=[page(200, "The page"), page(404, "The page: this branch takes no bookings")],
+    )
+    route(
+        app,
+        "GET",
+        "/a/{branch}/{appointment_id}",
+        booking_page,
+        summary="A booking's page: its code, QR code, calendar file, cancel",
+        tag=PAGES,
+        replies=[page(200, "The page"), page(404, "The page: this cannot be a booking's id")],
+    )
+    route(
+        app,
+        "GET",
+        "/a/{branch}/{appointment_id}/qr.svg",
+        booking_qr,
+        summary="A booking's QR code: its page's address",
+        tag=PAGES,
+        replies=[SVG],
+        errors={404: ["unknown_appointment"]},
+    )

@@ -21,6 +21,7 @@ from aiohttp import web
 from services.ticketing.keys import TICKET_ID, TICKETING_KEY
 from shared.contract.events import CODE_ALPHABET
 from shared.http import problem
+from shared.http.openapi import Reply, page, route
 from shared.http.urls import ticket_urls
 from shared.runtime.requests import branch_of
 
@@ -134,9 +135,40 @@ def svg_response(body: bytes) -> web.Response:
     )
 
 
+PAGES = "pages"
+SVG = Reply(200, "The QR code (SVG)", schema={"type": "string"}, media_type="image/svg+xml")
+UNKNOWN_TICKET = {404: ["unknown_ticket"]}
+
+
 def add_routes(app: web.Application) -> None:
     app[TEMPLATES_KEY] = Templates.load()
-    app.router.add_get("/kiosk/{branch}", kiosk_page)
-    app.router.add_get("/kiosk/{branch}/qr/{ticket_id}.svg", ticket_qr)
-    app.router.add_get("/t/{branch}/{ticket_id}", ticket_page)
+    route(
+        app,
+        "GET",
+        "/kiosk/{branch}",
+        kiosk_page,
+        summary="The kiosk page: take a ticket, check in",
+        tag=PAGES,
+        replies=[page(200, "The page")],
+    )
+    route(
+        app,
+        "GET",
+        "/kiosk/{branch}/qr/{ticket_id}.svg",
+        ticket_qr,
+        summary="A ticket's QR code: its phone page's address",
+        tag=PAGES,
+        replies=[SVG],
+        errors=UNKNOWN_TICKET,
+    )
+    route(
+        app,
+        "GET",
+        "/t/{branch}/{ticket_id}",
+        ticket_page,
+        summary="The phone page of a ticket",
+        tag=PAGES,
+        replies=[page(200, "The page")],
+        errors=UNKNOWN_TICKET,
+    )
     app.router.add_static(STATIC_PREFIX, STATIC_DIR)

@@ -116,6 +116,18 @@ class CommandConsumer(abc.ABC):
         answered and acknowledged); after that it is abandoned to the next.
         """
 
+    @property
+    @abc.abstractmethod
+    def active(self) -> bool:
+        """True while this consumer is, as far as it can tell, the queue's one active consumer.
+
+        The embedded bus knows exactly. RabbitMQ (AMQP 0-9-1) never says which
+        consumer of a single-active-consumer queue is the active one, so there
+        it means: the broker has delivered a command to this subscription. It
+        turns False when the subscription ends (a lost channel, close), and a
+        newly active consumer reads False until its first command comes.
+        """
+
 
 class Bus(abc.ABC):
     """One connection to the bus. Create with `connect_bus`; close when done."""

@@ -170,6 +170,10 @@ class _EmbeddedCommandConsumer(CommandConsumer):
             self._queue.consumers.remove(self)
             self._queue.changed.notify_all()
 
+    @property
+    def active(self) -> bool:
+        return not self._closed and bool(self._queue.consumers) and self._queue.consumers[0] is self
+
     def _my_turn(self) -> bool:
         return bool(self._queue.pending) and self._queue.consumers[0] is self
 

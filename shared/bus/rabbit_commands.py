@@ -59,10 +59,20 @@ class RabbitCommandConsumer(CommandConsumer):
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._on_close: list[Callable[[RabbitCommandConsumer], object]] = []
+        # The subscription (generation) the broker last delivered a command to.
+        self._delivered_to = 0
 
     @property
     def subscription(self) -> int:
         return self._subscription
+
+    @property
+    def active(self) -> bool:
+        """Delivered to on the current subscription: the broker chose it (see CommandConsumer)."""
+        lost = self._lost
+        if self._closing or self._channel is None or lost is None or lost.done():
+            return False
+        return self._delivered_to == self._generation
 
     def on_close(self, callback: Callable[[RabbitCommandConsumer], object]) -> None:
         self._on_close.append(callback)
@@ -122,6 +132,7 @@ class RabbitCommandConsumer(CommandConsumer):
 
             async def on_delivery(message: aiormq.abc.DeliveredMessage) -> None:
                 if generation == self._generation:
+                    self._delivered_to = generation
                     self._inbox.append(message)
                     self._wake()
 

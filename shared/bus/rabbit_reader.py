@@ -53,6 +53,7 @@ BACKOFF_CAP = 2.0
 _LOST: tuple[type[Exception], ...] = (StreamConnectionError, *TRANSIENT)
 
 _names = itertools.count(1)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class RabbitEventReader(EventReader):
@@ -71,7 +72,9 @@ class RabbitEventReader(EventReader):
         if since.tzinfo is None:
             raise ValueError("since must be an aware datetime")
         self._nodes = nodes
-        self._since = since
+        # An AMQP timestamp counts seconds from the epoch, unsigned: reading from
+        # an earlier time is reading from the start.
+        self._since = max(since, EPOCH)
         self._stream = event_log_stream(branch)
         self._declare = declare
         # Only the branch's events are bound to its stream; anything else is skipped.

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,23 @@ class Readiness:
     @property
     def ready(self) -> bool:
         return self.report()[0]
+
+
+class Check(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ready: bool
+    detail: str
+
+
+class Health(BaseModel):
+    """The body of `GET /healthz`, ready (200) or not (503)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    service: str
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, Check]
 
 
 READINESS_KEY = web.AppKey("qms.readiness", Readiness)

@@ -60,6 +60,19 @@ def refusal_status(code: str) -> int:
     return 409  # closed, would_exceed_closing, counter_closed, slot_full, too_early, ...
 
 
+def refusals(*codes: str) -> dict[int, list[str]]:
+    """What a route answers when it sends a command the engine may refuse with `codes`.
+
+    For its API description: those codes by their status, and what any
+    command may meet: no answer in time (503 `unavailable`) or a wait in the
+    queue past its time to live (409 `expired`).
+    """
+    found: dict[int, list[str]] = {}
+    for code in (*codes, "expired", "unavailable"):
+        found.setdefault(refusal_status(code), []).append(code)
+    return found
+
+
 @dataclass(frozen=True)
 class Answer:
     """The engine's result, and whether it is a retry's (the first result again)."""

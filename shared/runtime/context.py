@@ -17,10 +17,10 @@ from shared.http import (
     SERVICE_NAME_KEY,
     CheckResult,
     Readiness,
-    healthz,
-    metrics,
     problem_middleware,
 )
+from shared.http.base_routes import add_base_routes
+from shared.http.metrics import HttpMetrics, add_process_collectors
 from shared.http.websockets import SOCKETS_KEY, WebSockets, close_websockets
 from shared.logs import get_logger
 from shared.runtime.clock import Clock, utc_now
@@ -57,6 +57,7 @@ class ServiceContext:
         clock: Clock = utc_now,
     ) -> ServiceContext:
         registry = CollectorRegistry()
+        add_process_collectors(registry)
         readiness = Readiness()
         readiness.probe("bus", lambda: _bus_check(bus))
         Info("qms_service", "Which service this is and which bus it uses", registry=registry).info(
@@ -92,15 +93,18 @@ CONTEXT_KEY = web.AppKey("qms.context", ServiceContext)
 def base_app(ctx: ServiceContext) -> web.Application:
     """An application with the context, `/healthz`, `/metrics` and problem+json errors.
 
-    Also the WebSocket registry: every socket registered there gets 1001 at shutdown.
+    Also the WebSocket registry: every socket registered there gets 1001 at shutdown;
+    the HTTP metrics (outside the problem middleware: they count the status sent);
+    and the API registry (shared/http/openapi.py), through which every route is
+    added, with `/api/v1/openapi.json` and `/api/docs`.
     """
-    app = web.Application(middlewares=[problem_middleware])
+    http_metrics = HttpMetrics(ctx.registry)
+    app = web.Application(middlewares=[http_metrics.middleware(), problem_middleware])
     app[CONTEXT_KEY] = ctx
     app[SERVICE_NAME_KEY] = ctx.name
     app[READINESS_KEY] = ctx.readiness
     app[REGISTRY_KEY] = ctx.registry
     app[SOCKETS_KEY] = WebSockets()
     app.on_shutdown.append(close_websockets)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics)
+    add_base_routes(app, ctx.name, ctx.branches.values())
     return app

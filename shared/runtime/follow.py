@@ -11,17 +11,25 @@ Catching up never gives up: when the marker has not come back within
 publishes another and waits again, for as long as the reader lives. Meanwhile
 `/healthz` says how far each branch's reader is, and
 `qms_events_catch_up_seconds` records how long each branch took.
+
+Every follower also measures its reader's lag, from an event's `at` (when
+its writer decided it) to this reader applying it, and counts the events it
+applies by type. Both count only events written since the follower started:
+the morning's replay at start-up is not lag, and counting it again after each
+restart would read as a burst of calls to a `rate()`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 from shared.bus.base import EventReader
+from shared.contract import Event
 from shared.errors import BusError
 from shared.http import CheckResult
 from shared.projection import Verdict
@@ -31,6 +39,7 @@ from shared.runtime.live import LiveBranch, read_up_to_now
 RETRY_MIN_S = 0.5
 RETRY_MAX_S = 10.0
 CATCH_UP_WITHIN_S = 30.0
+LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
 class EventFollower:
@@ -71,6 +80,29 @@ class EventFollower:
             ["branch", "verdict"],
             registry=ctx.registry,
         )
+        self._lag = Histogram(
+            "qms_events_lag_seconds",
+            "From an event's time to this reader applying it (events since the start)",
+            ["branch"],
+            buckets=LAG_BUCKETS,
+            registry=ctx.registry,
+        )
+        self._applied = Counter(
+            "qms_events_applied_total",
+            "Domain events applied, by branch and type (events since the start)",
+            ["branch", "type"],
+            registry=ctx.registry,
+        )
+        caught_up = Gauge(
+            "qms_events_caught_up",
+            "1 while the branch's reader has read its log up to now",
+            ["branch"],
+            registry=ctx.registry,
+        )
+        for branch_id, done in self._caught_up.items():
+            caught_up.labels(branch_id).set_function(_is_set(done))
+        # Events written before this moment are the replay (set again at start()).
+        self._since = ctx.clock()
         ctx.readiness.require(check, "event readers not started")
 
     @property
@@ -110,6 +142,7 @@ class EventFollower:
         return CheckResult(True, f"up to date with {len(self._caught_up)} branch(es): {far}")
 
     def start(self) -> None:
+        self._since = self._ctx.clock()
         self._ctx.readiness.probe(self._check, self._report)
         for branch_id in self._ctx.branches:
             self._tasks[branch_id] = asyncio.create_task(
@@ -157,6 +190,15 @@ class EventFollower:
             **self.progress(live.branch),
         )
 
+    def _measure(self, branch: str, event: Event) -> None:
+        """Lag and count of an applied event written since the start (not the replay)."""
+        if event.at < self._since:
+            return
+        lag = self._ctx.clock().timestamp() - event.at.timestamp()
+        # Another writer's clock may run a little ahead of ours: never a negative lag.
+        self._lag.labels(branch).observe(max(0.0, lag))
+        self._applied.labels(branch, event.type.value).inc()
+
     async def _follow(self, branch_id: str) -> None:
         live = self.lives[branch_id]
         log = self._ctx.log.bind(branch=branch_id)
@@ -195,6 +237,7 @@ class EventFollower:
                         count(verdict)
                         if verdict is Verdict.APPLY:
                             delay = RETRY_MIN_S
+                            self._measure(branch_id, event)
                     log.warning("the event reader ended", retry_in_s=delay)
                 except BusError as exc:
                     log.warning("the event reader failed", error=str(exc), retry_in_s=delay)
@@ -206,3 +249,7 @@ class EventFollower:
                     await reader.close()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_S)
+
+
+def _is_set(event: asyncio.Event) -> Callable[[], float]:
+    return lambda: float(event.is_set())

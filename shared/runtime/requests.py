@@ -21,6 +21,8 @@ from shared.runtime.kit import FOLLOWER_KEY
 from shared.runtime.live import LiveBranch
 
 TRY_AGAIN_LATER = 1013
+# What a route that calls `require_caught_up` may answer, for its API description.
+NOT_READY = {503: ["not_ready"]}
 
 
 def branch_of(request: web.Request) -> BranchConfig:

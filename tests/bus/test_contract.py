@@ -210,14 +210,17 @@ async def test_single_active_consumer_hands_over_in_order(connect: Connect) -> N
         return Reply.success()
 
     first_consumer = await first_bus.consume_commands(branch, first)
-    await second_bus.consume_commands(branch, second)
+    second_consumer = await second_bus.consume_commands(branch, second)
     for c in sent:
         await sender.send_raw_command(branch, encode_command(c))
 
     await asyncio.wait_for(first_stuck.wait(), 10)
     assert by_second == []  # the standby waits while the first is active
+    assert (first_consumer.active, second_consumer.active) == (True, False)
     await first_consumer.close(drain_s=0.2)  # the third never finishes: abandoned
+    assert first_consumer.active is False
     await asyncio.wait_for(second_done.wait(), 15)
+    assert second_consumer.active is True
 
     ids = [c.id for c in sent]
     assert by_first == ids[:3]

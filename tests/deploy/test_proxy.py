@@ -37,6 +37,8 @@ from tests.services.conftest import free_ports
 BEARER = {"Authorization": "Bearer some-staff-token"}
 API = "/api/v1/branches/magion"
 PROXY_404 = "proxy"  # what `answered` says when no upstream saw the request
+# What every service serves for itself, never through the proxy.
+PER_SERVICE = ("/healthz", "/metrics", "/api/v1/openapi.json", "/api/docs")
 
 # Every route of the contract (README, "HTTP and WebSocket routes"): method, path,
 # whether the caller sends a bearer token, the service that must answer.
@@ -82,9 +84,13 @@ CONTRACT_ROUTES: list[tuple[str, str, bool, str]] = [
     ("GET", "/display/magion/service", False, "display"),
     ("GET", "/ws/display/magion/service", False, "display"),
     ("GET", "/ws/tickets/magion/Zq8x2", False, "display"),
-    # Only health and metrics: every service serves them, so the proxy serves none.
+    # Health, metrics and the API descriptions: every service serves its own,
+    # so the proxy serves none (each is read on the service's own port).
     ("GET", "/healthz", False, PROXY_404),
     ("GET", "/metrics", False, PROXY_404),
+    ("GET", "/api/v1/openapi.json", False, PROXY_404),
+    ("GET", "/api/docs", False, PROXY_404),
+    ("GET", "/api/docs/swagger-ui/swagger-ui.css", False, PROXY_404),
     ("GET", "/", False, PROXY_404),
     ("GET", f"{API}/something-else", True, PROXY_404),
     ("GET", f"{API}/counters/service-1", True, PROXY_404),
@@ -226,7 +232,7 @@ async def test_every_route_a_service_registers_reaches_it(hall: Hall, tmp_path: 
     checked = 0
     for service, app in apps.items():
         for method, path in registered_routes(app):
-            public = path not in ("/healthz", "/metrics") and service != "routing"
+            public = not path.startswith(PER_SERVICE) and service != "routing"
             expected = service if public else PROXY_404
             headers = BEARER if service == "staff" else None
             answered, _ = await hall.answered(method, path, headers)

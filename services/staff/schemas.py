@@ -1,0 +1,232 @@
+"""The staff API's answers, as models for its API description.
+
+The handlers build dicts: the engine's results with a few fields of this
+service (desk_api.py, appointments_api.py), the overview (overview.py) and
+the statistics (stats.py). These models say what they hold; the shapes
+shared with ticketing come from shared/contract/results.py and
+shared/projection/documents.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from shared.contract.results import (
+    CounterClosedResult,
+    CounterOpenedResult,
+    IssuedTicket,
+    TicketAtDeskResult,
+    TicketCalledResult,
+    TicketFinishedResult,
+    TicketRecalledResult,
+    TicketTransferredResult,
+)
+from shared.projection.documents import (
+    AppointmentsToday,
+    BookingFields,
+    BookingRow,
+    BookingUrls,
+    Document,
+    Names,
+    QueueEntry,
+)
+from shared.projection.state import TicketStatus
+
+# --- desks: the engine's result and the desk's name ------------------------------
+
+
+class DeskNamed(Document):
+    counter_name: str = Field(description="The desk's configured name")
+
+
+class DeskOpened(CounterOpenedResult, DeskNamed):
+    pass
+
+
+class DeskClosed(CounterClosedResult, DeskNamed):
+    pass
+
+
+class DeskCalled(TicketCalledResult, DeskNamed):
+    pass
+
+
+class DeskRecalled(TicketRecalledResult, DeskNamed):
+    pass
+
+
+class DeskServingOrNoShow(TicketAtDeskResult, DeskNamed):
+    pass
+
+
+class DeskFinished(TicketFinishedResult, DeskNamed):
+    pass
+
+
+class DeskTransferred(TicketTransferredResult, DeskNamed):
+    pass
+
+
+class StaffTicket(IssuedTicket):
+    """A ticket issued on a citizen's behalf."""
+
+    channel: Literal["staff"]
+    status_url: str = Field(description="The ticket's status in the citizen API (absolute)")
+    ticket_url: str = Field(description="The ticket's phone page (absolute)")
+
+
+# --- bookings -------------------------------------------------------------------------
+
+
+class DayBookings(Document):
+    branch: str
+    date: dt.date
+    now: dt.datetime
+    bookings: list[BookingRow]
+
+
+class StaffBookingMade(BookingFields, BookingUrls):
+    channel: Literal["staff"]
+
+
+# --- the overview -------------------------------------------------------------------
+
+
+class OverviewService(Document):
+    service: str
+    name: Names
+    area: str
+    prefix: str
+    slot_min: int | None = Field(description="Bookable: the slot length; else null")
+    target_wait_s: int
+    waiting: int
+    longest_wait_s: int
+    longest_since: dt.datetime | None
+    over_target: bool
+    estimated_wait_s: int | None
+    open_desks: int
+    desks: list[str]
+    served: int
+    no_show: int
+    cancelled: int
+
+
+class Hint(Document):
+    """Open one more desk: the estimate for a new ticket passes the target."""
+
+    area: str
+    area_name: str
+    service: str
+    service_name: Names
+    estimated_wait_s: int
+    target_wait_s: int
+    text: Names
+
+
+class OpenDesk(Document):
+    counter: str
+    name: str
+    staff: str | None
+    services: list[str]
+
+
+class OverviewArea(Document):
+    area: str
+    name: str
+    waiting: int
+    longest_wait_s: int
+    served: int
+    no_show: int
+    open_desks: list[OpenDesk]
+    services: list[OverviewService]
+    hint: Hint | None
+
+
+class HeldTicket(Document):
+    number: str
+    service: str
+    status: TicketStatus
+    priority: int
+    recalls: int
+    issued_at: dt.datetime | None
+    called_at: dt.datetime | None
+    serving_at: dt.datetime | None
+    waited_s: int = Field(description="How long the citizen waited before this call")
+
+
+class DeskNow(Document):
+    counter: str
+    name: str
+    area: str | None
+    skills: list[str]
+    open: bool
+    staff: str | None
+    services: list[str]
+    opened_at: dt.datetime | None
+    ticket: HeldTicket | None
+
+
+class Overview(Document):
+    """The live overview (also the staff WebSocket's `overview`)."""
+
+    branch: str
+    name: str
+    day: dt.date
+    seq: int
+    at: dt.datetime
+    max_recalls: int
+    day_closed: bool
+    areas: list[OverviewArea]
+    counters: list[DeskNow]
+    hints: list[Hint]
+    queue: list[QueueEntry] = Field(description="The waiting tickets in call order")
+    appointments: AppointmentsToday | None
+
+
+# --- statistics --------------------------------------------------------------------
+
+
+class HourFigures(Document):
+    hour: int = Field(ge=0, le=23)
+    arrivals: int
+    average_wait_s: int | None
+
+
+class Figures(Document):
+    """One service's figures of the day (or all services', `service` `all`)."""
+
+    service: str
+    name: Names
+    area: str | None
+    target_wait_s: int | None
+    issued: int
+    called: int
+    served: int
+    no_show: int
+    cancelled: int
+    transferred_in: int
+    transferred_out: int
+    wait_p50_s: int | None
+    wait_p90_s: int | None
+    wait_max_s: int | None
+    service_p50_s: int | None
+    service_p90_s: int | None
+    within_target: float | None = Field(description="Share of the called served within target")
+    appointments_booked: int
+    appointments_checked_in: int
+    appointments_missed: int
+    appointments_cancelled: int
+    punctuality_p50_s: int | None
+    punctuality_p90_s: int | None
+    hours: list[HourFigures]
+
+
+class DayStats(Document):
+    branch: str
+    date: dt.date
+    complete: bool = Field(description="False for today: the figures are up to now")
+    services: list[Figures]
+    total: Figures
