@@ -86,6 +86,8 @@ def up_command(*, embedded: bool, demo: bool = False) -> int:
     if made is not None:
         token, settings, tokens_env = made
         os.environ["QMS_STAFF_TOKENS"] = tokens_env  # what the service processes read
+        # An (empty) token file beside it would be the tokens given two ways.
+        os.environ.pop("QMS_STAFF_TOKENS_FILE", None)
         print(f"Demo staff token (manager, this run only): {token}", flush=True)
     return asyncio.run(_up(settings, branches, embedded=embedded, log=log))
 
@@ -141,7 +143,11 @@ async def _up(
         for name in ports
     ]
     # The children decide nothing on their own: they use the broker chosen here.
-    env = {**os.environ, "QMS_AMQP_URL": url}
+    # A configured one they read as this process did (a password file stays a
+    # file, out of their environment); only the fallback is handed down.
+    env = dict(os.environ)
+    if not settings.amqp_url:
+        env["QMS_AMQP_URL"] = url
     metrics_file = settings.data_dir / RESTARTS_FILE
 
     async def on_ready_apart() -> None:

@@ -63,7 +63,7 @@ async def consume_commands(app: web.Application) -> AsyncIterator[None]:
         # Each branch's log exists before its first command is decided and written.
         await ctx.bus.declare_branches(ctx.branches)
         for branch_id in ctx.branches:
-            consumer = await ctx.bus.consume_commands(branch_id, handler)
+            consumer = await ctx.bus.consume_command_batches(branch_id, handler)
             consumers.append(consumer)
             active.labels(branch_id).set_function(_is_active(consumer))
         ctx.readiness.set_ready("commands", f"consuming commands of {len(consumers)} branch(es)")

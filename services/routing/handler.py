@@ -1,19 +1,20 @@
-"""The one place where a command becomes a reply: metrics and logs around the writer."""
+"""The one place where commands become replies: metrics and logs around the writer."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from prometheus_client import Counter, Histogram
 
 from services.routing.writer import FencedWriter
-from shared.bus import CommandDelivery, CommandHandler
+from shared.bus import BatchHandler, CommandDelivery
 from shared.contract import Reply
 from shared.runtime import ServiceContext
 
 
-def make_handler(ctx: ServiceContext, writer: FencedWriter) -> CommandHandler:
-    """A command handler for `ctx`; its metrics live in the service's own registry."""
+def make_handler(ctx: ServiceContext, writer: FencedWriter) -> BatchHandler:
+    """A batch handler for `ctx`; its metrics live in the service's own registry."""
     handled = Counter(
         "qms_commands_total",
         "Commands answered, by branch, type and result code",
@@ -22,29 +23,39 @@ def make_handler(ctx: ServiceContext, writer: FencedWriter) -> CommandHandler:
     )
     latency = Histogram(
         "qms_command_seconds",
-        "From delivery to reply: decide, publish, read back",
+        "From handing over the command's batch to its reply: decide, publish, read back",
         ["type"],
         registry=ctx.registry,
         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
     )
+    batch_size = Histogram(
+        "qms_command_batch_size",
+        "Commands decided and written together (group commit)",
+        registry=ctx.registry,
+        buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+    )
 
-    async def handle(delivery: CommandDelivery) -> Reply:
-        command = delivery.command
+    async def handle(deliveries: Sequence[CommandDelivery]) -> list[Reply]:
         started = time.perf_counter()
-        reply = await writer.handle(delivery)
-        latency.labels(command.type.value).observe(time.perf_counter() - started)
-        code = reply.error.code if reply.error is not None else "ok"
-        handled.labels(command.branch, command.type.value, code).inc()
-        result = reply.result or {}
-        ctx.log.info(
-            "command answered",
-            branch=command.branch,
-            command_id=command.id,
-            type=command.type.value,
-            code=code,
-            number=result.get("number"),
-            redelivered=delivery.redelivered,
-        )
-        return reply
+        replies = await writer.handle_batch(deliveries)
+        took = time.perf_counter() - started
+        batch_size.observe(len(deliveries))
+        for delivery, reply in zip(deliveries, replies, strict=True):
+            command = delivery.command
+            latency.labels(command.type.value).observe(took)
+            code = reply.error.code if reply.error is not None else "ok"
+            handled.labels(command.branch, command.type.value, code).inc()
+            result = reply.result or {}
+            ctx.log.info(
+                "command answered",
+                branch=command.branch,
+                command_id=command.id,
+                type=command.type.value,
+                code=code,
+                number=result.get("number"),
+                redelivered=delivery.redelivered,
+                batch=len(deliveries),
+            )
+        return replies
 
     return handle

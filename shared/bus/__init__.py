@@ -4,6 +4,8 @@ from shared.bus.base import (
     DEAD_COMMANDS_QUEUE,
     EVENTS_EXCHANGE,
     LEGACY_EVENT_LOG_STREAM,
+    MAX_COMMAND_BATCH,
+    BatchHandler,
     Bus,
     CommandConsumer,
     CommandDelivery,
@@ -12,12 +14,15 @@ from shared.bus.base import (
     Skim,
     command_queue,
     event_log_stream,
+    one_at_a_time,
 )
 
 __all__ = [
     "DEAD_COMMANDS_QUEUE",
     "EVENTS_EXCHANGE",
     "LEGACY_EVENT_LOG_STREAM",
+    "MAX_COMMAND_BATCH",
+    "BatchHandler",
     "Bus",
     "CommandConsumer",
     "CommandDelivery",
@@ -26,4 +31,5 @@ __all__ = [
     "Skim",
     "command_queue",
     "event_log_stream",
+    "one_at_a_time",
 ]

@@ -12,7 +12,9 @@
   active at a time; when it goes away, the next takes over from the first
   command not yet acknowledged. A command that cannot be parsed is
   dead-lettered. The handler's reply goes back to the requester; the command is
-  acknowledged only after the handler returned.
+  acknowledged only after the handler returned. A batch handler gets every
+  command waiting (up to `max_batch`) at once, in queue order; all of them are
+  acknowledged, then answered, in that order.
 - `request` is RPC: it resends the *same* command (same id) after each time-out,
   so the engine's idempotency makes retries safe.
 """
@@ -66,6 +68,21 @@ CommandHandler = Callable[[CommandDelivery], Awaitable[Reply]]
 # follower admits most earlier-day entries by their envelope: LiveBranch.skim).
 Skim = Callable[[bytes], bool]
 
+# One reply per delivery, in their order.
+BatchHandler = Callable[[Sequence[CommandDelivery]], Awaitable[Sequence[Reply]]]
+
+# How many commands a batch handler is handed at most.
+MAX_COMMAND_BATCH = 100
+
+
+def one_at_a_time(handler: CommandHandler) -> BatchHandler:
+    """A command handler as a batch handler (of batches of one)."""
+
+    async def handle(deliveries: Sequence[CommandDelivery]) -> list[Reply]:
+        return [await handler(delivery) for delivery in deliveries]
+
+    return handle
+
 
 class EventReader(abc.ABC):
     """A live, ordered view of branches' logs. Iterate it; close it when done."""
@@ -112,7 +129,7 @@ class CommandConsumer(abc.ABC):
     async def close(self, drain_s: float = 5.0) -> None:
         """Stop consuming. Unacknowledged commands go to the next consumer, in order.
 
-        The command being handled may finish for up to `drain_s` (it is then
+        The batch being handled may finish for up to `drain_s` (it is then
         answered and acknowledged); after that it is abandoned to the next.
         """
 
@@ -185,9 +202,25 @@ class Bus(abc.ABC):
 
     # commands
 
-    @abc.abstractmethod
     async def consume_commands(self, branch: str, handler: CommandHandler) -> CommandConsumer:
-        """Register as a (possibly standby) consumer of the branch's command queue."""
+        """Register as a (possibly standby) consumer of the branch's command queue.
+
+        One command at a time: each is acknowledged and answered before the
+        next is handed over.
+        """
+        return await self.consume_command_batches(branch, one_at_a_time(handler), max_batch=1)
+
+    @abc.abstractmethod
+    async def consume_command_batches(
+        self, branch: str, handler: BatchHandler, *, max_batch: int = MAX_COMMAND_BATCH
+    ) -> CommandConsumer:
+        """Like `consume_commands`, handing over every command waiting (up to `max_batch`) at once.
+
+        If the handler raises, the batch is handed over again one command at a
+        time (so the handler must be idempotent, as it is for redeliveries):
+        a command the handler fails alone is dead-lettered and answered
+        `internal_error`, and the others are answered as usual.
+        """
 
     @abc.abstractmethod
     async def send_raw_command(self, branch: str, body: bytes) -> None:

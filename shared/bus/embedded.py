@@ -19,13 +19,15 @@ from pathlib import Path
 import structlog
 
 from shared.bus.base import (
+    MAX_COMMAND_BATCH,
+    BatchHandler,
     Bus,
     CommandConsumer,
     CommandDelivery,
-    CommandHandler,
     EventReader,
     Skim,
 )
+from shared.bus.batches import FAILED, answer_batch
 from shared.bus.embedded_log import (
     LOG_DIR_NAME,
     BranchLog,
@@ -137,11 +139,16 @@ class EmbeddedBroker:
 
 
 class _EmbeddedCommandConsumer(CommandConsumer):
-    def __init__(self, broker: EmbeddedBroker, branch: str, handler: CommandHandler) -> None:
+    def __init__(
+        self, broker: EmbeddedBroker, branch: str, handler: BatchHandler, max_batch: int
+    ) -> None:
         self._broker = broker
+        self._branch = branch
         self._queue = broker.queue(branch)
         self._handler = handler
-        self._in_flight: _QueuedCommand | None = None
+        self._max_batch = max_batch
+        # The batch being handled: unacknowledged until its handler returned.
+        self._in_flight: list[_QueuedCommand] = []
         self._task: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -155,18 +162,18 @@ class _EmbeddedCommandConsumer(CommandConsumer):
             return
         self._closed = True
         if self._task is not None:
-            if self._in_flight is not None:
-                # Drain: let the command in hand be answered, take no other.
+            if self._in_flight:
+                # Drain: let the batch in hand be answered, take no other.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(self._task), drain_s)
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         async with self._queue.changed:
-            # Like a closed channel: the unacknowledged command goes back first in line.
-            if self._in_flight is not None:
-                self._in_flight.redelivered = True
-                self._queue.pending.appendleft(self._in_flight)
-                self._in_flight = None
+            # Like a closed channel: unacknowledged commands go back first in line, in order.
+            for item in reversed(self._in_flight):
+                item.redelivered = True
+                self._queue.pending.appendleft(item)
+            self._in_flight = []
             self._queue.consumers.remove(self)
             self._queue.changed.notify_all()
 
@@ -181,26 +188,35 @@ class _EmbeddedCommandConsumer(CommandConsumer):
         while not self._closed:
             async with self._queue.changed:
                 await self._queue.changed.wait_for(self._my_turn)
-                self._in_flight = self._queue.pending.popleft()
+                pending = self._queue.pending
+                self._in_flight = [
+                    pending.popleft() for _ in range(min(len(pending), self._max_batch))
+                ]
             await self._handle(self._in_flight)
-            self._in_flight = None
+            self._in_flight = []
 
-    async def _handle(self, item: _QueuedCommand) -> None:
-        try:
-            command = decode_command(item.body)
-        except MessageError as exc:
-            log.warning("dead-lettered unreadable command", error=str(exc))
-            self._broker.dead_letter(item.body)
+    async def _handle(self, items: list[_QueuedCommand]) -> None:
+        taken: list[tuple[_QueuedCommand, CommandDelivery]] = []
+        for item in items:
+            try:
+                command = decode_command(item.body)
+            except MessageError as exc:
+                log.warning("dead-lettered unreadable command", error=str(exc))
+                self._broker.dead_letter(item.body)
+                continue
+            delivery = CommandDelivery(command, subscription=1, redelivered=item.redelivered)
+            taken.append((item, delivery))
+        if not taken:
             return
-        delivery = CommandDelivery(command, subscription=1, redelivered=item.redelivered)
-        try:
-            reply = await self._handler(delivery)
-        except Exception:
-            log.exception("command handler failed", command_id=command.id, type=command.type)
-            reply = Reply.failure("internal_error", "the command could not be handled")
-            self._broker.dead_letter(item.body)
-        if item.reply_to is not None:
-            item.reply_to.deliver_reply(command.id, reply)
+        replies = await answer_batch(self._handler, [d for _, d in taken], self._branch)
+        for (item, _), reply in zip(taken, replies, strict=True):
+            if reply is None:
+                self._broker.dead_letter(item.body)
+        # Acknowledged (no longer in flight) before any reply goes out, as on RabbitMQ.
+        self._in_flight = []
+        for (item, delivery), reply in zip(taken, replies, strict=True):
+            if item.reply_to is not None:
+                item.reply_to.deliver_reply(delivery.command.id, reply or FAILED)
 
 
 class EmbeddedBus(Bus):
@@ -267,9 +283,11 @@ class EmbeddedBus(Bus):
         for branch in branches:
             self._broker.branch_log(branch)
 
-    async def consume_commands(self, branch: str, handler: CommandHandler) -> CommandConsumer:
+    async def consume_command_batches(
+        self, branch: str, handler: BatchHandler, *, max_batch: int = MAX_COMMAND_BATCH
+    ) -> CommandConsumer:
         self._check_open()
-        consumer = _EmbeddedCommandConsumer(self._broker, branch, handler)
+        consumer = _EmbeddedCommandConsumer(self._broker, branch, handler, max_batch)
         await consumer.start()
         self._consumers.append(consumer)
         return consumer

@@ -34,9 +34,10 @@ from aiormq.channel import Channel as AmqpChannel
 from shared.bus.base import (
     DEAD_COMMANDS_QUEUE,
     EVENTS_EXCHANGE,
+    MAX_COMMAND_BATCH,
+    BatchHandler,
     Bus,
     CommandConsumer,
-    CommandHandler,
     EventReader,
     Skim,
     branch_of,
@@ -360,9 +361,11 @@ class RabbitBus(Bus):
 
     # commands
 
-    async def consume_commands(self, branch: str, handler: CommandHandler) -> CommandConsumer:
+    async def consume_command_batches(
+        self, branch: str, handler: BatchHandler, *, max_batch: int = MAX_COMMAND_BATCH
+    ) -> CommandConsumer:
         self._check_open()
-        consumer = RabbitCommandConsumer(self._wait_session, branch, handler)
+        consumer = RabbitCommandConsumer(self._wait_session, branch, handler, max_batch)
         await consumer.start()
         self._consumers.add(consumer)
         consumer.on_close(self._consumers.discard)

@@ -1,12 +1,14 @@
-"""The RabbitMQ command consumer: one branch's quorum queue, one command at a time.
+"""The RabbitMQ command consumer: one branch's quorum queue, one batch of commands at a time.
 
 The queue has single-active-consumer: every routing replica subscribes, the
 broker delivers to one. Two facts of RabbitMQ 3.10 shape the shutdown: a
 `basic.cancel` while commands are unacked lets the standby start early and
 reorders commands, so the consumer stops by closing its channel, which
 returns every unacked command, in order, to the next consumer. The handler
-has made the command's outcome durable (its events are in the log) before a
-command is acked; the reply goes last (see `_handle`).
+has made the commands' outcome durable (their events are in the log) before
+they are acked; the replies go last (see `_handle`). A batch is the commands
+delivered and not yet handled, up to `max_batch`: nothing waits for a batch
+to fill.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import structlog
 from aio_pika.abc import AbstractChannel
 from aiormq import spec
 
-from shared.bus.base import CommandConsumer, CommandDelivery, CommandHandler, command_queue
+from shared.bus.base import BatchHandler, CommandConsumer, CommandDelivery, command_queue
+from shared.bus.batches import FAILED, answer_batch
 from shared.bus.rabbit_session import (
     TRANSIENT,
     Session,
@@ -36,18 +39,23 @@ from shared.errors import BusClosed, BusError, MessageError
 
 log = structlog.get_logger(__name__)
 
+# Unacked commands the broker may hand over beyond the batch in hand, so the
+# next batch is here when this one is done.
 PREFETCH = 10
-DRAIN_S = 5.0  # how long close() lets the command in hand finish
+DRAIN_S = 5.0  # how long close() lets the batch in hand finish
 BACKOFF_START = 0.1
 BACKOFF_CAP = 2.0
 
 
 class RabbitCommandConsumer(CommandConsumer):
-    def __init__(self, sessions: SessionSource, branch: str, handler: CommandHandler) -> None:
+    def __init__(
+        self, sessions: SessionSource, branch: str, handler: BatchHandler, max_batch: int
+    ) -> None:
         self._sessions = sessions
         self._branch = branch
         self._queue = command_queue(branch)
         self._handler = handler
+        self._max_batch = max_batch
         self._subscription = 0
         self._channel: AbstractChannel | None = None
         self._lost: asyncio.Future[None] | None = None
@@ -99,14 +107,14 @@ class RabbitCommandConsumer(CommandConsumer):
             return
         self._closing = True
         self._wake()
-        # Drain: the command in hand is answered and acknowledged (SIGTERM must
+        # Drain: the batch in hand is answered and acknowledged (SIGTERM must
         # not cost a citizen a retry); no further one is taken.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), drain_s)
         # Close the channel, never cancel the consumer: see the module docstring.
         await close_quietly(self._channel)
-        # A handler still running after the drain time is cancelled: its command
-        # is on its way to the next consumer, and idempotency makes the repeat harmless.
+        # A handler still running after the drain time is cancelled: its commands
+        # are on their way to the next consumer, and idempotency makes the repeat harmless.
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -125,7 +133,7 @@ class RabbitCommandConsumer(CommandConsumer):
         try:
             lost = watch(channel)
             lost.add_done_callback(self._wake)
-            await channel.set_qos(prefetch_count=PREFETCH)
+            await channel.set_qos(prefetch_count=self._max_batch + PREFETCH)
             await declare_command_queue(channel, self._branch)
             self._generation += 1
             generation = self._generation
@@ -178,9 +186,11 @@ class RabbitCommandConsumer(CommandConsumer):
         loop = asyncio.get_running_loop()
         while not self._closing and not lost.done():
             if self._inbox:
+                inbox = self._inbox
+                batch = [inbox.popleft() for _ in range(min(len(inbox), self._max_batch))]
                 self._idle.clear()
                 try:
-                    await self._handle(self._inbox.popleft())
+                    await self._handle(batch)
                 finally:
                     self._idle.set()
                 continue
@@ -190,42 +200,43 @@ class RabbitCommandConsumer(CommandConsumer):
             finally:
                 self._waiter = None
 
-    async def _handle(self, message: aiormq.abc.DeliveredMessage) -> None:
-        channel = message.channel
-        assert isinstance(message.delivery, spec.Basic.Deliver)
-        tag = message.delivery.delivery_tag
-        assert tag is not None
-        try:
-            command = decode_command(message.body)
-        except (MessageError, ValueError) as exc:
-            log.warning("unparseable command dead-lettered", branch=self._branch, error=str(exc))
-            await self._settle(channel.basic_reject(tag, requeue=False))
-            return
-        delivery = CommandDelivery(
-            command,
-            subscription=self._subscription,
-            redelivered=bool(message.delivery.redelivered),
-        )
-        try:
-            reply = await self._handler(delivery)
-        except Exception:
-            log.exception(
-                "command handler failed",
-                branch=self._branch,
-                command_id=command.id,
-                command_type=command.type.value,
+    async def _handle(self, messages: list[aiormq.abc.DeliveredMessage]) -> None:
+        taken: list[tuple[aiormq.abc.DeliveredMessage, CommandDelivery]] = []
+        for message in messages:
+            assert isinstance(message.delivery, spec.Basic.Deliver)
+            try:
+                command = decode_command(message.body)
+            except (MessageError, ValueError) as exc:
+                log.warning(
+                    "unparseable command dead-lettered", branch=self._branch, error=str(exc)
+                )
+                await self._settle(message.channel.basic_reject(_tag(message), requeue=False))
+                continue
+            delivery = CommandDelivery(
+                command,
+                subscription=self._subscription,
+                redelivered=bool(message.delivery.redelivered),
             )
-            await self._settle(channel.basic_reject(tag, requeue=False))
-            await self._reply(message, Reply.failure("internal_error", "the command failed"))
+            taken.append((message, delivery))
+        if not taken:
             return
-        # Settled before the reply, which is all that is left to send: on a
+        replies = await answer_batch(self._handler, [d for _, d in taken], self._branch)
+        answered = [m for (m, _), reply in zip(taken, replies, strict=True) if reply is not None]
+        for (message, _), reply in zip(taken, replies, strict=True):
+            if reply is None:
+                await self._settle(message.channel.basic_reject(_tag(message), requeue=False))
+        # Settled before the replies, which are all that is left to send: on a
         # cluster, a reply to a requester whose node has died makes RabbitMQ
         # 3.10 close this whole connection (INTERNAL_ERROR, a crash in
         # deliver_reply). Acked first, the command is not delivered again to
         # crash the next connection too; the requester, reconnected to another
-        # node, resends the same id and is answered from the log.
-        await self._settle(channel.basic_ack(tag))
-        await self._reply(message, reply)
+        # node, resends the same id and is answered from the log. One ack
+        # settles the batch: every earlier command is settled already.
+        if answered:
+            last = answered[-1]
+            await self._settle(last.channel.basic_ack(_tag(last), multiple=True))
+        for (message, _), reply in zip(taken, replies, strict=True):
+            await self._reply(message, reply or FAILED)
 
     async def _settle(self, work: Awaitable[object]) -> None:
         assert self._lost is not None
@@ -248,3 +259,10 @@ class RabbitCommandConsumer(CommandConsumer):
                     ),
                 )
             )
+
+
+def _tag(message: aiormq.abc.DeliveredMessage) -> int:
+    assert isinstance(message.delivery, spec.Basic.Deliver)
+    tag = message.delivery.delivery_tag
+    assert tag is not None
+    return tag

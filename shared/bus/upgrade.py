@@ -35,9 +35,9 @@ import aio_pika
 from shared.bus.base import EVENTS_EXCHANGE, LEGACY_EVENT_LOG_STREAM
 from shared.bus.rabbit import RabbitBus
 from shared.bus.rabbit_stream import StreamConnection
-from shared.config.settings import DEFAULT_AMQP_URL
+from shared.config.settings import DEFAULT_AMQP_URL, amqp_url_from_env
 from shared.contract import Event, EventType, decode_event
-from shared.errors import MessageError
+from shared.errors import ConfigError, MessageError
 
 IDLE_S = 2.0
 BATCH = 1000
@@ -116,11 +116,20 @@ async def upgrade(url: str, *, dry_run: bool, keep: bool) -> Counter[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--amqp-url", default=os.environ.get("QMS_AMQP_URL") or DEFAULT_AMQP_URL)
+    parser.add_argument(
+        "--amqp-url",
+        help="default: QMS_AMQP_URL (with QMS_AMQP_PASSWORD_FILE), else the local broker",
+    )
     parser.add_argument("--dry-run", action="store_true", help="count per branch, copy nothing")
     parser.add_argument("--keep", action="store_true", help="do not delete the old stream")
     args = parser.parse_args()
-    per_branch = asyncio.run(upgrade(args.amqp_url, dry_run=args.dry_run, keep=args.keep))
+    url = args.amqp_url
+    if url is None:
+        try:
+            url = amqp_url_from_env(os.environ) or DEFAULT_AMQP_URL
+        except ConfigError as exc:
+            parser.error(str(exc))
+    per_branch = asyncio.run(upgrade(url, dry_run=args.dry_run, keep=args.keep))
     verb = "would copy" if args.dry_run else "copied"
     for branch, count in sorted(per_branch.items()):
         print(f"{branch}: {verb} {count} events to {LEGACY_EVENT_LOG_STREAM}.{branch}")

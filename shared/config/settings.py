@@ -1,4 +1,13 @@
-"""Runtime settings from environment variables (README, "Settings")."""
+"""Runtime settings from environment variables (README, "Environment variables").
+
+Two settings hold secrets, and each may come from a file instead (README,
+"Settings for compose"): `QMS_STAFF_TOKENS_FILE` holds the staff tokens, and
+`QMS_AMQP_PASSWORD_FILE` the broker password that goes into every URL of
+`QMS_AMQP_URL`. A secret in a file stays out of the process environment,
+where every child process and `docker inspect` would see it. A setting given
+both ways is an error, not a precedence rule: an operator who set both meant
+one of them, and a silent choice would hide which.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from shared.errors import ConfigError
 
@@ -15,6 +24,8 @@ SERVICES = ("ticketing", "staff", "display", "routing")
 DEFAULT_PORTS = {"ticketing": 8081, "staff": 8082, "display": 8083, "routing": 8084}
 DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/"
 _ENV = "environment"
+STAFF_TOKENS_FILE = "QMS_STAFF_TOKENS_FILE"
+AMQP_PASSWORD_FILE = "QMS_AMQP_PASSWORD_FILE"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _DIGITS = re.compile(r"[0-9]{1,5}", re.ASCII)
 
@@ -51,12 +62,12 @@ class Settings:
         if log_format not in (None, "json", "console"):
             raise ConfigError(_ENV, "QMS_LOG_FORMAT", f"{log_format!r}: use json or console")
         return cls(
-            amqp_url=_amqp_url(env.get("QMS_AMQP_URL", "")),
+            amqp_url=amqp_url_from_env(env),
             data_dir=Path(env.get("QMS_DATA_DIR") or "var"),
             branches=env.get("QMS_BRANCHES") or "deploy/branches/*.toml",
             host=env.get("QMS_HOST") or "127.0.0.1",
             ports=ports,
-            staff_tokens=parse_staff_tokens(env.get("QMS_STAFF_TOKENS", "")),
+            staff_tokens=staff_tokens_from_env(env),
             log_format=log_format,  # type: ignore[arg-type]
             public_ticketing_url=env.get("QMS_PUBLIC_TICKETING_URL"),
             public_display_url=env.get("QMS_PUBLIC_DISPLAY_URL"),
@@ -108,6 +119,61 @@ def _amqp_url(text: str) -> str | None:
     return ",".join(parse_amqp_urls(text))
 
 
+def amqp_url_from_env(env: Mapping[str, str]) -> str | None:
+    """QMS_AMQP_URL checked, with the password of QMS_AMQP_PASSWORD_FILE in each URL."""
+    url = _amqp_url(env.get("QMS_AMQP_URL", ""))
+    path = env.get(AMQP_PASSWORD_FILE, "").strip()
+    if not path:
+        return url
+    if url is None:
+        raise ConfigError(
+            _ENV,
+            AMQP_PASSWORD_FILE,
+            "QMS_AMQP_URL is not set: give it with the user and without the password "
+            "(amqp://qms@rabbitmq:5672/)",
+        )
+    # `echo secret > file` ends the file with a newline: it is not part of the password.
+    password = read_secret_file(AMQP_PASSWORD_FILE, path).rstrip("\r\n")
+    if not password:
+        raise ConfigError(_ENV, AMQP_PASSWORD_FILE, f"{path} is empty")
+    urls = parse_amqp_urls(url)
+    return ",".join(
+        _with_password(item, password, f"QMS_AMQP_URL[{i}]" if len(urls) > 1 else "QMS_AMQP_URL")
+        for i, item in enumerate(urls)
+    )
+
+
+def _with_password(url: str, password: str, key: str) -> str:
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or not userinfo:
+        raise ConfigError(
+            _ENV,
+            key,
+            f"name the user (amqp://qms@host/): the password comes from {AMQP_PASSWORD_FILE}",
+        )
+    if ":" in userinfo:
+        raise ConfigError(
+            _ENV, key, f"holds a password and {AMQP_PASSWORD_FILE} is set too: give it one way"
+        )
+    # Percent-encoded: any character may be in the file, and `@`, `/` or `,` would
+    # otherwise end the password early (every client here decodes it).
+    return parts._replace(netloc=f"{userinfo}:{quote(password, safe='')}@{host}").geturl()
+
+
+def read_secret_file(key: str, path: str) -> str:
+    """The text of the file a `*_FILE` setting names; a ConfigError naming both when unreadable."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except IsADirectoryError:
+        # What Docker leaves when a bind-mounted file is missing on the host.
+        raise ConfigError(_ENV, key, f"{path} is a directory, not a file") from None
+    except OSError as exc:
+        raise ConfigError(_ENV, key, f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(_ENV, key, f"{path} is not UTF-8 text") from None
+
+
 def _port(key: str, value: str) -> int:
     # Plain ASCII digits: int() alone would also take "+80", "8_082" or "-1".
     if not _DIGITS.fullmatch(value.strip()):
@@ -118,21 +184,60 @@ def _port(key: str, value: str) -> int:
     return port
 
 
+def staff_tokens_from_env(env: Mapping[str, str]) -> tuple[StaffToken, ...]:
+    """QMS_STAFF_TOKENS, or the file QMS_STAFF_TOKENS_FILE names; not both."""
+    text = env.get("QMS_STAFF_TOKENS", "")
+    path = env.get(STAFF_TOKENS_FILE, "").strip()
+    if not path:
+        return parse_staff_tokens(text)
+    if text.strip():
+        raise ConfigError(
+            _ENV, STAFF_TOKENS_FILE, "QMS_STAFF_TOKENS is set too: give the tokens one way"
+        )
+    return parse_staff_token_file(read_secret_file(STAFF_TOKENS_FILE, path), path)
+
+
 def parse_staff_tokens(text: str) -> tuple[StaffToken, ...]:
     tokens: list[StaffToken] = []
     for i, item in enumerate(p.strip() for p in text.split(",")):
-        if not item:
-            continue
-        parts = item.split(":")
-        key = f"QMS_STAFF_TOKENS[{i}]"
-        if len(parts) != 3:
-            raise ConfigError(_ENV, key, "use staff_id:role:sha256hex")
-        staff_id, role, digest = parts
-        if not staff_id:
-            raise ConfigError(_ENV, key, "empty staff id")
-        if role not in ("staff", "manager"):
-            raise ConfigError(_ENV, key, f"role {role!r}: use staff or manager")
-        if not _HEX64.match(digest.lower()):
-            raise ConfigError(_ENV, key, "the hash must be 64 hex digits (qms hash-token TOKEN)")
-        tokens.append(StaffToken(staff_id, role, digest.lower()))  # type: ignore[arg-type]
+        if item:
+            try:
+                tokens.append(_staff_token(item))
+            except ValueError as exc:
+                raise ConfigError(_ENV, f"QMS_STAFF_TOKENS[{i}]", str(exc)) from None
     return tuple(tokens)
+
+
+def parse_staff_token_file(text: str, path: str) -> tuple[StaffToken, ...]:
+    """The file's tokens: one or more a line, comma-separated; `#` starts a comment line.
+
+    Errors name the line, never its text (it is a secret file).
+    """
+    tokens: list[StaffToken] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith("#"):
+            continue
+        for item in (p.strip() for p in line.split(",")):
+            if item:
+                try:
+                    tokens.append(_staff_token(item))
+                except ValueError as exc:
+                    raise ConfigError(
+                        _ENV, STAFF_TOKENS_FILE, f"{path} line {number}: {exc}"
+                    ) from None
+    return tuple(tokens)
+
+
+def _staff_token(item: str) -> StaffToken:
+    """One `staff_id:role:sha256hex`; ValueError with the reason when it is not one."""
+    parts = item.split(":")
+    if len(parts) != 3:
+        raise ValueError("use staff_id:role:sha256hex")
+    staff_id, role, digest = parts
+    if not staff_id:
+        raise ValueError("empty staff id")
+    if role not in ("staff", "manager"):
+        raise ValueError(f"role {role!r}: use staff or manager")
+    if not _HEX64.match(digest.lower()):
+        raise ValueError("the hash must be 64 hex digits (qms hash-token TOKEN)")
+    return StaffToken(staff_id, role, digest.lower())  # type: ignore[arg-type]

@@ -71,12 +71,15 @@ class Verdict(StrEnum):
     EARLIER_DAY = "earlier_day"
 
 
-def _decision_key(event: Event | EventHead) -> tuple[str, str, dt.datetime] | None:
-    # All events of one decision share writer, command id and `at`; a writer
-    # that decides the same command again does so at a later `at`.
+def _decision_key(event: Event | EventHead) -> tuple[str, dt.datetime] | None:
+    # A decision is everything a writer decided at one `at`: one command, or a
+    # batch of them, each decided on the state after the one before. Once one
+    # of its events loses its seq to a rival, the rest of it must go too, or a
+    # later command of the batch would land on the rival's state. A writer
+    # that decides again does so at a later `at`.
     if event.command_id is None:
         return None
-    return (event.writer, event.command_id, event.at)
+    return (event.writer, event.at)
 
 
 def admit(state: BranchState | DayFence, event: Event | EventHead) -> Verdict:
@@ -237,7 +240,7 @@ def _issued(state: BranchState, event: Event, data: TicketIssued) -> None:
     if data.appointment_id is not None and state.calendar is not None:
         fold(state.calendar, event)
     state.tickets[ticket.id] = ticket
-    state.waiting[ticket.id] = ticket
+    state.waiting.add(ticket)
     prefix, digits = data.number[0], int(data.number[1:])
     if digits > state.last_number.get(prefix, 0):
         state.last_number[prefix] = digits
@@ -253,7 +256,7 @@ def _called(state: BranchState, event: Event, data: TicketCalled) -> None:
         return
     if ticket.counter is not None and ticket.counter != data.counter:
         _release(state, ticket)
-    state.waiting.pop(ticket.id, None)
+    state.waiting.discard(ticket.id)
     ticket.status = TicketStatus.CALLED
     ticket.counter = data.counter
     ticket.called_at = event.at
@@ -312,7 +315,7 @@ def _transferred(state: BranchState, event: Event, data: TicketTransferred) -> N
         ticket.requeue(ticket.issued_at, ticket.issue_order)
     else:
         ticket.requeue(event.at, event.seq or 0)
-    state.waiting[ticket.id] = ticket
+    state.waiting.add(ticket)
 
 
 def _cancelled(state: BranchState, event: Event, data: TicketCancelled) -> None:
@@ -390,7 +393,7 @@ def _end(state: BranchState, event: Event, ticket_id: str, status: TicketStatus)
     if ticket is None:
         return None
     _release(state, ticket)
-    state.waiting.pop(ticket_id, None)
+    state.waiting.discard(ticket_id)
     ticket.status = status
     ticket.ended_at = event.at
     return ticket

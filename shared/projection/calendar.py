@@ -91,7 +91,7 @@ class DayFence:
     day: dt.date
     seq: int = 0
     applied_ids: set[str] = field(default_factory=set)
-    lost_decisions: set[tuple[str, str, dt.datetime]] = field(default_factory=set)
+    lost_decisions: set[tuple[str, dt.datetime]] = field(default_factory=set)
 
 
 @dataclass(slots=True)

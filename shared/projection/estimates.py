@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from shared.config.schema import BranchConfig
 from shared.projection.hours import elapsed_s
-from shared.projection.ordering import waiting_in_call_order
+from shared.projection.memo import memoised, peek
+from shared.projection.ordering import ahead_of, waiting_in_call_order
 from shared.projection.state import BranchState, Ticket, TicketStatus
 
 # For a service the configuration no longer names.
@@ -146,14 +147,29 @@ def _cost(state: BranchState, service: str) -> float:
     return state.service_time_s.get(service, DEFAULT_SERVICE_TIME_S)
 
 
+def _work(state: BranchState, busy_s: float, ahead: dict[str, int]) -> float:
+    """The work ahead: the desks' remaining time, then each service's tickets ahead.
+
+    Summed per service in a fixed order, so a ticket's estimate comes out
+    the same whether its place was walked or counted (and on every replica).
+    """
+    work = busy_s
+    for service in sorted(ahead):
+        work += ahead[service] * _cost(state, service)
+    return work
+
+
 def _walk(
     state: BranchState,
     ordered: list[Ticket],
     cap: Capacity,
     service: str,
     booked: _Booked | None = None,
+    until: str | None = None,
 ) -> dict[str, Estimate]:
-    """Estimates of `service`'s tickets, walking the call order once."""
+    """Estimates of `service`'s tickets, walking the call order once (up to `until`)."""
+    if booked is None:
+        return _walk_unbooked(state, ordered, cap, service, until)
     out: dict[str, Estimate] = {}
     work = cap.busy_s
     position = 0
@@ -161,13 +177,34 @@ def _walk(
         if ticket.service not in cap.competing:
             continue
         position += 1
-        if booked is not None and ticket.appointment_id is None and not ticket.priority:
+        if ticket.appointment_id is None and not ticket.priority:
             # A walk-in: the appointments due before its call go first.
             work = booked.take_until(work)
         if ticket.service == service:
             out[ticket.id] = Estimate(position, _wait(work, cap.desks))
-        if booked is None or ticket.id not in booked.taken:
+            if ticket.id == until:
+                break
+        if ticket.id not in booked.taken:
             work += _cost(state, ticket.service)
+    return out
+
+
+def _walk_unbooked(
+    state: BranchState, ordered: list[Ticket], cap: Capacity, service: str, until: str | None
+) -> dict[str, Estimate]:
+    """`_walk` with no bookings to come: the work ahead is each service's count times its cost."""
+    out: dict[str, Estimate] = {}
+    ahead: dict[str, int] = {}
+    position = 0
+    for ticket in ordered:
+        if ticket.service not in cap.competing:
+            continue
+        position += 1
+        if ticket.service == service:
+            out[ticket.id] = Estimate(position, _wait(_work(state, cap.busy_s, ahead), cap.desks))
+            if ticket.id == until:
+                break
+        ahead[ticket.service] = ahead.get(ticket.service, 0) + 1
     return out
 
 
@@ -182,7 +219,11 @@ def _booked(
 
 
 def estimates(state: BranchState, config: BranchConfig, now: dt.datetime) -> dict[str, Estimate]:
-    """Position and estimated wait of every waiting ticket."""
+    """Position and estimated wait of every waiting ticket (shared within a second: memo.py)."""
+    return memoised(state, config, now, "estimates", lambda: _estimates(state, config, now))
+
+
+def _estimates(state: BranchState, config: BranchConfig, now: dt.datetime) -> dict[str, Estimate]:
     ordered = waiting_in_call_order(state, config, now)
     out: dict[str, Estimate] = {}
     for service in {t.service for t in ordered}:
@@ -194,14 +235,25 @@ def estimates(state: BranchState, config: BranchConfig, now: dt.datetime) -> dic
 def estimate_for(
     state: BranchState, config: BranchConfig, ticket_id: str, now: dt.datetime
 ) -> Estimate | None:
-    """One ticket's estimate; None unless it is waiting."""
+    """One ticket's estimate; None unless it is waiting.
+
+    From the branch's shared estimates when a reader computed them this
+    second; else by walking the call order only as far as the ticket.
+    """
     ticket = state.waiting.get(ticket_id)
     if ticket is None:
         return None
+    shared = peek(state, config, now, "estimates")
+    if shared is not None:
+        return cast("dict[str, Estimate]", shared)[ticket_id]
     cap = capacity(state, config, ticket.service, now)
-    ordered = waiting_in_call_order(state, config, now)
     booked = _booked(state, config, cap, now)
-    return _walk(state, ordered, cap, ticket.service, booked)[ticket_id]
+    if booked is None:  # counted from the index: the cost does not grow with the queue
+        ahead = ahead_of(state, config, ticket, cap.competing, now)
+        work = _work(state, cap.busy_s, ahead)
+        return Estimate(sum(ahead.values()) + 1, _wait(work, cap.desks))
+    ordered = waiting_in_call_order(state, config, now)
+    return _walk(state, ordered, cap, ticket.service, booked, until=ticket_id)[ticket_id]
 
 
 def estimate_new(
@@ -215,42 +267,48 @@ def estimate_new(
     after walk-ins), which instead count as booked slots like the bookings.
     """
     cap = capacity(state, config, service, now)
-    work = cap.busy_s
-    ahead = 0
+    ahead: dict[str, int] = {}
     now_ts = now.timestamp()
-    for ticket in state.waiting.values():
-        if ticket.service not in cap.competing or ticket.priority < priority:
+    for competing in cap.competing:
+        queue = state.waiting.by_service.get(competing)
+        if queue is None:
             continue
-        early = ticket.appointment_ts is not None and ticket.appointment_ts > now_ts
-        if early and not ticket.priority:
-            continue
-        ahead += 1
-        work += _cost(state, ticket.service)
+        if priority:
+            count = queue.at_least(priority)
+        else:  # all but the appointment tickets checked in early
+            count = len(queue) - (len(queue.booked) - queue.due(now_ts))
+        if count:
+            ahead[competing] = count
+    work = _work(state, cap.busy_s, ahead)
     booked = _booked(state, config, cap, now) if not priority else None
     if booked is not None:
         work = booked.take_until(work)
-    return Estimate(ahead + 1, _wait(work, cap.desks))
+    return Estimate(sum(ahead.values()) + 1, _wait(work, cap.desks))
 
 
 def service_figures(
     state: BranchState, config: BranchConfig, now: dt.datetime
 ) -> dict[str, ServiceFigures]:
-    """Per configured service: waiting count, longest wait, open desks, estimate."""
-    counts: dict[str, int] = {}
-    oldest: dict[str, Ticket] = {}
-    for ticket in state.waiting.values():
-        counts[ticket.service] = counts.get(ticket.service, 0) + 1
-        known = oldest.get(ticket.service)
-        if known is None or ticket.queued_ts < known.queued_ts:
-            oldest[ticket.service] = ticket
+    """Per configured service: waiting count, longest wait, open desks, estimate.
+
+    Shared by the readers within a second (memo.py).
+    """
+    return memoised(state, config, now, "service_figures", lambda: _figures(state, config, now))
+
+
+def _figures(
+    state: BranchState, config: BranchConfig, now: dt.datetime
+) -> dict[str, ServiceFigures]:
+    waiting = state.waiting
     now_ts = now.timestamp()
     out: dict[str, ServiceFigures] = {}
     for service in config.services:
-        first = oldest.get(service.id)
+        queue = waiting.by_service.get(service.id)
+        first = waiting.ticket(queue.queued[0]) if queue is not None else None
         out[service.id] = ServiceFigures(
             service=service.id,
             area=service.area,
-            waiting=counts.get(service.id, 0),
+            waiting=len(queue) if queue is not None else 0,
             longest_wait_s=round(max(0.0, now_ts - first.queued_ts)) if first else 0,
             longest_since=first.queued_at if first else None,
             open_desks=sum(1 for c in state.counters.values() if c.takes(service.id)),

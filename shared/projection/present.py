@@ -17,7 +17,8 @@ from typing import Any
 from urllib.parse import quote
 
 from shared.config.schema import BranchConfig
-from shared.projection.estimates import Estimate, estimate_for
+from shared.projection.estimates import Estimate, estimates
+from shared.projection.memo import memoised
 from shared.projection.ordering import appointment_due, waiting_in_call_order
 from shared.projection.state import AT_DESK, BranchState, Ticket
 
@@ -72,7 +73,8 @@ def citizen_ticket(
     the WebSocket frames' and keeps the newer.
     """
     service = config.service(ticket.service)
-    status = ticket_status(config, ticket, estimate_for(state, config, ticket.id, now))
+    # The branch's estimates, shared by every reader within the second (memo.py).
+    status = ticket_status(config, ticket, estimates(state, config, now).get(ticket.id))
     return {
         "ticket_id": ticket.id,
         "number": ticket.number,
@@ -122,8 +124,20 @@ def waiting_list(
 
     A desk's own list is this one filtered by the services it takes: the
     order does not depend on the desk, so the filtered list is that desk's
-    call order.
+    call order. Shared by the readers within a second (memo.py).
     """
+    return memoised(
+        state,
+        config,
+        now,
+        f"waiting_list:{per_service}",
+        lambda: _waiting_list(state, config, now, per_service),
+    )
+
+
+def _waiting_list(
+    state: BranchState, config: BranchConfig, now: dt.datetime, per_service: int
+) -> list[Json]:
     shown: dict[str, int] = {}
     entries: list[Json] = []
     for ticket in waiting_in_call_order(state, config, now):

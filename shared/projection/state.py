@@ -19,6 +19,7 @@ from typing import NamedTuple
 from shared.config.schema import BranchConfig
 from shared.contract.events import Event
 from shared.projection.calendar import Calendar
+from shared.projection.waiting import WaitingQueue
 
 
 class TicketStatus(StrEnum):
@@ -146,9 +147,9 @@ class BranchState:
     day: dt.date
     seq: int = 0
     tickets: dict[str, Ticket] = field(default_factory=dict)
-    # The waiting tickets (same objects as in `tickets`), so the engine and
-    # the estimates scan the queue and not the whole day.
-    waiting: dict[str, Ticket] = field(default_factory=dict)
+    # The waiting tickets (same objects as in `tickets`), indexed per service
+    # in call order (shared/projection/waiting.py): kept by `apply` only.
+    waiting: WaitingQueue = field(default_factory=WaitingQueue)
     counters: dict[str, CounterState] = field(default_factory=dict)
     # Prefix letter -> the last number issued today (numbers restart daily).
     last_number: dict[str, int] = field(default_factory=dict)
@@ -157,9 +158,9 @@ class BranchState:
     commands: dict[str, CommandRecord] = field(default_factory=dict)
     # Ids of the events applied today, to tell a redelivered event from a rival's.
     applied_ids: set[str] = field(default_factory=set)
-    # Decisions that lost the seq race: (writer, command_id, at) of a rejected
-    # event. The rest of that decision is rejected too, even if its seq fits.
-    lost_decisions: set[tuple[str, str, dt.datetime]] = field(default_factory=set)
+    # Decisions that lost the seq race: (writer, at) of a rejected event (one
+    # command or a batch). The rest of that decision is rejected too, even if its seq fits.
+    lost_decisions: set[tuple[str, dt.datetime]] = field(default_factory=set)
     # Area -> ticket id -> the ticket's latest call there, oldest first (a
     # dict keeps insertion order, so a repeat call moves to the end in O(1)),
     # at most RECENT_CALLS: kept by `apply` from ticket.called / ticket.recalled.
@@ -170,6 +171,12 @@ class BranchState:
     # The bookings of the last horizon_days days and today (shared/projection/calendar.py);
     # None for a branch without `[appointments]`. Carried from day to day.
     calendar: Calendar | None = None
+    # Figures shared by readers until `seq` or the second moves
+    # (shared/projection/memo.py); a copy starts without (not an init
+    # field, so `dataclasses.replace` does not share it either).
+    memo: dict[str, tuple[object, object, object]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def fresh(
@@ -200,7 +207,7 @@ class BranchState:
             day=self.day,
             seq=self.seq,
             tickets=tickets,
-            waiting={tid: tickets[tid] for tid in self.waiting},
+            waiting=WaitingQueue(tickets[tid] for tid in self.waiting),
             counters={cid: _copy.copy(c) for cid, c in self.counters.items()},
             last_number=dict(self.last_number),
             service_time_s=dict(self.service_time_s),

@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from shared.bus import Bus, CommandConsumer, CommandHandler, EventReader, Skim
+from shared.bus import (
+    MAX_COMMAND_BATCH,
+    BatchHandler,
+    Bus,
+    CommandConsumer,
+    EventReader,
+    Skim,
+)
 from shared.contract import Command, Event, Reply
 
 
@@ -41,8 +48,10 @@ class PassThroughBus(Bus):
     async def declare_branches(self, branches: Iterable[str]) -> None:
         await self.inner.declare_branches(branches)
 
-    async def consume_commands(self, branch: str, handler: CommandHandler) -> CommandConsumer:
-        return await self.inner.consume_commands(branch, handler)
+    async def consume_command_batches(
+        self, branch: str, handler: BatchHandler, *, max_batch: int = MAX_COMMAND_BATCH
+    ) -> CommandConsumer:
+        return await self.inner.consume_command_batches(branch, handler, max_batch=max_batch)
 
     async def send_raw_command(self, branch: str, body: bytes) -> None:
         await self.inner.send_raw_command(branch, body)

@@ -80,16 +80,38 @@ def reverse_proxies(node: Any) -> Iterator[dict[str, Any]]:
             yield from reverse_proxies(item)
 
 
+# The proxy's own health listener (Caddyfile), which compose's health check asks.
+HEALTH_LISTEN = "127.0.0.1:8079"
+
+
+def servers(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the site's server, the health server) of an adapted config."""
+    found = config["apps"]["http"]["servers"]
+    (health,) = [s for s in found.values() if s["listen"] == [HEALTH_LISTEN]]
+    (site,) = [s for s in found.values() if s is not health]
+    return site, health
+
+
 def localize(
-    config: dict[str, Any], port: int, replicas: Mapping[str, Sequence[str]]
+    config: dict[str, Any],
+    port: int,
+    replicas: Mapping[str, Sequence[str]],
+    health_port: int | None = None,
 ) -> dict[str, Any]:
     """The config with local addresses: listen on 127.0.0.1:port, upstreams from `replicas`.
 
-    `replicas` maps a compose service name to its local `host:port` dials.
+    `replicas` maps a compose service name to its local `host:port` dials. The
+    health listener moves to 127.0.0.1:health_port, or goes when that is None.
     """
     local = copy.deepcopy(config)
-    (server,) = local["apps"]["http"]["servers"].values()
+    server, health = servers(local)
     server["listen"] = [f"127.0.0.1:{port}"]
+    if health_port is None:
+        found = local["apps"]["http"]["servers"]
+        for name in [n for n, s in found.items() if s is health]:
+            del found[name]
+    else:
+        health["listen"] = [f"127.0.0.1:{health_port}"]
     for proxy in reverse_proxies(local):
         lookup = proxy.pop("dynamic_upstreams")
         assert lookup["source"] == "a", lookup

@@ -25,12 +25,19 @@ COMPOSE_FILE = DEPLOY / "compose.yaml"
 ENV_EXAMPLE = DEPLOY / ".env.example"
 CLUSTER_ENV = DEPLOY / "cluster.env"
 CLUSTER_CONF = DEPLOY / "rabbitmq" / "cluster.conf"
+MEMORY_CONF = DEPLOY / "rabbitmq" / "memory.conf"
+BROKER_START = DEPLOY / "rabbitmq" / "start"
+SETUP = DEPLOY / "setup"
+SECRETS = DEPLOY / "secrets"
 CLUSTER_NODES = ("rmq1", "rmq2", "rmq3")
+BROKERS = ("rabbitmq", *CLUSTER_NODES)
 CADDYFILE = DEPLOY / "Caddyfile"
 DOCKERFILE = DEPLOY / "Dockerfile"
 
 QMS_SERVICES = ("ticketing", "staff", "display", "routing")
 PORTS = {"ticketing": 8081, "staff": 8082, "display": 8083, "routing": 8084}
+# The one setting .env.example leaves empty and compose refuses to start without.
+OPERATOR = {"RABBITMQ_USER": "qms"}
 
 _ASSIGNMENT = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
 
@@ -74,7 +81,11 @@ def compose_model(
     more_env_files: Sequence[Path] = (),
     profiles: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The resolved model (`config --format json`); fails with Compose's message."""
+    """The resolved model (`config --format json`); fails with Compose's message.
+
+    As an operator's deploy/.env has it: `env_file` with RABBITMQ_USER set
+    (OPERATOR), unless `environ` sets it otherwise.
+    """
     chosen = [arg for profile in profiles for arg in ("--profile", profile)]
     done = run_compose(
         *chosen,
@@ -82,7 +93,7 @@ def compose_model(
         "--format",
         "json",
         env_file=env_file,
-        environ=environ,
+        environ={**OPERATOR, **(environ or {})},
         more_env_files=more_env_files,
     )
     if done.returncode != 0:
@@ -137,3 +148,43 @@ def health_url(test: list[str]) -> str:
     found: list[str] = re.findall(r"http://[^'\"]+", test[3])
     assert len(found) == 1, test
     return found[0]
+
+
+def secret_files(model: Mapping[str, Any], service: Mapping[str, Any]) -> dict[str, Path]:
+    """Where a service finds each of its secrets (the target) -> the host file compose mounts."""
+    return {
+        mount["target"]: Path(model["secrets"][mount["source"]]["file"])
+        for mount in service.get("secrets", [])
+    }
+
+
+def memory_bytes(text: str) -> int:
+    """A compose memory figure (`512m`, `1g`, or bytes) in bytes."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    text = str(text).lower()
+    if text[-1:] in units:
+        return int(text[:-1]) * units[text[-1]]
+    return int(text)
+
+
+def instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of deploy/Dockerfile, continuation lines joined."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text(encoding="utf-8"))
+    found = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            found.append((keyword.upper(), " ".join(rest.split())))
+    return found
+
+
+def image_environment() -> dict[str, str]:
+    """The image's own environment: the Dockerfile's ENV instructions, in order."""
+    env: dict[str, str] = {}
+    for keyword, args in instructions():
+        if keyword == "ENV":
+            for item in args.split():
+                key, _, value = item.partition("=")
+                env[key] = value
+    return env

@@ -22,7 +22,16 @@ import aiohttp
 import pytest
 import yaml
 
-from tests.deploy.compose_model import DEPLOY, PORTS, QMS_SERVICES, compose_model, run_compose
+from tests.deploy.compose_model import (
+    DEPLOY,
+    OPERATOR,
+    PORTS,
+    QMS_SERVICES,
+    SECRETS,
+    compose_model,
+    run_compose,
+    secret_files,
+)
 from tests.deploy.compose_model import ENV_EXAMPLE as ENV
 from tests.services.metrics_hall import MetricsHall, busy_hall
 from tests.support.buses import EMBEDDED
@@ -84,7 +93,9 @@ def test_the_scrape_config_finds_every_replica_of_the_four_services() -> None:
 
 
 def test_docker_compose_accepts_the_monitoring_profile() -> None:
-    done = run_compose("--profile", "monitoring", "config", "--quiet", env_file=ENV)
+    done = run_compose(
+        "--profile", "monitoring", "config", "--quiet", env_file=ENV, environ=OPERATOR
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -123,7 +134,10 @@ def test_prometheus_and_grafana_run_only_with_their_profile() -> None:
     assert home == f"{boards_at}/{DASHBOARD.name}"
     assert mounts(grafana)["/var/lib/grafana"]["source"] == "grafana-data"
     assert {"prometheus-data", "grafana-data"} <= set(model["volumes"])
-    assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"] == "admin"  # the example's
+    # The first admin password is a secret file (deploy/setup), never a default.
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in grafana["environment"]
+    password_at = grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD__FILE"]
+    assert secret_files(model, grafana)[password_at] == SECRETS / "grafana-admin-password"
 
 
 def test_grafana_reads_prometheus_under_the_uid_the_dashboard_names() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +31,15 @@ from services.ticketing.options import TicketingOptions
 from shared.bus.embedded import EmbeddedBroker
 from shared.config import Settings
 from shared.runtime import ServiceContext
-from tests.deploy.caddy import Caddy, adapt, localize, reverse_proxies, run_caddy_command
-from tests.deploy.compose_model import CADDYFILE
+from tests.deploy.caddy import (
+    Caddy,
+    adapt,
+    localize,
+    reverse_proxies,
+    run_caddy_command,
+    servers,
+)
+from tests.deploy.compose_model import CADDYFILE, compose_model
 from tests.services.conftest import free_ports
 
 BEARER = {"Authorization": "Bearer some-staff-token"}
@@ -128,6 +136,7 @@ class Hall:
     caddy: Caddy
     stubs: dict[str, list[Stub]]
     session: aiohttp.ClientSession
+    health_port: int
 
     async def answered(
         self, method: str, path: str, headers: dict[str, str] | None = None
@@ -162,12 +171,12 @@ async def hall(tmp_path: Path) -> AsyncIterator[Hall]:
             runners.append(runner)
             port = runner.addresses[0][1]
             replicas.setdefault(name, []).append(f"127.0.0.1:{port}")
-    (port,) = free_ports(1)
-    caddy = Caddy(localize(adapt(tmp_path), port, replicas), port, tmp_path)
+    port, health_port = free_ports(2)
+    caddy = Caddy(localize(adapt(tmp_path), port, replicas, health_port), port, tmp_path)
     try:
         await asyncio.to_thread(caddy.wait_listening)
         async with aiohttp.ClientSession() as session:
-            yield Hall(caddy, stubs, session)
+            yield Hall(caddy, stubs, session, health_port)
     finally:
         caddy.stop()
         for runner in runners:
@@ -283,19 +292,73 @@ async def test_the_client_address_reaches_ticketing(hall: Hall) -> None:
     assert seen["forwarded_for"].split(",")[-1].strip() == "127.0.0.1"
 
 
-def test_a_site_address_makes_caddy_serve_that_host_name(tmp_path: Path) -> None:
-    # QMS_SITE_ADDRESS (compose passes it to the proxy) is read when Caddy adapts.
-    done = run_caddy_command(
+def adapt_with(tmp_path: Path, **environ: str) -> subprocess.CompletedProcess[str]:
+    """`caddy adapt` of the Caddyfile with the proxy's environment (compose passes it)."""
+    return run_caddy_command(
         "adapt",
         "--config",
         str(CADDYFILE),
         "--adapter",
         "caddyfile",
         home=tmp_path,
-        environ={"QMS_SITE_ADDRESS": "koe.example.dk"},
+        environ=environ,
     )
+
+
+def test_a_site_address_makes_caddy_serve_that_host_name(tmp_path: Path) -> None:
+    # QMS_SITE_ADDRESS (compose passes it to the proxy) is read when Caddy adapts.
+    done = adapt_with(tmp_path, QMS_SITE_ADDRESS="koe.example.dk")
     assert done.returncode == 0, done.stderr
     config = json.loads(done.stdout)
-    (server,) = config["apps"]["http"]["servers"].values()
+    server, _ = servers(config)
     assert server["listen"] == [":443"]
     assert server["routes"][0]["match"] == [{"host": ["koe.example.dk"]}]
+    # Automatic HTTPS: a public CA by ACME unless told otherwise (no policy = Caddy's default).
+    assert "tls" not in config["apps"]
+    assert "automatic_https" not in server
+
+
+def test_without_a_host_name_there_is_no_https(tmp_path: Path) -> None:
+    for tls in ("public", "internal"):
+        config = json.loads(adapt_with(tmp_path, QMS_TLS=tls).stdout)
+        server, _ = servers(config)
+        assert server["listen"] == [":80"], tls
+        assert "tls" not in config["apps"], tls
+
+
+def test_tls_internal_makes_caddy_its_own_ca_for_a_lan_name(tmp_path: Path) -> None:
+    done = adapt_with(tmp_path, QMS_SITE_ADDRESS="koe.bibliotek.lan", QMS_TLS="internal")
+    assert done.returncode == 0, done.stderr
+    config = json.loads(done.stdout)
+    server, _ = servers(config)
+    assert server["listen"] == [":443"]
+    (policy,) = config["apps"]["tls"]["automation"]["policies"]
+    assert policy == {"subjects": ["koe.bibliotek.lan"], "issuers": [{"module": "internal"}]}
+
+
+def test_a_tls_choice_caddy_does_not_know_stops_it(tmp_path: Path) -> None:
+    done = adapt_with(tmp_path, QMS_SITE_ADDRESS="koe.example.dk", QMS_TLS="letsencrypt")
+    assert done.returncode != 0
+    assert "tls-letsencrypt" in done.stderr
+
+
+def test_the_health_listener_is_loopback_only_and_answers_nothing_else(tmp_path: Path) -> None:
+    for site in (":80", "koe.example.dk"):
+        _, health = servers(json.loads(adapt_with(tmp_path, QMS_SITE_ADDRESS=site).stdout))
+        # Plain HTTP on the container's loopback, whatever the site is.
+        assert health["listen"] == ["127.0.0.1:8079"], site
+        assert "tls_connection_policies" not in health, site
+        assert [r.get("match") for r in health["routes"]] == [[{"path": ["/healthz"]}], None]
+
+
+async def test_the_proxy_health_check_passes_and_fails_as_docker_would_see(hall: Hall) -> None:
+    # compose's very command, the port moved to where this test's Caddy listens.
+    check = compose_model()["services"]["proxy"]["healthcheck"]["test"][1:]
+    local = [part.replace("127.0.0.1:8079", f"127.0.0.1:{hall.health_port}") for part in check]
+    done = await asyncio.to_thread(subprocess.run, local, capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    # The site's own /healthz stays a 404: the health listener is not the site.
+    assert (await hall.answered("GET", "/healthz"))[0] == PROXY_404
+    hall.caddy.stop()
+    done = await asyncio.to_thread(subprocess.run, local, capture_output=True, timeout=30)
+    assert done.returncode != 0

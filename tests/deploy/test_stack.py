@@ -2,9 +2,13 @@
 
 There is no Docker engine here, so the stack runs as local processes (see
 stack.py: compose's commands and environments, addresses changed) behind the
-real Caddy with the deploy Caddyfile, against the test run's RabbitMQ. Then a
-citizen takes a number, a desk opens and calls it, all through the proxy's one
-origin, and the call reaches the screens on both display replicas.
+real Caddy with the deploy Caddyfile, against the test run's RabbitMQ, as a
+broker user of its own (not guest) whose password, like the staff token
+hashes, reaches the services only as a secret file. Then a citizen takes a
+number, a desk opens and calls it, all through the proxy's one origin, and
+the call reaches the screens on both display replicas. Throughout, no
+replica writes where the read-only root file system would refuse, and each
+stays well inside compose's memory and process limits.
 """
 
 from __future__ import annotations
@@ -12,25 +16,30 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
 
 from tests.deploy.caddy import Caddy, adapt, localize
-from tests.deploy.compose_model import compose_model
+from tests.deploy.compose_model import compose_model, memory_bytes, secret_files
 from tests.deploy.stack import (
     Replica,
     deploy_branch,
     start_replica,
     stop_all,
+    usage,
     wait_all_healthy,
+    write_audit,
+    writes_outside_tmpfs,
 )
 from tests.services.conftest import AMQP_URL, REPO, delete_command_queue, free_ports
 
@@ -42,6 +51,10 @@ HEALTHY_WITHIN_S = 60.0
 STOP_WITHIN_S = 10.0
 
 
+# Characters a URL would misread, in the broker password of this test's user.
+PASSWORD_TAIL = "p@ss/w,rd:%#?"
+
+
 @dataclass
 class Stack:
     branch: str
@@ -50,6 +63,8 @@ class Stack:
     caddy: Caddy
     session: aiohttp.ClientSession
     healthy_after_s: float
+    model: dict[str, Any]
+    health_port: int
 
     def of(self, service: str) -> list[Replica]:
         return [r for r in self.replicas if r.service == service]
@@ -79,31 +94,68 @@ def hash_token(token: str) -> str:
     return done.stdout.strip()
 
 
+def rabbitmqctl(*args: str) -> None:
+    done = subprocess.run(
+        ["rabbitmqctl", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+def broker_user() -> Iterator[tuple[str, str]]:
+    """(user, password): RABBITMQ_USER's user on this run's vhost, as RabbitMQ would create it."""
+    assert shutil.which("rabbitmqctl"), "the stack test makes its broker user with rabbitmqctl"
+    user = f"qms-test-{os.urandom(4).hex()}"
+    password = secrets.token_hex(8) + PASSWORD_TAIL
+    vhost = urlsplit(AMQP_URL).path[1:] or "/"
+    rabbitmqctl("add_user", user, password)
+    try:
+        rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+        yield user, password
+    finally:
+        rabbitmqctl("delete_user", user)
+
+
+@pytest.fixture
+async def stack(tmp_path: Path, broker_user: tuple[str, str]) -> AsyncIterator[Stack]:
     branch = f"t-{os.urandom(6).hex()}"
     branch_file = deploy_branch(branch).write(tmp_path)
     token = secrets.token_urlsafe(16)
     digest = await asyncio.to_thread(hash_token, token)
-    # The operator's deploy/.env: the example with a staff token set.
-    model = compose_model(environ={"QMS_STAFF_TOKENS": f"tester:manager:{digest}"})
+    user, password = broker_user
+    # The operator's deploy/.env names the user; deploy/secrets/ holds the rest.
+    model = compose_model(environ={"RABBITMQ_USER": user})
+    local_secrets = {
+        "amqp-password": password + "\n",
+        "staff-tokens": f"# deploy/setup's file, one token added\ntester:manager:{digest}\n",
+    }
+    for name, text in local_secrets.items():
+        (tmp_path / name).write_text(text)
+    audit = write_audit(tmp_path)
     count = sum(SCALE.values())
-    *ports, proxy_port = free_ports(count + 1)
+    *ports, proxy_port, health_port = free_ports(count + 2)
     replicas: list[Replica] = []
     caddy: Caddy | None = None
     try:
         started = time.monotonic()
         for service, scale in SCALE.items():
+            definition = model["services"][service]
+            mounted = {
+                target: tmp_path / source.name
+                for target, source in secret_files(model, definition).items()
+            }
             for index in range(1, scale + 1):
                 replicas.append(
                     start_replica(
                         service,
                         index,
-                        model["services"][service],
+                        definition,
                         port=ports.pop(),
                         amqp_url=AMQP_URL,
                         branch_file=branch_file,
                         logs=tmp_path,
+                        secrets=mounted,
+                        audit=audit,
                     )
                 )
         await asyncio.to_thread(wait_all_healthy, replicas, HEALTHY_WITHIN_S)
@@ -112,16 +164,23 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
             service: [f"127.0.0.1:{r.port}" for r in replicas if r.service == service]
             for service in SCALE
         }
-        caddy = Caddy(localize(adapt(tmp_path), proxy_port, dials), proxy_port, tmp_path)
+        config = localize(adapt(tmp_path), proxy_port, dials, health_port)
+        caddy = Caddy(config, proxy_port, tmp_path)
         await asyncio.to_thread(caddy.wait_listening)
         async with aiohttp.ClientSession() as session:
-            yield Stack(branch, token, replicas, caddy, session, healthy_after_s)
+            yield Stack(
+                branch, token, replicas, caddy, session, healthy_after_s, model, health_port
+            )
     finally:
         if caddy is not None:
             caddy.stop()
         codes = await asyncio.to_thread(stop_all, replicas, STOP_WITHIN_S)
         await delete_command_queue(branch)
     assert codes == {r.name: 0 for r in replicas}, "each replica exits 0 within 10 s of SIGTERM"
+    # The password reached no log (the services print their URL redacted).
+    for replica in replicas:
+        assert PASSWORD_TAIL not in replica.log.read_text(errors="replace"), replica.name
+    assert writes_outside_tmpfs(audit[1]) == [], "refused on a read-only root file system"
 
 
 async def frame_of_type(
@@ -188,8 +247,31 @@ async def test_kiosk_to_desk_to_both_display_replicas_through_the_proxy(stack: S
     assert phone_frame["counter"] == "service-1"
     async with session.get(stack.url(f"{api}/tickets/{ticket['ticket_id']}")) as response:
         assert (await response.json())["status"] == "called"
+    if shutil.which("espeak-ng"):
+        # The announcement as a screen without a Danish voice fetches it (a child process).
+        tts = "/display/tts?text=Nummer P 1, Skranke 1"
+        async with session.get(stack.url(tts)) as response:
+            assert response.status == 200 and response.content_type == "audio/wav"
     for ws in [*screens, phone]:
         await ws.close()
+    assert_within_compose_limits(stack)
+
+
+def assert_within_compose_limits(stack: Stack) -> None:
+    """Each replica's peak memory and threads, after the whole flow, against compose's limits."""
+    lines = []
+    for replica in stack.replicas:
+        used = usage(replica)
+        service = stack.model["services"][replica.service]
+        limit = memory_bytes(service["mem_limit"])
+        lines.append(
+            f"{replica.name}: peak {used.peak_rss_bytes / 2**20:.0f} MiB of "
+            f"{limit / 2**20:.0f}, {used.threads} threads of {service['pids_limit']}"
+        )
+        # A margin for a busy hall: a fourth of each limit.
+        assert used.peak_rss_bytes < limit / 4, lines[-1]
+        assert used.threads < service["pids_limit"] / 4, lines[-1]
+    print("\n".join(["", *lines]))
 
 
 async def test_every_page_is_served_from_the_one_origin(stack: Stack) -> None:
@@ -223,3 +305,29 @@ async def test_the_compose_health_checks_pass_and_fail_as_docker_would_see(stack
     done = await asyncio.to_thread(subprocess.run, failing, capture_output=True)
     assert done.returncode != 0
     assert stack.healthy_after_s < HEALTHY_WITHIN_S
+    # The proxy's, against its loopback listener.
+    proxy_check = stack.model["services"]["proxy"]["healthcheck"]["test"][1:]
+    local = [p.replace(":8079/", f":{stack.health_port}/") for p in proxy_check]
+    done = await asyncio.to_thread(subprocess.run, local, capture_output=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_write_audit_sees_what_a_read_only_root_would_refuse(tmp_path: Path) -> None:
+    # The watch above is real: a write and a new folder are recorded, a read is not.
+    hook, log = write_audit(tmp_path)
+    target = tmp_path / "written"
+    script = (
+        f"open({str(target)!r}, 'w').write('x'); open({str(target)!r}).read(); "
+        f"import os; os.mkdir({str(tmp_path / 'made')!r})"
+    )
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(hook),
+        "DEPLOY_TEST_WRITES": str(log),
+    }
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=30)
+    events = [line.split("\t")[1:] for line in log.read_text().splitlines()]
+    assert events == [["open", str(target)], ["os.mkdir", str(tmp_path / "made")]]
+    # Under /tmp is a tmpfs in the containers; anywhere else is refused.
+    log.write_text(f"1\topen\t{target}\n1\topen\t/app/cache.db\n")
+    assert writes_outside_tmpfs(log) == ["1\topen\t/app/cache.db"]

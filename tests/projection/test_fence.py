@@ -81,3 +81,26 @@ def test_a_redelivered_event_does_not_reject_the_rest_of_its_decision() -> None:
     assert apply(state, first) is Verdict.APPLY
     assert apply(state, first) is Verdict.OLD_SEQ  # a publish retried after a lost confirm
     assert apply(state, second) is Verdict.APPLY
+
+
+def test_a_later_command_of_a_losing_batch_is_rejected_even_when_its_seq_fits() -> None:
+    state = BranchState.fresh(CONFIG, DAY)
+    t0, t1 = MONDAY_10, MONDAY_10 + dt.timedelta(seconds=1)
+    opened = CounterOpened(counter="service-1", staff="s", services=["pas"])
+    assert apply(state, event(1, opened, writer="a", command="c0", at=t0)) is Verdict.APPLY
+    # Writer "b" wins seq 2; "a" decided a batch at t1: its ticket (seq 2), then a call of it (3).
+    winner = event(2, issued("t2", "P001"), writer="b", command="c9", at=t1)
+    called = TicketCalled(
+        ticket_id="t1", number="P001", counter="service-1", area="service", staff="s"
+    )
+    batch = [
+        event(2, issued("t1", "P001"), writer="a", command="c1", at=t1),
+        event(3, called, writer="a", command="c2", at=t1),
+    ]
+    assert apply(state, winner) is Verdict.APPLY
+    assert apply(state, batch[0]) is Verdict.OLD_SEQ
+    # Its seq fits, but it was decided on a state holding "a"'s ticket, which lost.
+    assert apply(state, batch[1]) is Verdict.LOST_RACE
+    assert state.seq == 2
+    assert "c2" not in state.commands
+    assert state.counters["service-1"].ticket is None

@@ -7,6 +7,7 @@ import asyncio
 from shared.bus import Bus
 from shared.config import BranchConfig
 from shared.contract import (
+    CallNext,
     CommandType,
     EventType,
     IssueTicket,
@@ -76,3 +77,36 @@ async def test_the_log_survives_a_routing_restart(
 
     assert one.result is not None and two.result is not None
     assert (one.result["number"], two.result["number"]) == ("P001", "P002")
+
+
+async def test_a_burst_of_commands_is_answered_as_one_at_a_time_would(
+    client: Bus, branches: dict[str, BranchConfig]
+) -> None:
+    (branch,) = branches
+    issues = [
+        command(branch, CommandType.ISSUE_TICKET, IssueTicket(service="pas")) for _ in range(30)
+    ]
+    calls = [command(branch, CommandType.CALL_NEXT, CallNext(counter="desk-1")) for _ in range(3)]
+    opened = await client.request(
+        command(branch, CommandType.OPEN_COUNTER, OpenCounter(counter="desk-1")), timeout=10
+    )
+    assert opened.ok, opened.error
+
+    replies = await asyncio.gather(*(client.request(c, timeout=10) for c in [*issues, *calls]))
+
+    issued, called = replies[:30], replies[30:]
+    assert all(r.ok and r.result for r in issued), [r.error for r in issued if not r.ok]
+    numbers = sorted(str(r.result["number"]) for r in issued if r.result)
+    assert numbers == [f"P{n:03}" for n in range(1, 31)]
+    # A call that overtook every ticket finds none waiting; the others each call one.
+    assert all(r.ok or (r.error and r.error.code == "no_waiting_ticket") for r in called)
+    log = await read_log(client, branches[branch])
+    assert log.count(EventType.TICKET_ISSUED) == 30
+    assert log.count(EventType.TICKET_CALLED) == sum(r.ok for r in called)
+    # Sent again, each is answered from its first result, and nothing more is written.
+    again = await asyncio.gather(*(client.request(c, timeout=10) for c in issues))
+    assert all(a.replayed for a in again)
+    assert [a.result and a.result["ticket_id"] for a in again] == [
+        r.result and r.result["ticket_id"] for r in issued
+    ]
+    assert len(await read_log(client, branches[branch])) == len(log)

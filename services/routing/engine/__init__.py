@@ -6,6 +6,7 @@ No I/O library is imported here and no clock or randomness is read: the shell
 passes `now`, an id source and its writer name.
 """
 
+from services.routing.engine.batch import Decided, decide_batch
 from services.routing.engine.decide import decide, decide_and_apply
 from services.routing.engine.decision import Decision, Refusal, StateMismatch
 from services.routing.engine.ids import CountingIds, IdSource, RandomIds
@@ -13,6 +14,7 @@ from services.routing.engine.results import reply_for
 
 __all__ = [
     "CountingIds",
+    "Decided",
     "Decision",
     "IdSource",
     "RandomIds",
@@ -20,5 +22,6 @@ __all__ = [
     "StateMismatch",
     "decide",
     "decide_and_apply",
+    "decide_batch",
     "reply_for",
 ]
