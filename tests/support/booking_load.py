@@ -138,9 +138,11 @@ class Citizen:
         self.free = list(slots)
         self.rng = random.Random(seed)
         self.pause_s = pause_s
+        self.made = 0  # bookings this citizen was told it has
 
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set() and self.free:
+    async def run(self, stop: asyncio.Event, at_least: int = 0) -> None:
+        """Book until `stop` is set and this citizen has made `at_least` bookings."""
+        while (not stop.is_set() or self.made < at_least) and self.free:
             await self.one_booking()
             await asyncio.sleep(self.rng.uniform(*self.pause_s))
 
@@ -157,6 +159,7 @@ class Citizen:
                 self.tally.unexpected.append(f"book {start.isoformat()}: {booked}")
             return
         appointment_id, code = booked.result["appointment_id"], booked.result["code"]
+        self.made += 1
         self.tally.booked[appointment_id] = code
         self.tally.slot[appointment_id] = booked.result["start"]
         if self.rng.random() < CANCEL_SHARE:
