@@ -32,19 +32,24 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 EARLY_MORNING = 1
 
 
-def early_morning_zone(now: dt.datetime | None = None) -> str:
-    """An Etc/GMT zone where it is 01:MM now: the bench branch's day has 23 hours left.
-
-    A branch closes at its local midnight, and a ticket whose estimated wait
-    runs past closing is refused: in Copenhagen after about 20:45 every bench
-    ticket would be. Etc/GMT zones have no daylight saving; their sign is
-    inverted (Etc/GMT-2 is UTC+2).
-    """
+def zone_at_hour(hour: int, now: dt.datetime | None = None) -> str:
+    """An Etc/GMT zone where it is `hour`:MM now (no daylight saving; the sign is inverted:
+    Etc/GMT-2 is UTC+2)."""
     utc_hour = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).hour
-    offset = (EARLY_MORNING - utc_hour) % 24
+    offset = (hour - utc_hour) % 24
     if offset > 14:  # the zones run from UTC-12 to UTC+14
         offset -= 24
     return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+
+
+def early_morning_zone(now: dt.datetime | None = None) -> str:
+    """A zone where it is 01:MM now: the bench branch's day has 23 hours left.
+
+    A branch closes at its local midnight, and a ticket whose estimated wait
+    runs past closing is refused: in Copenhagen after about 20:45 every bench
+    ticket would be.
+    """
+    return zone_at_hour(EARLY_MORNING, now)
 
 
 def branch_toml(branch: str, desks: int | Sequence[str], zone: str | None = None) -> str:
@@ -139,8 +144,9 @@ class Proc:
 class Stack:
     """Services started in `work`, against `amqp_url`, for the branch files in `work`."""
 
-    def __init__(self, work: Path, amqp_url: str, staff_token: str) -> None:
+    def __init__(self, work: Path, amqp_url: str, staff_token: str, repo: Path = REPO) -> None:
         self.work = work
+        self.repo = repo  # whose code the services run (another checkout: a before figure)
         self.amqp_url = amqp_url
         self.token = staff_token
         self.procs: list[Proc] = []
@@ -149,7 +155,7 @@ class Stack:
     def environment(self, service: str, port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QMS_")}
         env.update(
-            PYTHONPATH=str(REPO),
+            PYTHONPATH=str(self.repo),
             QMS_AMQP_URL=self.amqp_url,
             QMS_BRANCHES=str(self.work / "*.toml"),
             QMS_HOST="127.0.0.1",
@@ -168,7 +174,7 @@ class Stack:
             proc = subprocess.Popen(
                 [sys.executable, "-m", f"services.{service}"],
                 env=self.environment(service, port),
-                cwd=REPO,
+                cwd=self.repo,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -17,7 +17,9 @@ replicas), staff, display and ticketing as real processes and measures:
 5. fan-out (bench/fanout.py, defaults) and replay (bench/engine.py), run as
    they are, their figures taken from their output.
 6. with `--branches N` (minutes): bench/branches.py, one hall's start-up and
-   statistics alone and among N other branches, in a vhost of its own.
+   statistics alone and among N other branches, in a vhost of its own;
+7. with `--startup` (about 4 minutes): bench/startup.py, routing's and
+   staff's start-up on 30 days of a busy branch with appointments.
 
 Every part stops by itself; processes and the vhost are cleaned up on any
 exit. With `--profile DIR`, py-spy records routing and ticketing during the
@@ -311,6 +313,26 @@ def branches_rows(others: int, rows: list[Row]) -> None:
         )
 
 
+def startup_rows(rows: list[Row]) -> None:
+    """bench/startup.py: routing and staff starting on 30 days of a busy branch (own vhost)."""
+    out = run_script("startup.py", [], "", within=1500)
+    for service in ("routing", "staff"):
+        found = re.search(
+            rf"{service} start -> healthy\s+([\d.,]+) s \(.*?\)\s+([\d.,]+) s empty log", out
+        )
+        ours, floor = (float(g.replace(",", "")) for g in found.groups()) if found else (NAN, NAN)
+        rows.append(
+            (
+                f"{service} start -> healthy, 30 busy days",
+                fmt(ours, "s"),
+                f"{fmt(floor, 's')} empty log",
+                ratio(ours, floor),
+                "<= 3 s",
+                verdict(ours <= 3.0) if not math.isnan(ours) else "n/a",
+            )
+        )
+
+
 def on_sigterm(_signum: int, _frame: object) -> NoReturn:
     raise SystemExit(143)  # unwinds through the finally blocks: processes, then vhost
 
@@ -322,6 +344,9 @@ def main() -> int:
     parser.add_argument("--skip-scripts", action="store_true", help="no fanout.py, engine.py")
     parser.add_argument(
         "--branches", type=int, default=0, help="also bench/branches.py with N other branches"
+    )
+    parser.add_argument(
+        "--startup", action="store_true", help="also bench/startup.py (30 busy days at start)"
     )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_sigterm)
@@ -346,6 +371,8 @@ def main() -> int:
             rows[:] = [r for r in rows if r[0] != "_floor"]
         if args.branches:
             branches_rows(args.branches, rows)
+        if args.startup:
+            startup_rows(rows)
     print_table(rows)
     if disturbed:
         print(

@@ -63,6 +63,11 @@ class CommandDelivery:
 
 
 CommandHandler = Callable[[CommandDelivery], Awaitable[Reply]]
+# Given each entry's body before it is decoded; True: the caller has taken the
+# entry from its bytes, and the reader neither decodes nor yields it (a
+# follower admits most earlier-day entries by their envelope: LiveBranch.skim).
+Skim = Callable[[bytes], bool]
+
 # One reply per delivery, in their order.
 BatchHandler = Callable[[Sequence[CommandDelivery]], Awaitable[Sequence[Reply]]]
 
@@ -181,11 +186,14 @@ class Bus(abc.ABC):
         """Append bytes as they are (tools and tests: e.g. a malformed entry)."""
 
     @abc.abstractmethod
-    def read_events(self, since: dt.datetime, branches: frozenset[str]) -> EventReader:
+    def read_events(
+        self, since: dt.datetime, branches: frozenset[str], *, skim: Skim | None = None
+    ) -> EventReader:
         """The logs of `branches` (at least one) from `since` on, then live.
 
         Each branch's entries come in its log's order; entries of different
-        branches may interleave in any order.
+        branches may interleave in any order. `skim` sees every entry of
+        `branches` first and may take it (see `Skim`).
         """
 
     @abc.abstractmethod

@@ -25,6 +25,7 @@ from shared.bus.base import (
     CommandConsumer,
     CommandDelivery,
     EventReader,
+    Skim,
 )
 from shared.bus.batches import FAILED, answer_batch
 from shared.bus.embedded_log import (
@@ -261,14 +262,16 @@ class EmbeddedBus(Bus):
         self._check_open()
         self._broker.append(routing_key, body)
 
-    def read_events(self, since: dt.datetime, branches: frozenset[str]) -> EventReader:
+    def read_events(
+        self, since: dt.datetime, branches: frozenset[str], *, skim: Skim | None = None
+    ) -> EventReader:
         self._check_open()
         if not branches:
             raise ValueError("read_events needs at least one branch")
         if since.tzinfo is None:
             raise ValueError("since must be an aware datetime")
         readers: list[EventReader] = [
-            EmbeddedEventReader(self._broker.branch_log(branch), since)
+            EmbeddedEventReader(self._broker.branch_log(branch), since, skim)
             for branch in sorted(branches)
         ]
         reader = readers[0] if len(readers) == 1 else MergedEventReader(readers)

@@ -27,7 +27,7 @@ from typing import IO
 import orjson
 import structlog
 
-from shared.bus.base import EventReader, branch_of
+from shared.bus.base import EventReader, Skim, branch_of
 from shared.contract import Event, decode_event
 from shared.contract.base import BRANCH_ID_PATTERN
 from shared.errors import BusClosed, BusError, MessageError
@@ -169,8 +169,9 @@ def _split_legacy_log(legacy: Path, folder: Path) -> None:
 class EmbeddedEventReader(EventReader):
     """One branch's log from a timestamp on, then live."""
 
-    def __init__(self, branch_log: BranchLog, since: dt.datetime) -> None:
+    def __init__(self, branch_log: BranchLog, since: dt.datetime, skim: Skim | None = None) -> None:
         self._log = branch_log
+        self._skim = skim
         self._index = branch_log.first_index_at(since)
         self._closed = asyncio.Event()
         self._skipped = 0
@@ -204,6 +205,8 @@ class EmbeddedEventReader(EventReader):
             self._position = self._index
             self._index += 1
             self._received += 1
+            if self._skim is not None and self._skim(entry.body):
+                continue
             try:
                 event = decode_event(entry.body)
             except MessageError as exc:

@@ -39,6 +39,7 @@ from shared.bus.base import (
     Bus,
     CommandConsumer,
     EventReader,
+    Skim,
     branch_of,
     command_queue,
 )
@@ -243,14 +244,16 @@ class RabbitBus(Bus):
             [_Outgoing(branch_of(routing_key), EVENTS_EXCHANGE, routing_key, body, properties)]
         )
 
-    def read_events(self, since: dt.datetime, branches: frozenset[str]) -> EventReader:
+    def read_events(
+        self, since: dt.datetime, branches: frozenset[str], *, skim: Skim | None = None
+    ) -> EventReader:
         self._check_open()
         if not branches:
             raise ValueError("read_events needs at least one branch")
-        readers = [self._read_branch(since, branch) for branch in sorted(branches)]
+        readers = [self._read_branch(since, branch, skim) for branch in sorted(branches)]
         return readers[0] if len(readers) == 1 else MergedEventReader(readers)
 
-    def _read_branch(self, since: dt.datetime, branch: str) -> RabbitEventReader:
+    def _read_branch(self, since: dt.datetime, branch: str, skim: Skim | None) -> RabbitEventReader:
         async def declare() -> None:
             # Again on every subscription: the stream may have been deleted meanwhile.
             session = await self._wait_session()
@@ -263,6 +266,7 @@ class RabbitBus(Bus):
             declare=declare,
             heartbeat=self._heartbeat,
             on_lost=self._count_reconnect,
+            skim=skim,
         )
         self._readers.add(reader)
         reader.on_close(self._readers.discard)

@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-from shared.bus.base import EventReader, event_log_stream
+from shared.bus.base import EventReader, Skim, event_log_stream
 from shared.bus.rabbit_nodes import Nodes
 from shared.bus.rabbit_session import TRANSIENT
 from shared.bus.rabbit_stream import StreamConnection, StreamConnectionError
@@ -67,6 +67,7 @@ class RabbitEventReader(EventReader):
         heartbeat: int,
         prefetch: int = PREFETCH,
         on_lost: Callable[[], object] | None = None,
+        skim: Skim | None = None,
     ) -> None:
         if since.tzinfo is None:
             raise ValueError("since must be an aware datetime")
@@ -80,6 +81,7 @@ class RabbitEventReader(EventReader):
         self._prefix = f"{branch}.".encode()
         self._heartbeat = heartbeat
         self._on_lost = on_lost
+        self._skim = skim
         self._prefetch = prefetch
         # Ack a quarter of the credit at a time: few ack frames, yet the broker
         # never runs dry, and the reader acks everything before it waits.
@@ -96,6 +98,7 @@ class RabbitEventReader(EventReader):
         self._ready = False
         self._ack_tag = 0
         self._unacked = 0
+        self._acked_upto = 0  # the connection's highest tag acked (a tag is acked once)
         self._skipped = 0
         self._received = 0
         self._waiter: asyncio.Future[None] | None = None
@@ -136,6 +139,7 @@ class RabbitEventReader(EventReader):
     async def __anext__(self) -> Event:
         buffer = self._buffer
         prefix = self._prefix
+        skim = self._skim
         while True:
             while buffer and self._ready and not self._closed:
                 tag, key, offset, body = buffer.popleft()
@@ -150,6 +154,8 @@ class RabbitEventReader(EventReader):
                     self._last_offset = offset
                 self._received += 1
                 if not key.startswith(prefix):
+                    continue
+                if skim is not None and skim(body):
                     continue
                 try:
                     return decode_event(body)
@@ -197,9 +203,22 @@ class RabbitEventReader(EventReader):
             self._wake()
 
     def _flush_acks(self) -> None:
-        if self._unacked and self._connection is not None:
+        if self._unacked and self._connection is not None and self._ack_tag > self._acked_upto:
             self._connection.ack(self._ack_tag)
+            self._acked_upto = self._ack_tag
         self._unacked = 0
+
+    def _credit_ahead(self, tag: int) -> None:
+        """Ack what arrives while the subscription is checked, though nothing is handed out yet.
+
+        Otherwise the broker stops after `prefetch` entries until the check
+        is done, and a long read starts that much later. On a stream an ack is
+        credit only (the reader keeps its own offset): the entries stay in the
+        buffer, handed out once the check passes, dropped if it fails.
+        """
+        if tag - self._acked_upto >= self._ack_every and self._connection is not None:
+            self._connection.ack(tag)
+            self._acked_upto = tag
 
     async def _run(self) -> None:
         backoff = BACKOFF_START
@@ -213,7 +232,9 @@ class RabbitEventReader(EventReader):
             ) -> None:
                 if generation == self._generation:
                     self._buffer.append((tag, key, offset, body))
-                    if self._waiter is not None:
+                    if not self._ready:
+                        self._credit_ahead(tag)
+                    elif self._waiter is not None:
                         self._wake()
 
             try:
@@ -257,6 +278,7 @@ class RabbitEventReader(EventReader):
                 self._ready = False
                 self._buffer.clear()
                 self._unacked = 0
+                self._acked_upto = 0
                 self._subscribed.clear()
                 if connection is not None:
                     await connection.close()

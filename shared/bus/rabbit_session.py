@@ -183,10 +183,19 @@ async def unless_lost(lost: asyncio.Future[Any], work: Awaitable[T]) -> T:
         await asyncio.wait({task, lost}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         if not task.done():
+            # Cancelling takes effect only when the task next runs: until then it
+            # is neither done nor cancelled, and has no result to ask for.
             task.cancel()
-    if task.cancelled():
+            task.add_done_callback(_retrieve)
+    if not task.done() or task.cancelled():
         raise ConnectionError("the connection was lost")
     return task.result()
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Take an abandoned task's outcome, so asyncio does not log it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def close_quietly(channel: AbstractChannel | None) -> None:

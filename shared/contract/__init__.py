@@ -30,6 +30,7 @@ from shared.contract.commands import (
     encode_command,
     encode_reply,
 )
+from shared.contract.envelope import EventHead, read_head
 from shared.contract.events import (
     CODE_ALPHABET,
     CODE_LENGTH,
@@ -80,6 +81,7 @@ __all__ = [
     "EngineSync",
     "Event",
     "EventData",
+    "EventHead",
     "EventType",
     "Finish",
     "IssueTicket",
@@ -104,5 +106,6 @@ __all__ = [
     "encode_command",
     "encode_event",
     "encode_reply",
+    "read_head",
     "routing_key",
 ]

@@ -20,6 +20,7 @@ from shared.projection.apply import (
     apply,
     apply_all,
     apply_earlier,
+    skim_earlier,
     start_day,
 )
 from shared.projection.bookings import (
@@ -40,6 +41,7 @@ from shared.projection.calendar import (
     BookingStatus,
     Calendar,
     DayFence,
+    folds,
     normalise_code,
     show_code,
 )
@@ -132,6 +134,8 @@ __all__ = [
     "Calendar",
     "DayFence",
     "apply_earlier",
+    "folds",
+    "skim_earlier",
     "normalise_code",
     "show_code",
     "slot_at",

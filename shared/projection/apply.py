@@ -20,6 +20,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
+from shared.contract.envelope import EventHead
 from shared.contract.events import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -70,7 +71,7 @@ class Verdict(StrEnum):
     EARLIER_DAY = "earlier_day"
 
 
-def _decision_key(event: Event) -> tuple[str, dt.datetime] | None:
+def _decision_key(event: Event | EventHead) -> tuple[str, dt.datetime] | None:
     # A decision is everything a writer decided at one `at`: one command, or a
     # batch of them, each decided on the state after the one before. Once one
     # of its events loses its seq to a rival, the rest of it must go too, or a
@@ -81,8 +82,11 @@ def _decision_key(event: Event) -> tuple[str, dt.datetime] | None:
     return (event.writer, event.at)
 
 
-def admit(state: BranchState | DayFence, event: Event) -> Verdict:
-    """Whether `apply` would apply `event` to `state`, and if not, why."""
+def admit(state: BranchState | DayFence, event: Event | EventHead) -> Verdict:
+    """Whether `apply` would apply `event` to `state`, and if not, why.
+
+    An `EventHead` (an event read for its envelope only) is admitted alike.
+    """
     # Compared by type tag: isinstance on a pydantic model class is slow, and
     # this runs for every event of a replay.
     if event.type is EventType.ENGINE_SYNC or event.seq is None:
@@ -110,7 +114,7 @@ def accepts(state: BranchState, event: Event) -> bool:
     return admit(state, event) is Verdict.APPLY
 
 
-def _refused(state: BranchState | DayFence, event: Event, verdict: Verdict) -> Verdict:
+def _refused(state: BranchState | DayFence, event: Event | EventHead, verdict: Verdict) -> Verdict:
     """An event `admit` refused: remember a rival's decision as lost (the rest of it goes too)."""
     if verdict in _RIVAL and event.id not in state.applied_ids:
         key = _decision_key(event)
@@ -131,13 +135,35 @@ def apply_earlier(state: BranchState, event: Event) -> Verdict:
         return admit(state, event)
     if event.seq is None:
         return Verdict.MARKER
-    fence = calendar.fence_for(state.branch, event.day)
+    verdict = _fenced(calendar, state.branch, event)
+    if verdict is Verdict.EARLIER_DAY:
+        fold(calendar, event)
+    return verdict
+
+
+def skim_earlier(state: BranchState, head: EventHead) -> Verdict | None:
+    """`apply_earlier` of an event read for its envelope only, one `folds` says nothing of.
+
+    The day's fence admits it as it would the whole event (a rival's stale
+    event is refused, and the rest of its decision with it); the calendar has
+    nothing to fold. None: not an earlier day's event of this branch (or no
+    calendar): read it in full and `apply` it.
+    """
+    calendar = state.calendar
+    if calendar is None or head.branch != state.branch or head.day >= state.day:
+        return None
+    return _fenced(calendar, state.branch, head)
+
+
+def _fenced(calendar: Calendar, branch: str, event: Event | EventHead) -> Verdict:
+    """Admit an earlier day's event by that day's fence; EARLIER_DAY once admitted."""
+    fence = calendar.fence_for(branch, event.day)
     verdict = admit(fence, event)
     if verdict is not Verdict.APPLY:
         return _refused(fence, event, verdict)
+    assert event.seq is not None  # admit() checked it; this narrows the type
     fence.seq = event.seq
     fence.applied_ids.add(event.id)
-    fold(calendar, event)
     return Verdict.EARLIER_DAY
 
 

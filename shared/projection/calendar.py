@@ -12,7 +12,8 @@ new day's state takes the same calendar. Every fold is O(1).
 Each earlier day keeps a fence of its own (`DayFence`): the same admission
 rule as today's state (`admit`: exactly the next seq, a losing decision
 rejected whole), so reading an earlier day twice, or a rival's stale events
-of it, never books a slot twice.
+of it, never books a slot twice. An earlier event `folds` says nothing of
+passes the fence by its envelope alone (`skim_earlier`), undecoded.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from shared.contract.events import AppointmentBooked, AppointmentCancelled, Event, TicketIssued
+from shared.contract.events import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    Event,
+    EventType,
+    TicketIssued,
+)
 
 
 class BookingStatus(StrEnum):
@@ -180,6 +187,18 @@ def fold(calendar: Calendar, event: Event) -> None:
         booking = calendar.bookings.get(data.appointment_id)
         if booking is not None and booking.ticket_id is None:
             booking.ticket_id, booking.checked_in_at = data.ticket_id, event.at
+
+
+def folds(kind: EventType, names_booking: bool) -> bool:
+    """Whether `fold` may take something from an event of `kind` (`names_booking`: its data
+    mentions an appointment_id).
+
+    A reader decodes an earlier day's event in full only when it may; the
+    rest only pass that day's fence (`skim_earlier`).
+    """
+    if kind is EventType.APPOINTMENT_BOOKED or kind is EventType.APPOINTMENT_CANCELLED:
+        return True
+    return kind is EventType.TICKET_ISSUED and names_booking
 
 
 def _booked(calendar: Calendar, event: Event, data: AppointmentBooked) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -202,10 +203,26 @@ class EventFollower:
         live = self.lives[branch_id]
         log = self._ctx.log.bind(branch=branch_id)
         delay = RETRY_MIN_S
+        # Each verdict's counter looked up once: the reader counts every entry.
+        counters: dict[Verdict, Any] = {}
+
+        def count(verdict: Verdict) -> None:
+            counter = counters.get(verdict)
+            if counter is None:
+                counter = counters[verdict] = self._read.labels(branch_id, verdict.value)
+            counter.inc()
+
+        def skim(raw: bytes) -> bool:
+            verdict = live.skim(raw)
+            if verdict is None:
+                return False
+            count(verdict)
+            return True
+
         while True:
             since = live.read_from(self._ctx.clock())
             try:
-                reader = self._ctx.bus.read_events(since, frozenset({branch_id}))
+                reader = self._ctx.bus.read_events(since, frozenset({branch_id}), skim=skim)
             except BusError as exc:
                 log.warning("cannot open the event reader", error=str(exc), retry_in_s=delay)
             else:
@@ -217,7 +234,7 @@ class EventFollower:
                 try:
                     async for event in reader:
                         verdict = live.ingest(event)
-                        self._read.labels(branch_id, verdict.value).inc()
+                        count(verdict)
                         if verdict is Verdict.APPLY:
                             delay = RETRY_MIN_S
                             self._measure(branch_id, event)

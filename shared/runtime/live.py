@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from shared.bus.base import Bus
 from shared.config.schema import BranchConfig
-from shared.contract import EngineSync, Event, EventType
+from shared.contract import EngineSync, Event, EventType, read_head
 from shared.projection import (
     BranchState,
     Verdict,
@@ -24,7 +24,9 @@ from shared.projection import (
     apply_earlier,
     calendar_start,
     day_start,
+    folds,
     local_day,
+    skim_earlier,
     start_day,
 )
 from shared.runtime.clock import Clock, utc_now
@@ -94,6 +96,24 @@ class LiveBranch:
             if self._progress:
                 self._wake_progress()
         return verdict
+
+    def skim(self, raw: bytes) -> Verdict | None:
+        """Take an earlier day's log entry from its envelope, when the calendar needs none of it.
+
+        Of the `horizon_days` earlier days a branch with appointments reads,
+        only the appointment facts matter; every other entry only has to pass
+        its day's fence, which needs its seq, not its data (read_head,
+        skim_earlier). The reader hands each entry here before decoding it.
+        None: decode it in full and `ingest` it (today's events, appointment
+        facts, markers, anything unusual).
+        """
+        state = self.state
+        if state.calendar is None:
+            return None
+        head = read_head(raw)
+        if head is None or head.day >= state.day or folds(head.type, head.names_booking):
+            return None
+        return skim_earlier(state, head)
 
     def _wake_progress(self) -> None:
         still: list[tuple[Callable[[BranchState], bool], asyncio.Future[None]]] = []

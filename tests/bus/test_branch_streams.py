@@ -139,3 +139,29 @@ async def test_upgrade_copies_the_shared_stream_into_branch_streams(
     assert [e.seq for e in await take(aiter(reader), 3)] == [1, 2, 3]
     with pytest.raises(aio_pika.exceptions.ChannelNotFoundEntity):
         await channel.declare_queue(LEGACY_EVENT_LOG_STREAM, passive=True)
+
+
+async def test_the_broker_keeps_sending_while_a_timestamp_subscription_is_checked(
+    bus: Bus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing is handed out before the check, yet arrivals are acked as credit, once each."""
+    branch = unique_branch()
+    since = now() - dt.timedelta(seconds=1)
+    count = 2500  # well past the reader's prefetch
+    for first in range(1, count + 1, 500):
+        await bus.publish_events([event(branch, seq) for seq in range(first, first + 500)])
+    # A long check: without acks the broker would stop at the prefetch and wait.
+    monkeypatch.setattr("shared.bus.rabbit_reader.CHECK_AFTER", 1.0)
+
+    reader = bus.read_events(since, frozenset({branch}))
+    assert isinstance(reader, RabbitEventReader)
+    async with asyncio.timeout(20):
+        await reader.wait_subscribed()
+    assert reader.received == 0
+    assert (
+        len(reader._buffer) == count
+    )  # all arrived while checked (private: nothing else shows it)
+
+    got = await take(aiter(reader), count)
+    assert [e.seq for e in got] == list(range(1, count + 1))
+    assert bus.reconnects == 0  # a tag acked twice would have made the broker close it

@@ -52,6 +52,27 @@ async def test_a_reader_receives_no_other_branch_s_events(connect: Connect) -> N
     assert reader.received == 2
 
 
+async def test_a_skim_takes_entries_from_their_bytes_and_the_reader_yields_the_rest(
+    connect: Connect,
+) -> None:
+    branch = unique_branch()
+    bus = await connect()
+    events = [event(branch, seq) for seq in range(1, 7)]
+    taken = {encode_event(e) for e in events if e.seq in (2, 3, 5)}
+    seen: list[bytes] = []
+
+    def skim(raw: bytes) -> bool:
+        seen.append(raw)
+        return raw in taken
+
+    reader = bus.read_events(now() - SECOND, frozenset({branch}), skim=skim)
+    await bus.publish_events(events)
+
+    assert [e.seq for e in await take(aiter(reader), 3)] == [1, 4, 6]
+    assert seen == [encode_event(e) for e in events]  # every entry, in order, before decoding
+    assert reader.received == 6 and reader.skipped == 0
+
+
 async def test_a_reader_of_several_branches_keeps_each_branch_s_order(connect: Connect) -> None:
     first, second = unique_branch(), unique_branch()
     bus = await connect()

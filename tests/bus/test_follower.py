@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from prometheus_client import CollectorRegistry
 
-from shared.bus import Bus, EventReader
+from shared.bus import Bus, EventReader, Skim
 from shared.config import BranchConfig, Settings
 from shared.contract import CounterClosed, Event, EventType
 from shared.runtime import EventFollower, ServiceContext
@@ -77,8 +77,10 @@ class SlowUntilSecondMarker(PassThroughBus):
         if self.markers >= 2:
             self._gate.set()
 
-    def read_events(self, since: dt.datetime, branches: frozenset[str]) -> EventReader:
-        return _HeldReader(super().read_events(since, branches), self._gate)
+    def read_events(
+        self, since: dt.datetime, branches: frozenset[str], *, skim: Skim | None = None
+    ) -> EventReader:
+        return _HeldReader(super().read_events(since, branches, skim=skim), self._gate)
 
 
 def follower_on(

@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from shared.bus import MAX_COMMAND_BATCH, BatchHandler, Bus, CommandConsumer, EventReader
+from shared.bus import (
+    MAX_COMMAND_BATCH,
+    BatchHandler,
+    Bus,
+    CommandConsumer,
+    EventReader,
+    Skim,
+)
 from shared.contract import Command, Event, Reply
 
 
@@ -33,8 +40,10 @@ class PassThroughBus(Bus):
     async def publish_raw(self, routing_key: str, body: bytes) -> None:
         await self.inner.publish_raw(routing_key, body)
 
-    def read_events(self, since: dt.datetime, branches: frozenset[str]) -> EventReader:
-        return self.inner.read_events(since, branches)
+    def read_events(
+        self, since: dt.datetime, branches: frozenset[str], *, skim: Skim | None = None
+    ) -> EventReader:
+        return self.inner.read_events(since, branches, skim=skim)
 
     async def declare_branches(self, branches: Iterable[str]) -> None:
         await self.inner.declare_branches(branches)
@@ -66,8 +75,10 @@ class CountingBus(PassThroughBus):
         super().__init__(inner)
         self.readers: list[EventReader] = []
 
-    def read_events(self, since: dt.datetime, branches: frozenset[str]) -> EventReader:
-        reader = super().read_events(since, branches)
+    def read_events(
+        self, since: dt.datetime, branches: frozenset[str], *, skim: Skim | None = None
+    ) -> EventReader:
+        reader = super().read_events(since, branches, skim=skim)
         self.readers.append(reader)
         return reader
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.services.procs import stop_group
+from tests.support.booking_load import booking_branch
 from tests.support.branch import Branch, Desk, Service
 from tests.support.buses import AMQP_URL
 from tests.support.processes import free_ports, spawn, tail, until_healthy
@@ -34,8 +35,12 @@ SERVICES = {"bibliotek": ("kvik", "B"), "pas": ("service", "P"), "mitid": ("serv
 
 
 def branch_toml(branch: str) -> str:
-    """In a zone where it is mid-morning now: the day does not turn while the hall runs."""
-    return Branch(
+    """In a zone where it is mid-morning now: the day does not turn while the hall runs.
+
+    `pas` takes bookings, check-in open for hours (booking_branch): citizens
+    book and check in beside the kiosks.
+    """
+    hall = Branch(
         branch,
         name="Chaos hall",
         zone=mid_morning_zone(),
@@ -48,7 +53,8 @@ def branch_toml(branch: str) -> str:
             Service.of(s, area=area, prefix=prefix, target=600, minutes=1)
             for s, (area, prefix) in SERVICES.items()
         ),
-    ).toml()
+    )
+    return booking_branch(hall).toml()
 
 
 @dataclass

@@ -1,13 +1,18 @@
 """Chaos on the real broker: the hall under load while its parts die and come back.
 
 Four kiosks issue and twenty desks call and finish through ticketing and
-staff, screens and phones watch through display. Meanwhile: five kill -9 of
+staff, screens and phones watch through display, and citizens book
+appointments, check in by code and cancel some with the engine's commands
+(tests/support/booking_load.py). Meanwhile: five kill -9 of
 the active routing replica (a fresh one started after each, so two always
 run), one broker restart (`rabbitmqctl stop_app` / `start_app`: every
 connection on the broker drops, every suite's), one display restart on the
 same port. Afterwards the day's log must hold every ticket that got a 201
 exactly once, no number twice, never one ticket at two desks, and every
-screen and phone must end on the state the log says.
+screen and phone must end on the state the log says; every booking told
+in the calendar once with its code, no slot over its seats, each booking
+checked in at most once with the ticket its citizen was told, and no
+check-in ticket called twice.
 """
 
 from __future__ import annotations
@@ -22,11 +27,15 @@ from typing import Any
 import aiohttp
 import pytest
 
+from shared.bus.rabbit import RabbitBus
 from shared.config import BranchConfig, load_branches
 from shared.projection import BranchState
+from shared.runtime.commands import CommandClient
 from tests.chaos.checks import check_log, phone_expected, read_day, screen_expected
 from tests.chaos.clients import Tally, Watcher, desk, kiosk, open_desk
 from tests.chaos.hall import AREAS, SERVICES, Stack, branch_toml, rabbitmqctl
+from tests.support.booking_load import Bookings, Citizen, check_bookings, open_slots
+from tests.support.buses import AMQP_URL
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -35,6 +44,7 @@ BROKER_RESTART_AFTER_KILL = 2
 DISPLAY_RESTART_AFTER_KILL = 3
 LOAD_BETWEEN_S = 4.0  # load between two blows
 KIOSKS = 4
+CITIZENS = 2
 SPREAD_PHONES = 5
 LATE_PHONES = 4
 SETTLE_S = 30.0
@@ -51,10 +61,13 @@ async def test_the_hall_survives_kills_a_broker_restart_and_a_display_restart(
     since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     stack = Stack(branch_file, tmp_path)
     tasks: list[asyncio.Task[None]] = []
+    # The citizens' connection: it lives through the broker restart, as ticketing's does.
+    bus = RabbitBus(AMQP_URL)
     try:
         async with asyncio.timeout(WHOLE_TEST_S), aiohttp.ClientSession() as http:
+            await bus.start()
             await start_hall(stack)
-            hall = Hall(stack, http, branch, tasks)
+            hall = Hall(stack, http, config, tasks, CommandClient(bus, timeout_s=2.0, attempts=2))
             await asyncio.gather(*(open_desk(http, hall.staff, branch, d) for d in hall.desks))
             hall.start_load()
             killed, timings = await blows(stack)
@@ -65,16 +78,20 @@ async def test_the_hall_survives_kills_a_broker_restart_and_a_display_restart(
             async with asyncio.timeout(LOAD_BETWEEN_S * 5):
                 await hall.late_phones_opened.wait()
             hall.stop_kiosks.set()
-            await asyncio.gather(*hall.kiosk_load)
+            await asyncio.gather(*hall.kiosk_load, *hall.citizen_load)
 
             live, applied = await read_day(config, since)
             tally = hall.tally
             print(
                 f"{len(tally.issued)} issued, {tally.calls} calls, {tally.finishes} finishes, "
                 f"{tally.retries} retries, slowest {tally.slowest_s:.1f} s; "
-                f"{len(applied)} events; killed {killed}; {timings}"
+                f"{len(applied)} events; killed {killed}; {timings}; "
+                f"bookings: {hall.bookings.summary()}"
             )
             check_log(config, applied, tally.issued)
+            check_bookings(config, applied, hall.bookings)
+            assert len(hall.bookings.booked) >= 50, "the citizens hardly booked"
+            assert len(hall.bookings.checked_in) >= 25, "the citizens hardly checked in"
             assert not tally.unexpected, tally.unexpected[:10]
             assert not tally.gave_up, tally.gave_up[:10]
             assert len(stack.routing()) == 2
@@ -86,6 +103,7 @@ async def test_the_hall_survives_kills_a_broker_restart_and_a_display_restart(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await bus.close()
         await asyncio.to_thread(stack.stop_all)
 
 
@@ -99,12 +117,21 @@ async def start_hall(stack: Stack) -> None:
 
 
 class Hall:
-    """The clients: kiosks and desks (the load), screens and phones (the watchers)."""
+    """The clients: kiosks, desks and citizens (the load), screens and phones (the watchers)."""
 
     def __init__(
-        self, stack: Stack, http: aiohttp.ClientSession, branch: str, tasks: list[Any]
+        self,
+        stack: Stack,
+        http: aiohttp.ClientSession,
+        config: BranchConfig,
+        tasks: list[Any],
+        commands: CommandClient,
     ) -> None:
+        branch = config.id
         self.http, self.branch, self.tasks = http, branch, tasks
+        self.config, self.commands = config, commands
+        self.bookings = Bookings()
+        self.citizen_load: list[asyncio.Task[None]] = []
         self.ticketing = f"http://127.0.0.1:{stack.one('ticketing').port}"
         self.staff = f"http://127.0.0.1:{stack.one('staff').port}"
         self.ws = f"ws://127.0.0.1:{stack.one('display').port}/ws"
@@ -161,7 +188,16 @@ class Hall:
             asyncio.create_task(desk(self.http, self.staff, self.branch, d, tally, self.stop_desks))
             for d in self.desks
         ]
-        self.tasks.extend([*self.kiosk_load, *self.desk_load])
+        slots = open_slots(self.config, dt.datetime.now(dt.UTC))
+        self.citizen_load = [
+            asyncio.create_task(
+                Citizen(
+                    self.commands, self.config, self.bookings, slots, seed=n, pause_s=(0.2, 0.5)
+                ).run(self.stop_kiosks)
+            )
+            for n in range(CITIZENS)
+        ]
+        self.tasks.extend([*self.kiosk_load, *self.desk_load, *self.citizen_load])
 
 
 async def blows(stack: Stack) -> tuple[list[tuple[str, int]], dict[str, float]]:

@@ -1,10 +1,14 @@
 """Failover on the real broker: kill -9 the active routing replica under load.
 
 Two routing processes serve one branch; kiosks issue about 200 tickets while
-six desks call about 300 times. Mid-run the active replica is killed. Then the
-whole log is read back and checked: every ticket issued once with a unique
-number, never at two desks at once, every command that got a success reply in
-the log exactly once, and the first command after the kill answered in 3 s.
+six desks call about 300 times, and citizens book appointments, check in by
+code and cancel some (tests/support/booking_load.py). Mid-run the active
+replica is killed. Then the whole log is read back and checked: every ticket
+issued once with a unique number, never at two desks at once, every command
+that got a success reply in the log exactly once, the first command after the
+kill answered in 3 s; every booking told in the calendar once with its code,
+no slot over its seats, each booking checked in at most once with the ticket
+the citizen was told, and no check-in ticket called twice.
 """
 
 from __future__ import annotations
@@ -40,9 +44,11 @@ from shared.contract import (
 )
 from shared.errors import BusError
 from shared.projection import BranchState, TicketStatus, Verdict, apply, local_day
+from shared.runtime.commands import CommandClient
 from tests.routing.conftest import routing_branch
 from tests.services.conftest import AMQP_URL, delete_command_queue, free_ports
 from tests.services.procs import spawn, stop_group, wait_healthy
+from tests.support.booking_load import Bookings, Citizen, booking_branch, check_bookings, open_slots
 from tests.support.branch import Desk, Service
 from tests.support.events import command as support_command
 from tests.support.events import read_back
@@ -51,16 +57,21 @@ pytestmark = pytest.mark.rabbitmq
 
 DESKS = [f"desk-{i}" for i in range(1, 7)]
 SERVICES = {"pas": "P", "koerekort": "K", "mitid": "M"}
+CITIZENS = 3
+BOOKINGS_EACH = 10  # at least, however fast the kiosks and desks are done
 
 
 def branch_toml(branch: str) -> str:
-    """Six desks that take every service; targets long enough that order is issue order."""
+    """Six desks that take every service; targets long enough that order is issue order.
+
+    `pas` takes bookings, check-in open for hours (booking_branch).
+    """
     hall = routing_branch(branch).but(
         name="Failover hall",
         desks=tuple(Desk.of(d, *SERVICES, area="service") for d in DESKS),
         services=tuple(Service.of(s, prefix=p, target=600, minutes=1) for s, p in SERVICES.items()),
     )
-    return hall.toml()
+    return booking_branch(hall).toml()
 
 
 @dataclass
@@ -76,6 +87,7 @@ class Run:
     bus: Bus
     branch: str
     outcomes: list[Outcome] = field(default_factory=list)
+    bookings: Bookings = field(default_factory=Bookings)
 
     async def send(self, kind: CommandType, data: CommandData) -> Reply | None:
         command = support_command(self.branch, data, actor="failover-test", kind=kind)
@@ -131,7 +143,7 @@ async def test_killing_the_active_replica_loses_and_repeats_nothing(
         for desk in DESKS:
             reply = await run.send(CommandType.OPEN_COUNTER, OpenCounter(counter=desk))
             assert reply is not None and reply.ok, reply
-        killed_at = await load_with_kill(run, active)
+        killed_at = await load_with_kill(run, config, active)
         await check_log(run, config, broker_bus, started_at, killed_at)
         assert standby.poll() is None, "the standby replica died"
     finally:
@@ -139,10 +151,19 @@ async def test_killing_the_active_replica_loses_and_repeats_nothing(
             stop_group(proc)
 
 
-async def load_with_kill(run: Run, active_proc: subprocess.Popen[bytes]) -> float:
+async def load_with_kill(
+    run: Run, config: BranchConfig, active_proc: subprocess.Popen[bytes]
+) -> float:
     issued = 0
     halfway = asyncio.Event()
     kill_time: list[float] = []
+    load_done = asyncio.Event()
+    commands = CommandClient(run.bus, timeout_s=1.5, attempts=2)
+    slots = open_slots(config, dt.datetime.now(dt.UTC))
+    citizens = [
+        Citizen(commands, config, run.bookings, slots, seed=n, pause_s=(0.01, 0.05))
+        for n in range(CITIZENS)
+    ]
 
     async def kiosk(index: int) -> None:
         nonlocal issued
@@ -162,8 +183,12 @@ async def load_with_kill(run: Run, active_proc: subprocess.Popen[bytes]) -> floa
         kill_time.append(time.monotonic())
         os.kill(active_proc.pid, signal.SIGKILL)
 
-    async with asyncio.timeout(240):
+    async def load() -> None:
         await asyncio.gather(*(kiosk(i) for i in range(4)), *(desk(d) for d in DESKS), killer())
+        load_done.set()  # the citizens book until the kiosks and desks are done
+
+    async with asyncio.timeout(240):
+        await asyncio.gather(load(), *(c.run(load_done, BOOKINGS_EACH) for c in citizens))
     return kill_time[0]
 
 
@@ -189,10 +214,11 @@ async def check_log(
             desk_of[event.data.counter] = event.data.ticket_id
         holders = Counter(c.ticket for c in replay.counters.values() if c.ticket is not None)
         assert all(n == 1 for n in holders.values()), holders
-    issued = [e.data for e in applied if isinstance(e.data, TicketIssued)]
-    numbers = [d.number for d in issued]
+    every_ticket = [e.data for e in applied if isinstance(e.data, TicketIssued)]
+    numbers = [d.number for d in every_ticket]
     assert len(numbers) == len(set(numbers)), "a number was issued twice"
-    assert len({d.ticket_id for d in issued}) == len(issued)
+    assert len({d.ticket_id for d in every_ticket}) == len(every_ticket)
+    issued = [d for d in every_ticket if d.appointment_id is None]
 
     # Every command that got a success reply is in the log exactly once.
     decisions: dict[str, set[tuple[str, dt.datetime]]] = {}
@@ -212,6 +238,15 @@ async def check_log(
     assert len(writers) == 2, f"both replicas must have written, one before the kill: {writers}"
     calls = [e for e in applied if e.type is EventType.TICKET_CALLED]
     assert len(calls) >= 150, "the desks hardly called"
+
+    # Bookings, check-ins and cancellations, on both sides of the kill.
+    bookings = run.bookings
+    print(bookings.summary())
+    check_bookings(config, applied, bookings)
+    assert len(bookings.booked) >= CITIZENS * BOOKINGS_EACH, "the citizens hardly booked"
+    assert len(bookings.checked_in) >= 10 and bookings.cancelled, "hardly checked in or cancelled"
+    assert bookings.full, "no citizen lost the race for a seat"
+    assert min(bookings.sent) < killed_at < max(bookings.sent), "no booking across the kill"
 
     # The first command sent after the kill was answered within 3 s.
     after = sorted((o for o in run.outcomes if o.sent >= killed_at), key=lambda o: o.sent)
