@@ -66,7 +66,9 @@ async def until_ready(services: list[RunningService]) -> None:
 async def tap_once(page: Page, service: str) -> float:
     await page.locator(f'button.service[data-service="{service}"]:enabled').click()
     handle = await page.wait_for_function(
-        "performance.getEntriesByName('qms-tap-to-number')[0]?.duration", timeout=15_000
+        # A function: the page's CSP refuses the eval Playwright polls an expression with.
+        "() => performance.getEntriesByName('qms-tap-to-number')[0]?.duration",
+        timeout=15_000,
     )
     took = float(await handle.json_value())
     if await page.locator("#problem").is_visible():

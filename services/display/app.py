@@ -87,5 +87,7 @@ SPEC = ServiceSpec(
     follows_log=True,
     setup=setup,
     running=(run_hubs,),
+    # A signage player may show the hall screen in a frame (QMS_FRAME_ANCESTORS).
+    framable=True,
 )
 create_app = SPEC.create_app

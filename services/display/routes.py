@@ -7,8 +7,11 @@
 - `GET /display/tts?text=…`: an announcement as audio/wav (espeak-ng).
 - `/ws/display/{branch}/{area}` and `/ws/tickets/{branch}/{ticket_id}`.
 
-WebSocket handshakes accept any Origin: the phone page is served by
-ticketing on another port, and these sockets are read only and public.
+WebSocket handshakes from a browser must come from the display's own host,
+from ticketing's pages (the phone page follows its ticket here, and may be
+served on another port or host), or from an origin in `QMS_ALLOWED_ORIGINS`;
+one without an Origin (not a browser) is served (shared.http.origins).
+Anything else is 403 before the upgrade.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from services.display.speech import SpeechError
 from services.display.wire import encode, frame_of
 from shared.http import problem
 from shared.http.openapi import Reply, page, query, route
+from shared.http.origins import require_allowed_origin
+from shared.http.urls import ticketing_origin
 from shared.http.websockets import SOCKETS_KEY
 from shared.runtime import CONTEXT_KEY
 from shared.runtime.requests import branch_of, caught_up_within, close_not_ready
@@ -132,6 +137,13 @@ async def speak(request: web.Request) -> web.Response:
     )
 
 
+def _check_origin(request: web.Request) -> None:
+    """403 before the upgrade for a page of another site (see the module's docstring)."""
+    settings = request.app[CONTEXT_KEY].settings
+    phone_pages = ticketing_origin(request, settings)
+    require_allowed_origin(request, settings, also=() if phone_pages is None else (phone_pages,))
+
+
 def _socket(request: web.Request) -> web.WebSocketResponse:
     # No compression: a deflate context per client costs far more memory than
     # these small frames save, and frames are pre-encoded for everyone. No
@@ -175,6 +187,7 @@ async def _serve(ws: web.WebSocketResponse, hubs: Hubs, subscriber: Subscriber) 
 
 
 async def screen_socket(request: web.Request) -> web.WebSocketResponse:
+    _check_origin(request)
     ws = _socket(request)
     await ws.prepare(request)
     with request.app[SOCKETS_KEY].track(request, ws):
@@ -203,6 +216,7 @@ async def _screen(request: web.Request, ws: web.WebSocketResponse) -> web.WebSoc
 
 
 async def ticket_socket(request: web.Request) -> web.WebSocketResponse:
+    _check_origin(request)
     ws = _socket(request)
     await ws.prepare(request)
     with request.app[SOCKETS_KEY].track(request, ws):

@@ -8,7 +8,10 @@ once every branch's reader has caught up.
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
+from prometheus_client import Counter
 
 from services.staff import appointments_api, desk_api, live_ws, manager_api, pages
 from services.staff.auth import StaffAuth
@@ -17,13 +20,24 @@ from services.staff.keys import AUTH_KEY, COMMANDS_KEY, FEEDS_KEY, OPTIONS_KEY, 
 from services.staff.live_feed import LiveFeeds
 from services.staff.options import StaffOptions
 from services.staff.stats_service import StatsService
+from shared.http.limits import RateLimiter
 from shared.runtime import CONTEXT_KEY, FOLLOWER_KEY, ServiceSpec
 from shared.runtime.commands import CommandClient
 
 
 def setup(app: web.Application) -> None:
     ctx, options, follower = app[CONTEXT_KEY], app[OPTIONS_KEY], app[FOLLOWER_KEY]
-    app[AUTH_KEY] = StaffAuth(ctx.settings.staff_tokens)
+    app[AUTH_KEY] = StaffAuth(
+        ctx.settings.staff_tokens,
+        # The window is a duration, not a time of day: the monotonic clock.
+        failures=RateLimiter(options.auth_failures, options.auth_window_s, time.monotonic),
+        refusals=Counter(
+            "qms_staff_token_refusals_total",
+            "Staff tokens refused: wrong_token, or slowed_down (too many wrong ones)",
+            ["reason"],
+            registry=ctx.registry,
+        ),
+    )
     app[COMMANDS_KEY] = CommandClient(
         ctx.bus,
         timeout_s=options.command_timeout_s,

@@ -9,6 +9,11 @@ Protocol (JSON text frames):
   (estimates move with the clock);
 - a bad or missing token: `{"type": "error", "code": "unauthorized", "detail"}`,
   then close code 4401. Clients reconnect with backoff and get a new snapshot.
+- wrong tokens count against the client address like the API's (services.staff.auth);
+  a slowed-down address's auth message, whatever its token, gets
+  `{"type": "error", "code": "too_many_wrong_tokens", "detail", "retry_after_s"}`
+  and close code 4429 (the pages then say so at the sign-in, and stop retrying).
+- a page of another origin gets 403 before the upgrade (shared.http.origins).
 `overview` is the document of `GET .../overview` (services.staff.overview).
 """
 
@@ -22,11 +27,14 @@ import orjson
 from aiohttp import WSMsgType, web
 from prometheus_client import Gauge
 
+from services.staff.auth import SLOWED_DOWN, TokensSlowedDown
 from services.staff.keys import AUTH_KEY, FEEDS_KEY
 from services.staff.live_feed import Subscription
 from services.staff.overview import build_overview
 from shared.config.settings import StaffToken
 from shared.http.openapi import Reply, route
+from shared.http.origins import require_allowed_origin
+from shared.http.requester import client_address
 from shared.http.websockets import SOCKETS_KEY
 from shared.runtime import CONTEXT_KEY
 from shared.runtime.requests import branch_of, caught_up_within, close_not_ready, live_of
@@ -36,6 +44,7 @@ REFRESH_S = 15.0
 # At most this often per client: a burst of events costs one frame.
 MIN_GAP_S = 0.05
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_SLOWED_DOWN = 4429
 CATCH_UP_WITHIN_S = 60.0
 
 
@@ -76,7 +85,13 @@ async def _sign_in(request: web.Request, ws: web.WebSocketResponse) -> StaffToke
             data = orjson.loads(message.data)
             if isinstance(data, dict) and data.get("type") == "auth":
                 token = data.get("token")
-    who = request.app[AUTH_KEY].identify(token) if isinstance(token, str) and token else None
+    who: StaffToken | None = None
+    if isinstance(token, str) and token:
+        try:
+            who = request.app[AUTH_KEY].sign_in(client_address(request), token)
+        except TokensSlowedDown as exc:
+            await _refuse_slowed_down(ws, exc)
+            return None
     if who is None:
         detail = "send {'type': 'auth', 'token': ...} with a valid staff token first"
         if not ws.closed:
@@ -85,8 +100,17 @@ async def _sign_in(request: web.Request, ws: web.WebSocketResponse) -> StaffToke
     return who
 
 
+async def _refuse_slowed_down(ws: web.WebSocketResponse, exc: TokensSlowedDown) -> None:
+    if ws.closed:
+        return
+    frame = {"type": "error", "code": SLOWED_DOWN, "detail": exc.detail}
+    await _send(ws, {**frame, "retry_after_s": exc.retry_after_s})
+    await ws.close(code=CLOSE_SLOWED_DOWN, message=SLOWED_DOWN.encode())
+
+
 async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     config = branch_of(request)  # an unknown branch is a 404 before the upgrade
+    require_allowed_origin(request, request.app[CONTEXT_KEY].settings)
     ws = web.WebSocketResponse(heartbeat=20.0)
     await ws.prepare(request)
     with request.app[SOCKETS_KEY].track(request, ws):

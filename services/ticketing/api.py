@@ -15,7 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.ticketing.keys import CITIZEN, TICKET_ID, TICKETING_KEY, Ticketing
-from services.ticketing.ratelimit import check_rate, request_client
+from services.ticketing.ratelimit import check_rate
 from services.ticketing.replies import created_ticket, json_response, known_service
 from services.ticketing.schemas import CreatedTicket, ServicesView
 from services.ticketing.views import services_view, ticket_view
@@ -25,6 +25,7 @@ from shared.http import ProblemError, problem
 from shared.http.body import CITIZEN_BODY, json_body
 from shared.http.idempotency import command_id, derived_command_id
 from shared.http.openapi import Reply, combine, route
+from shared.http.requester import client_address
 from shared.projection.documents import CitizenTicket
 from shared.runtime.commands import refusals
 from shared.runtime.requests import NOT_READY, branch_of, live_of, require_caught_up
@@ -75,7 +76,7 @@ async def issue_ticket(request: web.Request) -> web.Response:
 
 async def _issue(t: Ticketing, request: web.Request, sent: dict[str, str]) -> web.Response:
     config = branch_of(request)
-    check_rate(t.limiter, request_client(request, t.options.trusted_proxies))
+    check_rate(t.limiter, client_address(request))
     sent["command_id"] = command = command_id(request, config.id, CITIZEN)
     body = await json_body(request, TicketRequest, CITIZEN_BODY)
     known_service(config, body.service)

@@ -20,7 +20,8 @@ from services.ticketing.keys import (
     TicketMetrics,
 )
 from services.ticketing.options import TicketingOptions
-from services.ticketing.ratelimit import DailyBookings, RateLimiter
+from services.ticketing.ratelimit import DailyBookings
+from shared.http.limits import RateLimiter
 from shared.runtime import CONTEXT_KEY, ServiceSpec
 from shared.runtime.commands import CommandClient
 
@@ -44,7 +45,7 @@ def setup(app: web.Application) -> None:
     )
 
 
-# Options from QMS_TICKET_RATE_LIMIT and QMS_TRUSTED_PROXIES (options.py).
+# Options from QMS_TICKET_RATE_LIMIT (options.py).
 SPEC = ServiceSpec(
     name="ticketing",
     options=TicketingOptions.from_env,
@@ -57,5 +58,7 @@ SPEC = ServiceSpec(
     ),
     follows_log=True,
     setup=setup,
+    # The phone page follows its ticket over the display's WebSocket.
+    connect_sources=pages.display_socket_sources,
 )
 create_app = SPEC.create_app

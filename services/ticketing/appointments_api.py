@@ -22,13 +22,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from services.ticketing.calendar_file import booking_calendar
 from services.ticketing.keys import APPOINTMENT_ID, CITIZEN, TICKETING_KEY, Ticketing
-from services.ticketing.ratelimit import Hold, check_rate, request_client
+from services.ticketing.ratelimit import Hold, check_rate
 from services.ticketing.replies import NO_STORE, created_ticket, json_response, known_service
 from shared.config.schema import BranchConfig
 from shared.contract import BookAppointment, CancelAppointment, CheckIn
 from shared.http import ProblemError, problem
 from shared.http.body import CITIZEN_BODY, invalid_field, json_body
 from shared.http.idempotency import command_id, derived_command_id, idempotency_key
+from shared.http.requester import client_address
 from shared.http.urls import appointment_urls
 from shared.projection import (
     Booking,
@@ -175,7 +176,7 @@ def _days(text: str | None) -> int:
 async def book(request: web.Request) -> web.Response:
     t = request.app[TICKETING_KEY]
     config = branch_of(request)
-    client = request_client(request, t.options.trusted_proxies)
+    client = client_address(request)
     check_rate(t.limiter, client)
     command = command_id(request, config.id, CITIZEN)
     body = await json_body(request, BookingRequest, CITIZEN_BODY)
@@ -340,7 +341,7 @@ async def check_in(request: web.Request) -> web.Response:
     """The booking's ticket: 201 the first time, 200 with the same ticket after."""
     t = request.app[TICKETING_KEY]
     config = branch_of(request)
-    check_rate(t.limiter, request_client(request, t.options.trusted_proxies))
+    check_rate(t.limiter, client_address(request))
     idempotency_key(request)  # checked like everywhere; the code itself makes the command
     body = await json_body(request, CheckInRequest, CITIZEN_BODY)
     command = derived_command_id(config.id, CHECK_IN, normalise_code(body.code))

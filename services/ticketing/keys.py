@@ -13,7 +13,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from services.ticketing.options import TicketingOptions
-from services.ticketing.ratelimit import DailyBookings, RateLimiter
+from services.ticketing.ratelimit import DailyBookings
+from shared.http.limits import RateLimiter
 from shared.runtime import ServiceContext
 from shared.runtime.commands import CommandClient
 

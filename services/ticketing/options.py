@@ -1,20 +1,16 @@
-"""Ticketing's own settings: the per-client ticket limit and the trusted proxies.
+"""Ticketing's own settings: the per-client ticket limit.
 
 Read from the environment next to the shared `Settings` (which every service
-reads); these two only matter to the citizen API, so they live here.
+reads, `QMS_TRUSTED_PROXIES` among them: who "the client" is); this one only
+matters to the citizen API, so it lives here.
 
 - `QMS_TICKET_RATE_LIMIT`: tickets one client may take per minute (default
   30; `0` turns the limit off). A kiosk is one client: 30 a minute is one tap
   every two seconds, far above a hall's real pace.
-- `QMS_TRUSTED_PROXIES`: comma-separated addresses or networks (CIDR) of
-  reverse proxies in front of ticketing. Only a request that arrives *from*
-  one of them has its `X-Forwarded-For` read; otherwise anyone could pick
-  their own rate-limit key by sending the header. Default: none.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,14 +22,11 @@ RATE_WINDOW_S = 60.0
 _ENV = "environment"
 _DIGITS = re.compile(r"[0-9]{1,6}", re.ASCII)
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
 
 @dataclass(frozen=True)
 class TicketingOptions:
     rate_limit: int = DEFAULT_RATE_LIMIT
     rate_window_s: float = RATE_WINDOW_S
-    trusted_proxies: tuple[Network, ...] = ()
     # How long the citizen waits for the engine: one attempt's time-out and
     # how many times the same command is sent. 3 x 2 s, then 503.
     command_timeout_s: float = 2.0
@@ -47,7 +40,6 @@ class TicketingOptions:
     def from_env(cls, env: Mapping[str, str]) -> TicketingOptions:
         return cls(
             rate_limit=parse_rate_limit(env.get("QMS_TICKET_RATE_LIMIT")),
-            trusted_proxies=parse_trusted_proxies(env.get("QMS_TRUSTED_PROXIES", "")),
         )
 
 
@@ -59,17 +51,3 @@ def parse_rate_limit(value: str | None) -> int:
             _ENV, "QMS_TICKET_RATE_LIMIT", f"{value!r}: use a whole number of tickets a minute"
         )
     return int(value)
-
-
-def parse_trusted_proxies(text: str) -> tuple[Network, ...]:
-    networks: list[Network] = []
-    for item in (part.strip() for part in text.split(",")):
-        if not item:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError as exc:
-            raise ConfigError(
-                _ENV, "QMS_TRUSTED_PROXIES", f"{item!r} is not an IP address or network"
-            ) from exc
-    return tuple(networks)

@@ -1,11 +1,13 @@
-"""Requests per client per minute, bookings per client per day, and who "the client" is.
+"""Requests per client per minute and bookings per client per day.
 
 Both in memory: each ticketing replica counts on its own, which is enough to
 stop a script from emptying the number roll or booking every slot; it is not
-an accounting system.
+an accounting system. "The client" is the request's client address
+(shared.http.requester, from `QMS_TRUSTED_PROXIES`).
 
-- `RateLimiter`: a sliding window per client address over the requests that
-  make a ticket or a booking (issue, book, check-in), retries included.
+- `RateLimiter` (shared.http.limits): a sliding window per client address
+  over the requests that make a ticket or a booking (issue, book, check-in),
+  retries included.
 - `DailyBookings`: the bookings one address made at a branch on its local
   day (`[appointments] per_client_per_day`); only bookings that were made
   count, each once however often it is retried.
@@ -14,54 +16,11 @@ an accounting system.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import math
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from aiohttp import web
-
-from services.ticketing.options import Network
 from shared.http import problem
-
-# Forget idle clients once this many are tracked, so a flood of addresses
-# cannot grow the table without bound.
-SWEEP_ABOVE = 10_000
-
-
-class RateLimiter:
-    """At most `limit` hits per `window_s` per key; `limit` 0 means no limit."""
-
-    def __init__(self, limit: int, window_s: float, clock: Callable[[], float]) -> None:
-        self._limit = limit
-        self._window_s = window_s
-        self._clock = clock
-        self._hits: dict[str, deque[float]] = {}
-
-    @property
-    def limit(self) -> int:
-        return self._limit
-
-    def hit(self, key: str) -> float | None:
-        """Count one hit; None if allowed, else the seconds until one is allowed again."""
-        if self._limit <= 0:
-            return None
-        now = self._clock()
-        if len(self._hits) > SWEEP_ABOVE:
-            self._sweep(now)
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self._window_s:
-            hits.popleft()
-        if len(hits) >= self._limit:
-            return max(0.0, hits[0] + self._window_s - now)
-        hits.append(now)
-        return None
-
-    def _sweep(self, now: float) -> None:
-        idle = [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self._window_s]
-        for key in idle:
-            del self._hits[key]
+from shared.http.limits import RateLimiter
 
 
 def check_rate(limiter: RateLimiter, client: str) -> None:
@@ -128,37 +87,3 @@ class DailyBookings:
         if kept is None or kept[0] != day:
             kept = self._days[branch] = (day, {})
         return kept[1]
-
-
-def request_client(request: web.Request, proxies: tuple[Network, ...]) -> str:
-    """The client address of `request` (see `client_key`)."""
-    return client_key(request.remote, request.headers.get("X-Forwarded-For"), proxies)
-
-
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(text.strip())
-    except ValueError:
-        return None
-
-
-def _trusted(text: str, proxies: tuple[Network, ...]) -> bool:
-    address = _address(text)
-    return address is not None and any(address in network for network in proxies)
-
-
-def client_key(peer: str | None, forwarded_for: str | None, proxies: tuple[Network, ...]) -> str:
-    """The address to count a request against.
-
-    The TCP peer, unless the peer is a trusted proxy: then the nearest
-    address in X-Forwarded-For that is not itself a trusted proxy (read
-    from the right, since a client can put anything on the left).
-    """
-    peer = peer or "unknown"
-    if not forwarded_for or not _trusted(peer, proxies):
-        return peer
-    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
-    for hop in reversed(hops):
-        if not _trusted(hop, proxies):
-            return hop
-    return hops[0] if hops else peer

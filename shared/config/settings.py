@@ -18,6 +18,12 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, urlsplit
 
+from shared.config.web import (
+    Network,
+    parse_allowed_origins,
+    parse_frame_ancestors,
+    parse_trusted_proxies,
+)
 from shared.errors import ConfigError
 
 SERVICES = ("ticketing", "staff", "display", "routing")
@@ -50,6 +56,10 @@ class Settings:
     log_format: Literal["json", "console"] | None = None
     public_ticketing_url: str | None = None
     public_display_url: str | None = None
+    # Browsers and proxies (shared.config.web): every service reads them the same way.
+    trusted_proxies: tuple[Network, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    frame_ancestors: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -71,6 +81,9 @@ class Settings:
             log_format=log_format,  # type: ignore[arg-type]
             public_ticketing_url=env.get("QMS_PUBLIC_TICKETING_URL"),
             public_display_url=env.get("QMS_PUBLIC_DISPLAY_URL"),
+            trusted_proxies=parse_trusted_proxies(env.get("QMS_TRUSTED_PROXIES", "")),
+            allowed_origins=parse_allowed_origins(env.get("QMS_ALLOWED_ORIGINS", "")),
+            frame_ancestors=parse_frame_ancestors(env.get("QMS_FRAME_ANCESTORS", "")),
         )
 
     def port(self, service: str) -> int:

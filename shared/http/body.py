@@ -1,4 +1,14 @@
-"""Reading a JSON request body into a model: a bad field is 422 naming the field.
+"""JSON request bodies: only `application/json` is read, and a bad field is 422 naming it.
+
+**Only JSON.** A request with a body (POST, PUT, PATCH, DELETE, any method
+but GET, HEAD and OPTIONS) whose `Content-Type` is not `application/json`
+(parameters such as `charset` aside; text/plain, a form, multipart, or none
+at all) is 415 `unsupported_media_type` naming the expected type, before
+any handler runs (`json_only_middleware`, installed by the service kit). So
+no other site's page can post to the APIs with a plain HTML form or a
+"simple" cross-origin fetch: sending JSON takes a CORS preflight, which
+these services never grant. A request without a body (staff `.../close`,
+`call-next`) needs no `Content-Type`.
 
 The problem carries `field` (a dotted path, `(body)` for the body as a whole),
 a detail that starts with it, and `errors` (every bad field). The two JSON
@@ -15,6 +25,7 @@ from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ValidationError
 
 from shared.contract.base import field_path
@@ -22,6 +33,8 @@ from shared.http.problem import ProblemError, problem
 
 Model = TypeVar("Model", bound=BaseModel)
 WHOLE_BODY = "(body)"
+JSON_TYPE = "application/json"
+_NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,36 @@ def _not_json(rules: BodyRules, detail: str) -> ProblemError:
         return invalid_field(rules.invalid_code, WHOLE_BODY, detail)
     status, code = rules.not_json
     return problem(status, code, f"the body {detail}")
+
+
+def media_type(content_type: str | None) -> str:
+    """`text/plain; charset=utf-8` -> `text/plain`; "" for none."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def require_json(request: web.BaseRequest) -> None:
+    """415 when `request` carries a body that is not declared `application/json`."""
+    if request.method in _NO_BODY_METHODS or not request.body_exists:
+        return
+    sent = media_type(request.headers.get("Content-Type"))
+    if sent == JSON_TYPE:
+        return
+    detail = f"the body must be {JSON_TYPE} (Content-Type: {JSON_TYPE}), not {sent or 'undeclared'}"
+    raise problem(
+        415,
+        "unsupported_media_type",
+        detail,
+        extra={"field": "Content-Type", "expected": JSON_TYPE},
+        headers={"Accept-Post": JSON_TYPE} if request.method == "POST" else None,
+    )
+
+
+@web.middleware
+async def json_only_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """`require_json` for every request that found a route (an unknown one stays a 404)."""
+    if request.match_info.http_exception is None:
+        require_json(request)
+    return await handler(request)
 
 
 async def json_body(request: web.Request, model: type[Model], rules: BodyRules) -> Model:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from shared.config.settings import Settings
+from shared.config.web import normalize_origin
 from shared.http.health import SERVICE_NAME_KEY
 from shared.projection.present import (
     calendar_file_path,
@@ -39,6 +40,15 @@ def public_ticketing_base(request: web.Request, settings: Settings) -> str:
     if configured is None and request.app.get(SERVICE_NAME_KEY) != TICKETING:
         origin = origin.with_port(settings.port(TICKETING))
     return str(origin).rstrip("/")
+
+
+def ticketing_origin(request: web.Request, settings: Settings) -> str | None:
+    """The origin of ticketing's pages as browsers reach them; None for a junk Host."""
+    try:
+        base = public_ticketing_base(request, settings)
+    except ValueError:  # a Host header that is no host
+        return None
+    return normalize_origin(base, path_allowed=True)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,10 @@ from shared.http import (
     problem_middleware,
 )
 from shared.http.base_routes import add_base_routes
+from shared.http.body import json_only_middleware
 from shared.http.metrics import HttpMetrics, add_process_collectors
+from shared.http.requester import requester_middleware
+from shared.http.security import BrowserPolicy
 from shared.http.websockets import SOCKETS_KEY, WebSockets, close_websockets
 from shared.logs import get_logger
 from shared.runtime.clock import Clock, utc_now
@@ -90,16 +93,28 @@ def _bus_check(bus: Bus) -> CheckResult:
 CONTEXT_KEY = web.AppKey("qms.context", ServiceContext)
 
 
-def base_app(ctx: ServiceContext) -> web.Application:
+def base_app(ctx: ServiceContext, browser: BrowserPolicy | None = None) -> web.Application:
     """An application with the context, `/healthz`, `/metrics` and problem+json errors.
 
-    Also the WebSocket registry: every socket registered there gets 1001 at shutdown;
-    the HTTP metrics (outside the problem middleware: they count the status sent);
-    and the API registry (shared/http/openapi.py), through which every route is
-    added, with `/api/v1/openapi.json` and `/api/docs`.
+    Also the WebSocket registry: every socket registered there gets 1001 at
+    shutdown; who sent each request (client address, host, request id); the
+    HTTP metrics (outside the problem middleware: they count the status sent);
+    JSON bodies only (415 otherwise); the browser headers (`browser`, by
+    default: same origin only, never in a frame) on every response; and the
+    API registry (shared/http/openapi.py), through which every route is added,
+    with `/api/v1/openapi.json` and `/api/docs`.
     """
     http_metrics = HttpMetrics(ctx.registry)
-    app = web.Application(middlewares=[http_metrics.middleware(), problem_middleware])
+    app = web.Application(
+        middlewares=[
+            # Outermost: the request id is there for every log line and error below.
+            requester_middleware(ctx.settings.trusted_proxies),
+            http_metrics.middleware(),
+            problem_middleware,
+            json_only_middleware,
+        ]
+    )
+    (browser or BrowserPolicy()).install(app)
     app[CONTEXT_KEY] = ctx
     app[SERVICE_NAME_KEY] = ctx.name
     app[READINESS_KEY] = ctx.readiness

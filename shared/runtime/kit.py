@@ -3,7 +3,10 @@
 A spec names the service, how its options are read from the environment, the
 routes it adds, whether it follows the event log, and what runs while it
 runs. `create_app` builds every service's application alike: the base app
-(health, metrics, problem+json, the WebSocket registry), its options under
+(health, metrics, problem+json, the WebSocket registry, the request's
+client address and id, JSON-only bodies, the browser headers with the
+service's own `connect_sources` and, for a `framable` service,
+`QMS_FRAME_ANCESTORS`), its options under
 the service's key, the one follower under `FOLLOWER_KEY`, the service's own
 parts (`setup`, nothing connects there) and routes, and one `cleanup_ctx`
 that starts the follower, enters each `running` part in order and leaves
@@ -27,6 +30,7 @@ from typing import Generic, TypeVar
 from aiohttp import web
 
 from shared.errors import ConfigError
+from shared.http.security import BrowserPolicy, ConnectSources
 from shared.logs import configure_logging, get_logger, log_format_from_env
 from shared.runtime.context import ServiceContext, base_app
 from shared.runtime.follow import EventFollower
@@ -52,10 +56,15 @@ class ServiceSpec(Generic[Options]):
     running: Sequence[Running] = ()
     # The follower's writer name (its engine.sync markers, and routing's events).
     writer: Callable[[], str] | None = None
+    # What the service's pages may connect to besides their own origin (CSP connect-src).
+    connect_sources: ConnectSources | None = None
+    # Its pages may be framed by the origins in QMS_FRAME_ANCESTORS (the hall screens).
+    framable: bool = False
 
     def create_app(self, ctx: ServiceContext, options: Options | None = None) -> web.Application:
         """`options` None: read from the environment."""
-        app = base_app(ctx)
+        framers = ctx.settings.frame_ancestors if self.framable else ()
+        app = base_app(ctx, BrowserPolicy(framers, self.connect_sources))
         app[self.options_key] = options if options is not None else self.options(os.environ)
         if self.follows_log:
             writer = self.writer() if self.writer is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,9 @@ def test_defaults_from_an_empty_environment() -> None:
     assert settings.log_format is None
     assert settings.public_ticketing_url is None
     assert settings.public_display_url is None
+    assert settings.trusted_proxies == ()
+    assert settings.allowed_origins == ()
+    assert settings.frame_ancestors == ()
 
 
 def test_every_variable_is_read() -> None:
@@ -64,6 +68,46 @@ def test_every_variable_is_read() -> None:
     assert settings.log_format == "json"
     assert settings.public_ticketing_url == "https://ko.example.dk"
     assert settings.public_display_url == "https://skaerm.example.dk"
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    settings = Settings.from_env({"QMS_TRUSTED_PROXIES": "10.0.0.0/8, ::1,"})
+    assert settings.trusted_proxies == (
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("::1/128"),
+    )
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"QMS_TRUSTED_PROXIES": "proxy.local"})
+    assert caught.value.key == "QMS_TRUSTED_PROXIES"
+
+
+def test_allowed_origins_are_written_one_way() -> None:
+    settings = Settings.from_env(
+        {"QMS_ALLOWED_ORIGINS": "HTTPS://Skaerm.Example.dk:443, http://10.0.0.5:8080/,"}
+    )
+    assert settings.allowed_origins == ("https://skaerm.example.dk", "http://10.0.0.5:8080")
+
+
+@pytest.mark.parametrize(
+    "item", ["skaerm.example.dk", "https://a.dk/path", "ws://a.dk", "null", "https://a.dk;b"]
+)
+def test_an_allowed_origin_must_be_an_origin(item: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"QMS_ALLOWED_ORIGINS": f"https://ok.dk,{item}"})
+    assert caught.value.key == "QMS_ALLOWED_ORIGINS"
+    assert repr(item) in caught.value.reason
+
+
+def test_frame_ancestors_are_space_separated_origins_or_self() -> None:
+    settings = Settings.from_env({"QMS_FRAME_ANCESTORS": " 'self'  https://Player.example.dk "})
+    assert settings.frame_ancestors == ("'self'", "https://player.example.dk")
+
+
+@pytest.mark.parametrize("item", ["*", "https:", "'none'", "https://a.dk;script-src", "data:"])
+def test_a_frame_ancestor_cannot_widen_or_break_the_policy(item: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"QMS_FRAME_ANCESTORS": item})
+    assert caught.value.key == "QMS_FRAME_ANCESTORS"
 
 
 def test_one_port_overridden_keeps_the_other_defaults() -> None:

@@ -297,12 +297,13 @@ def test_services_keep_nothing_and_read_the_branch_files(model: dict[str, Any]) 
         assert service["environment"]["QMS_BRANCHES"] == mount["target"] + "/*.toml"
 
 
-def test_ticketing_trusts_forwarded_for_only_from_the_compose_network(
+def test_the_services_trust_forwarded_for_only_from_the_compose_network(
     model: dict[str, Any],
 ) -> None:
     (subnet,) = model["networks"]["qms"]["ipam"]["config"]
-    trusted = services(model)["ticketing"]["environment"]["QMS_TRUSTED_PROXIES"]
-    assert trusted == subnet["subnet"]
+    for name in ("ticketing", "staff", "display", "routing"):
+        trusted = services(model)[name]["environment"]["QMS_TRUSTED_PROXIES"]
+        assert trusted == subnet["subnet"], name
 
 
 def test_the_proxy_is_caddy_with_the_deploy_caddyfile(model: dict[str, Any]) -> None:

@@ -13,10 +13,13 @@ from tests.display.conftest import Hall
 
 pytestmark = pytest.mark.browser
 
-ONLINE = "document.body.dataset.connection === 'online'"
-OFFLINE = "document.body.dataset.connection === 'offline'"
+# Functions, not expressions: Playwright evals an expression inside the page to
+# poll it, which the pages' CSP (no 'unsafe-eval') refuses.
+ONLINE = "() => document.body.dataset.connection === 'online'"
+OFFLINE = "() => document.body.dataset.connection === 'offline'"
 TWO_DONE = (
-    "window.qmsAnnouncements.length === 2 && window.qmsAnnouncements.every(a => a.state === 'done')"
+    "() => window.qmsAnnouncements.length === 2"
+    " && window.qmsAnnouncements.every(a => a.state === 'done')"
 )
 
 

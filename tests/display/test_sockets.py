@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Awaitable, Callable
 
@@ -176,11 +177,17 @@ async def test_an_unknown_screen_gets_an_error_frame_then_4404(
     assert ws.close_code == UNKNOWN
 
 
-async def test_a_foreign_origin_is_welcome_and_a_ping_gets_a_pong(
+async def test_the_phone_pages_origin_is_welcome_and_a_ping_gets_a_pong(
     embedded: BusFactory, hall_on: Callable[[BusFactory], Awaitable[Hall]]
 ) -> None:
-    """The phone page comes from ticketing's port: its Origin is not the display's."""
+    """The phone page comes from ticketing: its Origin is not the display's, but welcome.
+
+    (Other origins are refused: tests/web/test_websocket_origins.py.)
+    """
     hall = await hall_on(embedded)
+    hall.settings = dataclasses.replace(
+        hall.settings, public_ticketing_url="http://ticketing.example:8081"
+    )
     await hall.start_display()
 
     ws = await hall.http.ws_connect(

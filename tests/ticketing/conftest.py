@@ -21,6 +21,7 @@ from services.ticketing.app import create_app as ticketing_app
 from services.ticketing.options import TicketingOptions
 from shared.config import BranchConfig, Settings
 from shared.config.schema import WEEKDAYS
+from shared.config.web import Network
 from shared.contract import CommandData
 from shared.projection import local_time
 from shared.runtime import FOLLOWER_KEY, RunningService
@@ -158,13 +159,15 @@ async def start_hall(
             options: TicketingOptions | None = None,
             settings: Settings | None = None,
             clock: Clock = utc_now,
+            trusted_proxies: tuple[Network, ...] = (),
         ) -> Hall:
             config = config or branch_config(branch_id)
             if settings is None:
                 # Ports known beforehand: ticketing's pages link to the display.
                 ticketing_port, display_port = free_ports(2)
                 settings = local_settings(
-                    ports={"ticketing": ticketing_port, "display": display_port, "routing": 0}
+                    ports={"ticketing": ticketing_port, "display": display_port, "routing": 0},
+                    trusted_proxies=trusted_proxies,
                 )
             folder = tmp_path / f"bus-{len(halls)}"
             factory = await opened.enter_async_context(buses(bus, folder, [config.id]))

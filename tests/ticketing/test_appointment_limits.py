@@ -18,7 +18,7 @@ from tests.ticketing.conftest import StartHall
 pytestmark = pytest.mark.rabbitmq
 
 # Every request comes from 127.0.0.1; as a trusted proxy it names the client.
-BEHIND_PROXY = TicketingOptions(trusted_proxies=(ipaddress.ip_network("127.0.0.1/32"),))
+BEHIND_PROXY = (ipaddress.ip_network("127.0.0.1/32"),)
 
 
 async def test_one_address_makes_at_most_per_client_per_day_bookings_a_day(
@@ -26,7 +26,7 @@ async def test_one_address_makes_at_most_per_client_per_day_bookings_a_day(
 ) -> None:
     clock = MovingClock()
     config = booking_branch(branch_id, per_client_per_day=2)
-    hall = await start_hall(config, options=BEHIND_PROXY, clock=clock)
+    hall = await start_hall(config, trusted_proxies=BEHIND_PROXY, clock=clock)
     anna, bo = Citizen(hall, "198.51.100.1"), Citizen(hall, "198.51.100.2")
     day = today(hall, clock())
     first_slot = at(config, day + dt.timedelta(days=2), 9)
@@ -89,7 +89,7 @@ async def test_booking_and_check_in_share_the_per_minute_limit_of_tickets(
 async def test_fifty_citizens_at_once_for_a_slot_of_two_seats(
     start_hall: StartHall, branch_id: str
 ) -> None:
-    hall = await start_hall(booking_branch(branch_id), options=BEHIND_PROXY)
+    hall = await start_hall(booking_branch(branch_id), trusted_proxies=BEHIND_PROXY)
     start = at(hall.config, today(hall) + dt.timedelta(days=1), 10)
     citizens = [Citizen(hall, f"198.51.100.{n}") for n in range(1, 51)]
 

@@ -22,12 +22,14 @@ from shared.projection import clock_text
 from tests.ticketing.booking_kit import booking, phone_branch, slot_starting_after
 from tests.ticketing.bookings import Citizen
 from tests.ticketing.conftest import Hall, StartHall
-from tests.ticketing.test_browser import PHONE, SHOWN_WITHIN_MS, phone, tap_to_number_ms
+from tests.ticketing.test_browser import PHONE, QR_SHOWN, SHOWN_WITHIN_MS, phone, tap_to_number_ms
 
 pytestmark = [pytest.mark.browser, pytest.mark.rabbitmq]
 
 CODE = re.compile(r"^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$")
-ONLINE = "document.body.dataset.connection === 'online'"
+# Functions, not expressions: Playwright evals an expression inside the page to
+# poll it, which the pages' CSP (no 'unsafe-eval') refuses.
+ONLINE = "() => document.body.dataset.connection === 'online'"
 STARTS_WITHIN_A_MINUTE = "Date.parse(document.activeElement.value) < Date.now() + 60000"
 
 
@@ -83,7 +85,7 @@ async def test_book_on_the_phone_see_the_code_and_cancel(
         assert await page.locator("#service").text_content() == "Pas"
         window = f"mellem kl. {clock_text(hall.config, _at(booked['checkin_from']))} og "
         assert window in (await page.locator("#state-sub").text_content() or "")
-        await page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+        await page.wait_for_function(QR_SHOWN)
         calendar = page.locator("#calendar")
         assert await calendar.get_attribute("href") == (
             f"/api/v1/branches/{branch_id}/appointments/{appointment_id}/calendar.ics"
@@ -203,7 +205,7 @@ async def test_a_typed_code_and_enter_at_the_kiosk_gives_a_ticket(
     assert await page.locator("#slip-appointment").text_content() == (
         f"Din tid: kl. {clock_text(hall.config, start)}"
     )
-    await page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    await page.wait_for_function(QR_SHOWN)
     ticket_id = await page.locator("#slip").get_attribute("data-ticket-id")
     assert ticket_id is not None
     assert (await hall.ticket(ticket_id))["number"] == "T001"

@@ -23,6 +23,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.rabbitmq]
 
 PHONE: ViewportSize = {"width": 360, "height": 740}
 SHOWN_WITHIN_MS = 10_000
+# Functions, not expressions: Playwright evals an expression inside the page to
+# poll it, which the pages' CSP (no 'unsafe-eval') refuses.
+QR_SHOWN = "() => document.getElementById('qr').naturalWidth > 0"
 
 
 def magion_all_day(branch_id: str) -> BranchConfig:
@@ -35,7 +38,7 @@ def magion_all_day(branch_id: str) -> BranchConfig:
 
 async def tap_to_number_ms(page: Page) -> float:
     handle = await page.wait_for_function(
-        "performance.getEntriesByName('qms-tap-to-number')[0]?.duration",
+        "() => performance.getEntriesByName('qms-tap-to-number')[0]?.duration",
         timeout=SHOWN_WITHIN_MS,
     )
     return float(await handle.json_value())
@@ -62,7 +65,7 @@ async def test_a_tap_shows_the_number_the_api_issued(
     assert shown == issued["number"] == "P001"
     assert await page.locator("#slip-service").text_content() == "Pas"
     assert "SERVICE" in (await page.locator("#slip-go").text_content() or "")
-    await page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    await page.wait_for_function(QR_SHOWN)
     took = await tap_to_number_ms(page)
     print(f"kiosk tap -> number shown: {took:.0f} ms")
     await page.screenshot(path=artifacts / "kiosk-ticket.png")
@@ -134,7 +137,7 @@ async def test_a_kiosk_set_to_print_prints_each_ticket_on_80_mm_paper(
     await page.add_init_script("window.printed = 0; window.print = () => { window.printed++; };")
     await page.goto(hall.url(f"/kiosk/{hall.branch}?print=1"))
     await page.locator('button.service[data-service="skat"]').click()
-    await page.wait_for_function("window.printed === 1", timeout=SHOWN_WITHIN_MS)
+    await page.wait_for_function("() => window.printed === 1", timeout=SHOWN_WITHIN_MS)
 
     pdf = await page.pdf(prefer_css_page_size=True, print_background=True)
     (artifacts / "kiosk-slip.pdf").write_bytes(pdf)

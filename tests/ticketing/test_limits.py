@@ -33,7 +33,7 @@ async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(
     start_hall: StartHall,
 ) -> None:
     proxy = (ipaddress.ip_network("127.0.0.1/32"),)
-    hall = await start_hall(options=TicketingOptions(rate_limit=2, trusted_proxies=proxy))
+    hall = await start_hall(options=TicketingOptions(rate_limit=2), trusted_proxies=proxy)
 
     def via(client: str) -> dict[str, str]:
         return {"X-Forwarded-For": f"198.51.100.7, {client}"}

@@ -15,9 +15,10 @@ import pytest
 
 from services.ticketing.options import DEFAULT_RATE_LIMIT, TicketingOptions
 from services.ticketing.pages import display_address, render
-from services.ticketing.ratelimit import RateLimiter, client_key
 from shared.errors import ConfigError
 from shared.http.idempotency import derived_command_id
+from shared.http.limits import RateLimiter
+from shared.http.requester import client_key
 from tests.services.conftest import REPO
 from tests.support.zones import fresh_day_zone
 
@@ -37,17 +38,6 @@ def test_a_bad_rate_limit_names_the_variable(bad: str) -> None:
     assert caught.value.key == "QMS_TICKET_RATE_LIMIT"
 
 
-def test_trusted_proxies_are_addresses_or_networks() -> None:
-    options = TicketingOptions.from_env({"QMS_TRUSTED_PROXIES": "10.0.0.0/8, ::1,"})
-    assert options.trusted_proxies == (
-        ipaddress.ip_network("10.0.0.0/8"),
-        ipaddress.ip_network("::1/128"),
-    )
-    with pytest.raises(ConfigError) as caught:
-        TicketingOptions.from_env({"QMS_TRUSTED_PROXIES": "proxy.local"})
-    assert caught.value.key == "QMS_TRUSTED_PROXIES"
-
-
 def test_the_limiter_is_a_sliding_window_per_key() -> None:
     now = [1000.0]
     limiter = RateLimiter(2, 60.0, lambda: now[0])
@@ -59,6 +49,21 @@ def test_the_limiter_is_a_sliding_window_per_key() -> None:
     now[0] += 50.5  # the first hit has left the window
     assert limiter.hit("a") is None
     assert limiter.hit("a") == pytest.approx(9.5)
+
+
+def test_wait_looks_and_add_counts_beyond_the_limit() -> None:
+    """The staff slow-down: look first, count a failure after; counting never refuses."""
+    now = [0.0]
+    limiter = RateLimiter(2, 60.0, lambda: now[0])
+    assert limiter.wait("a") is None
+    limiter.add("a")
+    now[0] = 10.0
+    limiter.add("a")
+    assert limiter.wait("a") == pytest.approx(50.0)
+    limiter.add("a")  # a third, while slowed down: the newest two decide
+    assert limiter.wait("a") == pytest.approx(60.0)
+    now[0] = 70.5
+    assert limiter.wait("a") is None
 
 
 def test_a_zero_limit_is_no_limit() -> None:

@@ -25,6 +25,7 @@ const COMMON = {
     "signin.help": "Nøglen huskes kun i denne fane.",
     "signout": "Log ud",
     "signin.bad": "Nøglen blev ikke godkendt.",
+    "signin.slowed": "For mange forkerte nøgler fra denne computer. Vent et minut, og prøv igen.",
     "live.connecting": "Forbinder …",
     "live.offline": "Forbindelsen er afbrudt – prøver igen …",
     "min": "min",
@@ -32,6 +33,7 @@ const COMMON = {
     "lt1": "under 1 min",
     "err.network": "Kunne ikke nå serveren. Prøv igen.",
     "err.unauthorized": "Log ind igen: nøglen blev ikke godkendt.",
+    "err.too_many_wrong_tokens": "For mange forkerte nøgler fra denne computer. Prøv igen om {retry_after_s} s.",
     "err.forbidden": "Det må kun en leder.",
     "err.counter_closed": "Skranken er ikke åben.",
     "err.no_waiting_ticket": "Ingen venter på denne skranke.",
@@ -57,6 +59,7 @@ const COMMON = {
     "signin.help": "The token is kept in this tab only.",
     "signout": "Sign out",
     "signin.bad": "The token was not accepted.",
+    "signin.slowed": "Too many wrong tokens from this computer. Wait a minute and try again.",
     "live.connecting": "Connecting …",
     "live.offline": "Connection lost – retrying …",
     "min": "min",
@@ -64,6 +67,7 @@ const COMMON = {
     "lt1": "under 1 min",
     "err.network": "Could not reach the server. Try again.",
     "err.unauthorized": "Sign in again: the token was not accepted.",
+    "err.too_many_wrong_tokens": "Too many wrong tokens from this computer. Try again in {retry_after_s} s.",
     "err.forbidden": "Only a manager may do that.",
     "err.counter_closed": "The desk is not open.",
     "err.no_waiting_ticket": "No one is waiting for this desk.",
@@ -189,7 +193,8 @@ export async function api(method, path, body, extraHeaders = {}) {
 // --- the live socket -------------------------------------------------------
 
 // Connects, signs in with the first message, reconnects with backoff.
-// onFrame(frame) gets snapshot and overview frames; onRefused() a bad token.
+// onFrame(frame) gets snapshot and overview frames; onRefused(reason) a bad token
+// ("bad"), or too many wrong ones from this computer ("slowed", close 4429).
 export function connectLive({ onFrame, onRefused, onStatus }) {
   let delay = 500;
   let socket = null;
@@ -211,9 +216,9 @@ export function connectLive({ onFrame, onRefused, onStatus }) {
     });
     socket.addEventListener("close", (event) => {
       if (stopped) return;
-      if (event.code === 4401) {
+      if (event.code === 4401 || event.code === 4429) {
         stopped = true;
-        onRefused();
+        onRefused(event.code === 4429 ? "slowed" : "bad");
         return;
       }
       onStatus("offline");

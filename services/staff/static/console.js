@@ -222,7 +222,7 @@ async function send(action, body, path = null) {
     if (action === "open" || action === "close") chosen = null;
   } catch (error) {
     message(error.text ?? String(error), "error");
-    if (error.status === 401) signOut(true);
+    if (error.status === 401) signOut("bad");
   } finally {
     busy = false;
     render();
@@ -319,8 +319,8 @@ function startLive() {
       render();
       bookingsFrame(overview);
     },
-    onRefused() {
-      signOut(true);
+    onRefused(reason) {
+      signOut(reason);
     },
     onStatus(status) {
       $("live-status").textContent = t(`live.${status}`);
@@ -329,6 +329,7 @@ function startLive() {
   });
 }
 
+// refused: false (signed out), "bad" (a wrong token) or "slowed" (too many of them).
 function signOut(refused = false) {
   live?.stop();
   live = null;
@@ -338,7 +339,7 @@ function signOut(refused = false) {
   forgetBookings();
   $("who").textContent = "";
   $("live-status").textContent = "";
-  $("sign-in-error").textContent = refused ? t("signin.bad") : "";
+  $("sign-in-error").textContent = refused ? t(`signin.${refused}`) : "";
   show("sign-in");
   $("token-input").focus();
 }

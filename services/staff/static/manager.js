@@ -125,7 +125,7 @@ async function loadStats() {
     $("stats-status").textContent = "";
     $("stats-error").textContent = error.text;
     $("stats-error").className = "message error";
-    if (error.status === 401) signOut(true);
+    if (error.status === 401) signOut("bad");
   }
 }
 
@@ -294,7 +294,7 @@ function startLive() {
       overview = frame.overview;
       render();
     },
-    onRefused: () => signOut(true),
+    onRefused: (reason) => signOut(reason),
     onStatus(status) {
       $("live-status").textContent = t(`live.${status}`);
       $("live-status").dataset.status = status;
@@ -302,6 +302,7 @@ function startLive() {
   });
 }
 
+// refused: false (signed out), "bad" (a wrong token) or "slowed" (too many of them).
 function signOut(refused = false) {
   live?.stop();
   live = null;
@@ -311,7 +312,7 @@ function signOut(refused = false) {
   stats = null;
   $("who").textContent = "";
   $("live-status").textContent = "";
-  $("sign-in-error").textContent = refused ? t("signin.bad") : "";
+  $("sign-in-error").textContent = refused ? t(`signin.${refused}`) : "";
   show("sign-in");
 }
 
