@@ -35,7 +35,7 @@ _BOOKING = b'"appointment_id"'
 
 
 class EventHead(NamedTuple):
-    """What admission by seq needs of an event (`shared.projection.apply.admit`)."""
+    """What admission by seq needs of an event (`shared.projection.fence.admit`)."""
 
     id: str
     type: EventType

@@ -14,9 +14,6 @@ from shared.projection.admission import runs_past_closing, staffed_window
 from shared.projection.apply import (
     SERVICE_TIME_OUTLIER_FACTOR,
     SERVICE_TIME_WEIGHT,
-    Verdict,
-    accepts,
-    admit,
     apply,
     apply_all,
     apply_earlier,
@@ -57,6 +54,7 @@ from shared.projection.estimates import (
     estimates,
     service_figures,
 )
+from shared.projection.fence import Verdict, accepts, admit
 from shared.projection.hours import (
     clock_text,
     day_end,
