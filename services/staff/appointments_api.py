@@ -23,7 +23,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from services.staff.auth import STAFF
 from services.staff.desk_api import commands_counted, send_command
 from services.staff.keys import AUTH_KEY, STATS_KEY
-from services.staff.query import invalid, query_date
+from services.staff.query import query_date
 from services.staff.schemas import DayBookings, StaffBookingMade
 from services.staff.stats_service import ReplayTimeout
 from shared.config.schema import BranchConfig
@@ -33,15 +33,14 @@ from shared.http.idempotency import command_id
 from shared.http.openapi import Reply, combine, query, route
 from shared.http.problem import problem
 from shared.http.urls import appointment_urls
-from shared.projection import BranchState, day_bookings, local_day, slot_listing
+from shared.projection import BranchState, day_bookings, local_day
 from shared.projection.documents import BookingCancelled, SlotListing
 from shared.runtime import CONTEXT_KEY
-from shared.runtime.commands import RETRY_AFTER_S, refusal_status, refusals
+from shared.runtime.commands import RETRY_AFTER_S, refusals
 from shared.runtime.requests import NOT_READY, branch_of, live_of, require_caught_up
+from shared.runtime.slots import SLOT_PARAMS, slots_document
 
 COLLECTION = "/api/v1/branches/{branch}/appointments"
-DEFAULT_SLOT_DAYS = 14
-MAX_SLOT_DAYS = 367  # as the citizen API: the longest horizon (366 days) and today
 SEEN_WITHIN_S = 2.0
 MAX_ID_LENGTH = 128  # the contract's identifier; a longer one names no booking
 
@@ -58,17 +57,6 @@ class BookBody(BaseModel):
 
 TAG = "appointments"
 DATE = query("date", "The day (YYYY-MM-DD); default today", {"type": "string", "format": "date"})
-SLOT_PARAMS = (
-    query("service", "The bookable service, e.g. pas", required=True),
-    query(
-        "from", "The first day (YYYY-MM-DD); default today", {"type": "string", "format": "date"}
-    ),
-    query(
-        "days",
-        f"How many days (1-{MAX_SLOT_DAYS}); default {DEFAULT_SLOT_DAYS}",
-        {"type": "integer", "minimum": 1, "maximum": MAX_SLOT_DAYS},
-    ),
-)
 
 
 def add_routes(app: web.Application) -> None:
@@ -170,24 +158,8 @@ async def day_list(request: web.Request) -> web.Response:
 async def slots(request: web.Request) -> web.Response:
     request.app[AUTH_KEY].authorize(request, STAFF)
     config = branch_of(request)
-    service_id = request.query.get("service")
-    if not service_id:
-        raise invalid("service", "name the service, e.g. ?service=pas")
     now = request.app[CONTEXT_KEY].clock()
-    first = query_date("from", request.query.get("from"), local_day(config, now))
-    days_text = request.query.get("days", str(DEFAULT_SLOT_DAYS))
-    if not days_text.isdigit() or not 1 <= int(days_text) <= MAX_SLOT_DAYS:
-        raise invalid("days", f"{days_text!r}: a whole number from 1 to {MAX_SLOT_DAYS}")
-    if config.service(service_id) is None:
-        raise problem(404, "unknown_service", f"no service {service_id!r} here")
-    service = config.bookable(service_id)
-    if service is None:
-        code = "not_bookable"
-        raise problem(refusal_status(code), code, f"{service_id!r} takes no bookings here")
-    require_caught_up(request, config.id)
-    calendar = live_of(request, config.id).state_for(now).calendar
-    assert calendar is not None  # a branch with a bookable service has one
-    return web.json_response(slot_listing(config, calendar, service, first, int(days_text), now))
+    return web.json_response(slots_document(request, config, now, STAFF_BODY))
 
 
 async def book(request: web.Request, counted: Counter) -> web.Response:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.ticketing.keys import CITIZEN, TICKET_ID, TICKETING_KEY, Ticketing
 from services.ticketing.ratelimit import check_rate
-from services.ticketing.replies import created_ticket, json_response, known_service
+from services.ticketing.replies import created_ticket, json_response
 from services.ticketing.schemas import CreatedTicket, ServicesView
 from services.ticketing.views import services_view, ticket_view
 from shared.contract import CancelTicket, IssueTicket
@@ -29,6 +29,7 @@ from shared.http.requester import client_address
 from shared.projection.documents import CitizenTicket
 from shared.runtime.commands import refusals
 from shared.runtime.requests import NOT_READY, branch_of, live_of, require_caught_up
+from shared.runtime.slots import known_service
 
 # A citizen's cancel is one command per ticket, so cancelling twice answers alike.
 CITIZEN_CANCEL = "citizen-cancel"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -23,11 +22,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from services.ticketing.calendar_file import booking_calendar
 from services.ticketing.keys import APPOINTMENT_ID, CITIZEN, TICKETING_KEY, Ticketing
 from services.ticketing.ratelimit import Hold, check_rate
-from services.ticketing.replies import NO_STORE, created_ticket, json_response, known_service
+from services.ticketing.replies import NO_STORE, created_ticket, json_response
 from shared.config.schema import BranchConfig
 from shared.contract import BookAppointment, CancelAppointment, CheckIn
 from shared.http import ProblemError, problem
-from shared.http.body import CITIZEN_BODY, invalid_field, json_body
+from shared.http.body import CITIZEN_BODY, json_body
 from shared.http.idempotency import command_id, derived_command_id, idempotency_key
 from shared.http.requester import client_address
 from shared.http.urls import appointment_urls
@@ -40,18 +39,15 @@ from shared.projection import (
     day_end,
     local_day,
     normalise_code,
-    slot_listing,
 )
 from shared.runtime.commands import refusal_status
 from shared.runtime.requests import branch_of, live_of, require_caught_up
+from shared.runtime.slots import known_service, slots_document
 
 # One cancel command per booking and one check-in command per code, so doing
 # either twice is the same command: the engine answers it as a retry.
 CITIZEN_CANCEL = "citizen-cancel-appointment"
 CHECK_IN = "citizen-check-in"
-DEFAULT_DAYS = 14
-MAX_DAYS = 367  # the longest horizon (366 days) and today
-_DIGITS = re.compile(r"[0-9]{1,4}", re.ASCII)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -127,46 +123,7 @@ def _refusals_counted(action: str) -> Callable[[Handler], Handler]:
 async def list_slots(request: web.Request) -> web.Response:
     t = request.app[TICKETING_KEY]
     config = branch_of(request)
-    wanted = request.query.get("service")
-    if not wanted:
-        raise invalid_field("invalid_field", "service", "say which service, e.g. service=pas")
-    service = known_service(config, wanted)
-    if config.appointments is None or service.seats is None:
-        raise problem(
-            refusal_status("not_bookable"),
-            "not_bookable",
-            f"{service.id!r} takes no bookings here",
-            extra={"field": "service"},
-        )
-    now = t.ctx.clock()
-    first = _date(request.query.get("from"), local_day(config, now))
-    days = _days(request.query.get("days"))
-    require_caught_up(request, config.id)
-    calendar = live_of(request, config.id).state_for(now).calendar
-    assert calendar is not None, "a branch with [appointments] keeps a calendar"
-    return json_response(slot_listing(config, calendar, service, first, days, now))
-
-
-def _date(text: str | None, today: dt.date) -> dt.date:
-    if text is None:
-        return today
-    try:
-        if len(text) != 10:
-            raise ValueError(text)
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        detail = f"{text!r} is not a date like 2026-12-03"
-        raise invalid_field("invalid_field", "from", detail) from None
-
-
-def _days(text: str | None) -> int:
-    if text is None:
-        return DEFAULT_DAYS
-    if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= MAX_DAYS:
-        raise invalid_field(
-            "invalid_field", "days", f"{text!r}: a whole number from 1 to {MAX_DAYS}"
-        )
-    return int(text)
+    return json_response(slots_document(request, config, t.ctx.clock(), CITIZEN_BODY))
 
 
 # --- booking -----------------------------------------------------------------

@@ -10,8 +10,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.ticketing.appointments_api import (
-    DEFAULT_DAYS,
-    MAX_DAYS,
     BookingRequest,
     CheckInRequest,
     book,
@@ -28,23 +26,13 @@ from services.ticketing.schemas import (
     CreatedTicket,
 )
 from shared.http.body import CITIZEN_BODY
-from shared.http.openapi import Reply, combine, query, route
+from shared.http.openapi import Reply, combine, route
 from shared.projection.documents import SlotListing
 from shared.runtime.commands import refusals
 from shared.runtime.requests import NOT_READY
+from shared.runtime.slots import SLOT_PARAMS
 
 TAG = "appointments"
-SLOT_PARAMS = (
-    query("service", "The bookable service, e.g. pas", required=True),
-    query(
-        "from", "The first day (YYYY-MM-DD); default today", {"type": "string", "format": "date"}
-    ),
-    query(
-        "days",
-        f"How many days (1-{MAX_DAYS}); default {DEFAULT_DAYS}",
-        {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
-    ),
-)
 BOOKING_LOCATION = {"Location": "The booking in this API"}
 TICKET_LOCATION = {"Location": "The ticket's status in this API"}
 UNKNOWN_BOOKING = {404: ["unknown_appointment"]}

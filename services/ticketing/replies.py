@@ -11,9 +11,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from shared.config.schema import BranchConfig, Service
+from shared.config.schema import BranchConfig
 from shared.config.settings import Settings
-from shared.http import problem
 from shared.http.urls import ticket_urls
 from shared.projection import area_name, ticket_path
 
@@ -29,19 +28,6 @@ def json_response(
         content_type="application/json",
         headers={**NO_STORE, **(headers or {})},
     )
-
-
-def known_service(config: BranchConfig, service_id: str) -> Service:
-    """The branch's service `service_id`, else 404 `unknown_service` naming the field."""
-    service = config.service(service_id)
-    if service is None:
-        raise problem(
-            404,
-            "unknown_service",
-            f"no service {service_id!r} at {config.id}",
-            extra={"field": "service"},
-        )
-    return service
 
 
 def created_ticket(

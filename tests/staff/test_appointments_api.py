@@ -270,8 +270,9 @@ async def test_free_slots_of_a_service(embedded_hall: Hall) -> None:
         ("?service=pas&days=0", 422, "invalid_request", "days"),
         ("?service=pas&days=x", 422, "invalid_request", "days"),
         ("?service=pas&from=tomorrow", 422, "invalid_request", "from"),
-        ("?service=vielse", 404, "unknown_service", None),
-        ("?service=bibliotek", 422, "not_bookable", None),
+        ("?service=vielse", 404, "unknown_service", "service"),
+        ("?service=bibliotek", 422, "not_bookable", "service"),
+        ("?service=pas&from=1999-12-31", 422, "invalid_request", "from"),
     ],
 )
 async def test_a_bad_slot_query(

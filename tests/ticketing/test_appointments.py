@@ -317,6 +317,7 @@ async def test_slot_listing_refusals_name_the_parameter(hall: Hall, citizen: Cit
         ("service=pas&from=2030-13-01", 422, "invalid_field", "from"),
         ("service=pas&from=1.12.2030", 422, "invalid_field", "from"),
         ("service=pas&from=2030-1-1", 422, "invalid_field", "from"),
+        ("service=pas&from=1999-12-31", 422, "invalid_field", "from"),
         ("service=pas&days=0", 422, "invalid_field", "days"),
         ("service=pas&days=-3", 422, "invalid_field", "days"),
         ("service=pas&days=two", 422, "invalid_field", "days"),
