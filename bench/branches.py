@@ -60,7 +60,7 @@ import orjson
 from aiormq.channel import Channel as AmqpChannel
 from localstack import Proc, Stack, branch_toml, health, own_vhost
 from measure import call_to_screen, issue_tickets, open_desks, percentile, staff_headers
-from suite_tools import Row, fmt, verdict
+from suite_tools import Row, fmt, print_table, verdict
 
 from services.cli import token_hash
 from shared.bus import EVENTS_EXCHANGE, event_log_stream
@@ -307,16 +307,6 @@ def rows(alone: dict[str, float], among: dict[str, float]) -> list[Row]:
     ]
 
 
-def print_table(table: list[Row], others: str) -> None:
-    header: Row = ("figure", "alone", f"among {others}", "ratio", "target", "met?")
-    widths = [max(len(r[i]) for r in [header, *table]) for i in range(6)]
-    print(f"\n== one hall ({HALL}) alone and among {others}, same run")
-    for n, line in enumerate([header, *table]):
-        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-
-
 def on_sigterm(_signum: int, _frame: object) -> NoReturn:
     raise SystemExit(143)  # unwinds through the finally blocks: processes, then vhost
 
@@ -365,7 +355,11 @@ def main() -> int:
     alone, among = figures["alone"], figures["among others"]
     others = f"{args.branches} branches x {published // max(1, args.branches):,} events"
     table = rows(alone, among)
-    print_table(table, others)
+    print_table(
+        table,
+        f"one hall ({HALL}) alone and among {others}, same run",
+        ("figure", "alone", f"among {others}", "ratio", "target", "met?"),
+    )
     print(f"\n(took {time.monotonic() - began:.0f} s)")
     return 0 if all(r[5] != "NO" for r in table) else 1
 

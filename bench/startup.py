@@ -47,7 +47,7 @@ import aiormq
 from aiormq.channel import Channel as AmqpChannel
 from busy_days import busy_branch_toml, busy_log
 from localstack import REPO, Proc, Stack, free_port, health, own_vhost, zone_at_hour
-from suite_tools import Row, fmt, ratio, verdict
+from suite_tools import Row, fmt, print_table, ratio, verdict
 
 from shared.bus import EVENTS_EXCHANGE, event_log_stream
 from shared.bus.rabbit import RabbitBus
@@ -342,16 +342,6 @@ def rows(m: dict[str, float], all_runs: dict[str, list[float]]) -> list[Row]:
     return table
 
 
-def print_table(table: list[Row], events: str) -> None:
-    header: Row = ("figure (median of runs, range)", "ours", "floor", "ratio", "target", "met?")
-    widths = [max(len(r[i]) for r in [header, *table]) for i in range(6)]
-    print(f"\n== start-up of a busy branch with appointments ({events})")
-    for n, line in enumerate([header, *table]):
-        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-
-
 def on_sigterm(_signum: int, _frame: object) -> NoReturn:
     raise SystemExit(143)  # unwinds through the finally blocks: processes, then vhost
 
@@ -373,7 +363,12 @@ def main() -> int:
     os.environ.pop("QMS_DATA_DIR", None)
     with own_vhost() as url, tempfile.TemporaryDirectory(prefix="qms-bench-startup-") as folder:
         table, load = measure(args, Path(folder), url)
-    print_table(table, f"{args.days} days + today, RabbitMQ and embedded; load average {load}")
+    print_table(
+        table,
+        "start-up of a busy branch with appointments "
+        f"({args.days} days + today, RabbitMQ and embedded; load average {load})",
+        ("figure (median of runs, range)", "ours", "floor", "ratio", "target", "met?"),
+    )
     print(f"\n(took {time.monotonic() - began:.0f} s)")
     return 0 if all(r[5] != "NO" for r in table) else 1
 

@@ -373,7 +373,7 @@ def main() -> int:
             branches_rows(args.branches, rows)
         if args.startup:
             startup_rows(rows)
-    print_table(rows)
+    print_table(rows, "summary (floor: aio-pika publish -> consume, classic queue, this run)")
     if disturbed:
         print(
             "\nWARNING: the services lost their broker connection during the run (RabbitMQ "

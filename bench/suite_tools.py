@@ -109,12 +109,14 @@ def broker_lost(work: Path) -> list[str]:
     )
 
 
-def print_table(rows: list[Row]) -> None:
-    header: Row = ("figure", "ours", "floor", "ratio", "target", "met?")
+HEADER: Row = ("figure", "ours", "floor", "ratio", "target", "met?")
+
+
+def print_table(rows: list[Row], title: str, header: Row = HEADER) -> None:
+    """The figures under `== title`, one column per field, each padded to its widest cell."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(6)]
-    line = "  ".join("-" * w for w in widths)
-    print("\n== summary (floor: aio-pika publish -> consume, classic queue, this run)")
+    print(f"\n== {title}")
     for n, row in enumerate([header, *rows]):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
         if n == 0:
-            print(line)
+            print("  ".join("-" * w for w in widths))
