@@ -34,11 +34,11 @@ from shared.http.openapi import Reply, combine, query, route
 from shared.http.problem import problem
 from shared.http.urls import appointment_urls
 from shared.projection import BranchState, day_bookings, local_day
-from shared.projection.documents import BookingCancelled, SlotListing
+from shared.projection.documents import BookingCancelled
 from shared.runtime import CONTEXT_KEY
 from shared.runtime.commands import RETRY_AFTER_S, refusals
-from shared.runtime.requests import NOT_READY, branch_of, live_of, require_caught_up
-from shared.runtime.slots import SLOT_PARAMS, slots_document
+from shared.runtime.requests import branch_of, live_of, require_caught_up
+from shared.runtime.slots import add_slots_route, slots_document
 
 COLLECTION = "/api/v1/branches/{branch}/appointments"
 SEEN_WITHIN_S = 2.0
@@ -80,19 +80,13 @@ def add_routes(app: web.Application) -> None:
         replies=[Reply(200, "The day's bookings", DayBookings)],
         errors=combine({422: ["invalid_request"], 503: ["not_ready", "unavailable"]}),
     )
-    route(
+    add_slots_route(
         app,
-        "GET",
         f"{COLLECTION}/slots",
         slots,
         summary="A bookable service's slots and their free seats (the citizen API's document)",
-        tag=TAG,
+        rules=STAFF_BODY,
         role=STAFF,
-        params=SLOT_PARAMS,
-        replies=[Reply(200, "The slots", SlotListing)],
-        errors=combine(
-            {404: ["unknown_service"], 422: ["invalid_request", "not_bookable"]}, NOT_READY
-        ),
     )
     route(
         app,

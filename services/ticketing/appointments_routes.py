@@ -27,10 +27,9 @@ from services.ticketing.schemas import (
 )
 from shared.http.body import CITIZEN_BODY
 from shared.http.openapi import Reply, combine, route
-from shared.projection.documents import SlotListing
 from shared.runtime.commands import refusals
 from shared.runtime.requests import NOT_READY
-from shared.runtime.slots import SLOT_PARAMS
+from shared.runtime.slots import add_slots_route
 
 TAG = "appointments"
 BOOKING_LOCATION = {"Location": "The booking in this API"}
@@ -41,18 +40,12 @@ UNKNOWN_BOOKING = {404: ["unknown_appointment"]}
 def add_routes(app: web.Application) -> None:
     base = "/api/v1/branches/{branch}"
     one = f"{base}/appointments/{{appointment_id}}"
-    route(
+    add_slots_route(
         app,
-        "GET",
         f"{base}/appointments/slots",
         list_slots,
         summary="A bookable service's slots and their free seats, day by day",
-        tag=TAG,
-        params=SLOT_PARAMS,
-        replies=[Reply(200, "The slots", SlotListing)],
-        errors=combine(
-            {404: ["unknown_service"], 422: ["invalid_field", "not_bookable"]}, NOT_READY
-        ),
+        rules=CITIZEN_BODY,
     )
     route(
         app,

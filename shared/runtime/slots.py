@@ -17,12 +17,14 @@ from typing import Any
 from aiohttp import web
 
 from shared.config.schema import BranchConfig, Service
+from shared.config.settings import Role
 from shared.http import problem
 from shared.http.body import BodyRules, invalid_field
-from shared.http.openapi import query
+from shared.http.openapi import Handler, Reply, combine, query, route
 from shared.projection import local_day, slot_listing
+from shared.projection.documents import SlotListing
 from shared.runtime.commands import refusal_status
-from shared.runtime.requests import live_of, require_caught_up
+from shared.runtime.requests import NOT_READY, live_of, require_caught_up
 
 DEFAULT_DAYS = 14
 MAX_DAYS = 367  # the longest horizon (366 days) and today
@@ -104,3 +106,29 @@ def slots_document(
     calendar = live_of(request, config.id).state_for(now).calendar
     assert calendar is not None, "a branch with a bookable service keeps a calendar"
     return slot_listing(config, calendar, service, first, days, now)
+
+
+def add_slots_route(
+    app: web.Application,
+    path: str,
+    handler: Handler,
+    *,
+    summary: str,
+    rules: BodyRules,
+    role: Role | None = None,
+) -> None:
+    """Serve and describe a slots route (`handler` answers with `slots_document`)."""
+    route(
+        app,
+        "GET",
+        path,
+        handler,
+        summary=summary,
+        tag="appointments",
+        role=role,
+        params=SLOT_PARAMS,
+        replies=[Reply(200, "The slots", SlotListing)],
+        errors=combine(
+            {404: ["unknown_service"], 422: [rules.invalid_code, "not_bookable"]}, NOT_READY
+        ),
+    )
