@@ -29,6 +29,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 from engine import MAGION, around_the_clock
+from localstack import early_morning_zone
 
 from services.routing.engine import CountingIds, decide, decide_and_apply
 from services.ticketing.app import create_app
@@ -50,10 +51,16 @@ from shared.runtime import ServiceContext, start_service
 
 
 def quick_hall() -> BranchConfig:
-    """Magion staffed all day with one-minute services, so a long queue is still accepted."""
+    """Magion staffed all day with one-minute services, so a long queue is still accepted.
+
+    In a zone where it is 01:MM now: the day has 23 hours left, so no ticket
+    would wait past closing (midnight) and the day does not turn during the
+    bench, whenever it is started.
+    """
     config = around_the_clock(load_branch_file(MAGION))
     services = [s.model_copy(update={"service_time_min": 1}) for s in config.services]
-    return config.model_copy(update={"services": services})
+    branch = config.branch.model_copy(update={"timezone": early_morning_zone()})
+    return config.model_copy(update={"services": services, "branch": branch})
 
 
 def command(
