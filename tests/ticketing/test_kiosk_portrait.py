@@ -180,7 +180,9 @@ async def test_english_goes_back_to_danish_after_30_s_without_a_touch(
         await page.context.close()
 
 
-async def test_about_is_lower_case_mid_sentence(start_hall: StartHall, branch_id: str, page: Page) -> None:
+async def test_about_is_lower_case_mid_sentence(
+    start_hall: StartHall, branch_id: str, page: Page
+) -> None:
     hall = await start_hall(magion_all_day(branch_id))
     await hall.do(OpenCounter(counter="service-1"))
     await hall.issue("pas")

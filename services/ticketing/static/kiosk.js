@@ -130,6 +130,7 @@ function areaGroup(area, line, buttons) {
   if (line) {
     const what = document.createElement("p");
     what.className = "area-line";
+    what.dir = "auto"; // an English fallback keeps its own direction on an Arabic page
     what.textContent = line;
     group.append(what);
   }
@@ -158,6 +159,7 @@ function serviceButton(service, other = false) {
   button.disabled = !service.open || kiosk.busy;
   const name = document.createElement("span");
   name.className = "service-name";
+  name.dir = "auto";
   name.textContent = localName(service.name, kiosk.lang);
   // Chromium has no Danish hyphenation: long single words get a smaller size instead.
   const length = name.textContent.length;
