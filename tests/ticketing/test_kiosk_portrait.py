@@ -10,6 +10,7 @@ test-artifacts/ (kiosk-portrait-*.png).
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,16 @@ async def portrait(browser: Browser) -> Page:
     return await context.new_page()
 
 
+@pytest.fixture
+async def kiosk(browser: Browser) -> AsyncIterator[Page]:
+    """A page on the hall's portrait touch screen."""
+    page = await portrait(browser)
+    try:
+        yield page
+    finally:
+        await page.context.close()
+
+
 async def choices_box(page: Page) -> dict[str, float]:
     box: dict[str, float] = await page.evaluate(CHOICES_BOX)
     return box
@@ -58,44 +69,36 @@ async def choices_box(page: Page) -> dict[str, float]:
 
 @pytest.mark.parametrize("hall_kind", ["magion", "three services"])
 async def test_the_choices_fill_the_portrait_screen_in_big_type(
-    start_hall: StartHall, branch_id: str, browser: Browser, artifacts: Path, hall_kind: str
+    start_hall: StartHall, branch_id: str, kiosk: Page, artifacts: Path, hall_kind: str
 ) -> None:
     config = magion_all_day(branch_id) if hall_kind == "magion" else branch_config(branch_id)
     hall = await start_hall(config)
-    page = await portrait(browser)
-    try:
-        await page.goto(hall.url(f"/kiosk/{branch_id}"))
-        await page.locator("button.service").first.wait_for()
-        box = await choices_box(page)
-        height = PORTRAIT["height"]
-        assert box["scroll"] <= height, "the start page fits without scrolling"
-        assert box["bottom"] >= 0.9 * height, f"the choices end at {box['bottom'] / height:.0%}"
-        assert box["bottom"] - box["top"] >= 0.7 * height
-        names = await page.evaluate(FONT_SIZES, "button.service .service-name")
-        waits = await page.evaluate(FONT_SIZES, "button.service .service-info")
-        assert min(names) >= 32, names
-        assert min(waits) >= 24, waits
-        await page.screenshot(path=artifacts / f"kiosk-portrait-start-{hall_kind.split()[0]}.png")
-    finally:
-        await page.context.close()
+    await kiosk.goto(hall.url(f"/kiosk/{branch_id}"))
+    await kiosk.locator("button.service").first.wait_for()
+    box = await choices_box(kiosk)
+    height = PORTRAIT["height"]
+    assert box["scroll"] <= height, "the start page fits without scrolling"
+    assert box["bottom"] >= 0.9 * height, f"the choices end at {box['bottom'] / height:.0%}"
+    assert box["bottom"] - box["top"] >= 0.7 * height
+    names = await kiosk.evaluate(FONT_SIZES, "button.service .service-name")
+    waits = await kiosk.evaluate(FONT_SIZES, "button.service .service-info")
+    assert min(names) >= 32, names
+    assert min(waits) >= 24, waits
+    await kiosk.screenshot(path=artifacts / f"kiosk-portrait-start-{hall_kind.split()[0]}.png")
 
 
 async def test_each_area_says_what_it_is_for(
-    start_hall: StartHall, branch_id: str, browser: Browser
+    start_hall: StartHall, branch_id: str, kiosk: Page
 ) -> None:
     hall = await start_hall(magion_all_day(branch_id))
-    page = await portrait(browser)
-    try:
-        await page.goto(hall.url(f"/kiosk/{branch_id}"))
-        lines = page.locator("#areas .area-line")
-        await expect(lines).to_have_count(2)
-        kvik, service = hall.config.areas
-        assert kvik.description is not None and service.description is not None
-        await expect(lines).to_have_text([kvik.description.da, service.description.da])
-        await page.locator('#langs button[lang="de"]').click()  # no German in the file: English
-        await expect(lines.first).to_have_text(kvik.description.en)
-    finally:
-        await page.context.close()
+    await kiosk.goto(hall.url(f"/kiosk/{branch_id}"))
+    lines = kiosk.locator("#areas .area-line")
+    await expect(lines).to_have_count(2)
+    kvik, service = hall.config.areas
+    assert kvik.description is not None and service.description is not None
+    await expect(lines).to_have_text([kvik.description.da, service.description.da])
+    await kiosk.locator('#langs button[lang="de"]').click()  # no German in the file: English
+    await expect(lines.first).to_have_text(kvik.description.en)
 
 
 async def test_an_area_without_a_line_lists_its_services(
@@ -110,74 +113,62 @@ async def test_an_area_without_a_line_lists_its_services(
 
 
 async def test_the_ticket_is_laid_out_for_portrait(
-    start_hall: StartHall, branch_id: str, browser: Browser, artifacts: Path
+    start_hall: StartHall, branch_id: str, kiosk: Page, artifacts: Path
 ) -> None:
     hall = await start_hall(magion_all_day(branch_id))
-    page = await portrait(browser)
-    try:
-        await page.goto(hall.url(f"/kiosk/{branch_id}"))
-        await page.locator('button.service[data-service="pas"]').click()
-        await page.locator("#number").wait_for(state="visible", timeout=SHOWN_WITHIN_MS)
-        slip = await page.locator("#slip").bounding_box()
-        done = await page.locator("#done").bounding_box()
-        assert slip is not None and done is not None
-        assert done["y"] >= slip["y"] + slip["height"], "'Færdig' is under the slip"
-        assert abs((done["x"] + done["width"] / 2) - (slip["x"] + slip["width"] / 2)) < 2
-        assert slip["width"] >= 0.6 * PORTRAIT["width"]
-        assert done["y"] + done["height"] <= PORTRAIT["height"]
-        await page.screenshot(path=artifacts / "kiosk-portrait-ticket.png")
-    finally:
-        await page.context.close()
+    await kiosk.goto(hall.url(f"/kiosk/{branch_id}"))
+    await kiosk.locator('button.service[data-service="pas"]').click()
+    await kiosk.locator("#number").wait_for(state="visible", timeout=SHOWN_WITHIN_MS)
+    slip = await kiosk.locator("#slip").bounding_box()
+    done = await kiosk.locator("#done").bounding_box()
+    assert slip is not None and done is not None
+    assert done["y"] >= slip["y"] + slip["height"], "'Færdig' is under the slip"
+    assert abs((done["x"] + done["width"] / 2) - (slip["x"] + slip["width"] / 2)) < 2
+    assert slip["width"] >= 0.6 * PORTRAIT["width"]
+    assert done["y"] + done["height"] <= PORTRAIT["height"]
+    await kiosk.screenshot(path=artifacts / "kiosk-portrait-ticket.png")
 
 
 async def test_other_or_not_sure_gives_a_kvik_ticket(
-    start_hall: StartHall, branch_id: str, browser: Browser, artifacts: Path
+    start_hall: StartHall, branch_id: str, kiosk: Page, artifacts: Path
 ) -> None:
     hall = await start_hall(magion_all_day(branch_id))
-    page = await portrait(browser)
-    try:
-        await page.goto(hall.url(f"/kiosk/{branch_id}?areas=service"))  # even where KVIK is hidden
-        other = page.locator("button.service.other")
-        await expect(other.locator(".service-name")).to_have_text("Andet / ved ikke")
-        await expect(other.locator(".service-info")).to_have_text("Vi hjælper dig ved KVIK")
-        await other.click()
-        await page.locator("#number").wait_for(state="visible", timeout=SHOWN_WITHIN_MS)
-        ticket_id = await page.locator("#slip").get_attribute("data-ticket-id")
-        assert ticket_id is not None
-        issued = await hall.ticket(ticket_id)
-        assert (issued["service"], issued["area"]) == ("bibliotek", "kvik")
-        assert await page.locator("#number").text_content() == issued["number"]
-        assert await page.locator("#slip-service").text_content() == "Andet / ved ikke"
-        assert "KVIK" in (await page.locator("#slip-go").text_content() or "")
-        await page.screenshot(path=artifacts / "kiosk-portrait-other.png")
-    finally:
-        await page.context.close()
+    await kiosk.goto(hall.url(f"/kiosk/{branch_id}?areas=service"))  # even where KVIK is hidden
+    other = kiosk.locator("button.service.other")
+    await expect(other.locator(".service-name")).to_have_text("Andet / ved ikke")
+    await expect(other.locator(".service-info")).to_have_text("Vi hjælper dig ved KVIK")
+    await other.click()
+    await kiosk.locator("#number").wait_for(state="visible", timeout=SHOWN_WITHIN_MS)
+    ticket_id = await kiosk.locator("#slip").get_attribute("data-ticket-id")
+    assert ticket_id is not None
+    issued = await hall.ticket(ticket_id)
+    assert (issued["service"], issued["area"]) == ("bibliotek", "kvik")
+    assert await kiosk.locator("#number").text_content() == issued["number"]
+    assert await kiosk.locator("#slip-service").text_content() == "Andet / ved ikke"
+    assert "KVIK" in (await kiosk.locator("#slip-go").text_content() or "")
+    await kiosk.screenshot(path=artifacts / "kiosk-portrait-other.png")
 
 
 async def test_english_goes_back_to_danish_after_30_s_without_a_touch(
-    start_hall: StartHall, branch_id: str, browser: Browser
+    start_hall: StartHall, branch_id: str, kiosk: Page
 ) -> None:
     hall = await start_hall(magion_all_day(branch_id))
-    page = await portrait(browser)
-    try:
-        await page.clock.install()
-        await page.goto(hall.url(f"/kiosk/{branch_id}"))
-        await page.locator("button.service").first.wait_for()
-        title = page.locator("#start-title")
-        await page.locator('#langs button[lang="en"]').click()
-        await expect(title).to_have_text("Tap what you have come for")
-        await page.clock.run_for(20_000)
-        await page.locator("#areas h2").first.click()  # a touch: the wait starts again
-        await page.clock.run_for(20_000)
-        assert await page.evaluate("document.documentElement.lang") == "en"
-        await page.clock.run_for(11_000)
-        await expect(title).to_have_text("Tryk på det, du kommer for")
-        assert await page.evaluate("document.documentElement.lang") == "da"
-        await expect(page.locator('#langs button[lang="da"]')).to_have_attribute(
-            "aria-pressed", "true"
-        )
-    finally:
-        await page.context.close()
+    await kiosk.clock.install()
+    await kiosk.goto(hall.url(f"/kiosk/{branch_id}"))
+    await kiosk.locator("button.service").first.wait_for()
+    title = kiosk.locator("#start-title")
+    await kiosk.locator('#langs button[lang="en"]').click()
+    await expect(title).to_have_text("Tap what you have come for")
+    await kiosk.clock.run_for(20_000)
+    await kiosk.locator("#areas h2").first.click()  # a touch: the wait starts again
+    await kiosk.clock.run_for(20_000)
+    assert await kiosk.evaluate("document.documentElement.lang") == "en"
+    await kiosk.clock.run_for(11_000)
+    await expect(title).to_have_text("Tryk på det, du kommer for")
+    assert await kiosk.evaluate("document.documentElement.lang") == "da"
+    await expect(kiosk.locator('#langs button[lang="da"]')).to_have_attribute(
+        "aria-pressed", "true"
+    )
 
 
 async def test_about_is_lower_case_mid_sentence(
@@ -217,30 +208,26 @@ def assert_clear_ring(ring: dict[str, Any], against: str) -> None:
 
 
 async def test_keyboard_focus_stays_on_screen_with_a_ring_one_can_see(
-    start_hall: StartHall, branch_id: str, browser: Browser, artifacts: Path
+    start_hall: StartHall, branch_id: str, kiosk: Page, artifacts: Path
 ) -> None:
     hall = await start_hall(magion_all_day(branch_id))
-    page = await portrait(browser)
-    try:
-        await page.goto(hall.url(f"/kiosk/{branch_id}"))
-        await page.locator("button.service").first.wait_for()
-        await page.locator("#start-title").focus()
-        while (await page.evaluate(RING, None))["service"] != "pas":
-            await page.keyboard.press("Tab")
-        assert_clear_ring(await page.evaluate(RING, None), "behind")  # on the blue button
-        await page.screenshot(path=artifacts / "kiosk-portrait-focus-service.png")
+    await kiosk.goto(hall.url(f"/kiosk/{branch_id}"))
+    await kiosk.locator("button.service").first.wait_for()
+    await kiosk.locator("#start-title").focus()
+    while (await kiosk.evaluate(RING, None))["service"] != "pas":
+        await kiosk.keyboard.press("Tab")
+    assert_clear_ring(await kiosk.evaluate(RING, None), "behind")  # on the blue button
+    await kiosk.screenshot(path=artifacts / "kiosk-portrait-focus-service.png")
 
-        await page.keyboard.press("Enter")
-        await page.locator("#number").wait_for(state="visible", timeout=SHOWN_WITHIN_MS)
-        ring = await page.evaluate(RING, None)
-        assert ring["id"] == "done", "the focus is on 'Færdig', not lost to the page"
-        assert_clear_ring(ring, "page")  # around a white button on the page's ground
-        await page.screenshot(path=artifacts / "kiosk-portrait-focus-done.png")
+    await kiosk.keyboard.press("Enter")
+    await kiosk.locator("#number").wait_for(state="visible", timeout=SHOWN_WITHIN_MS)
+    ring = await kiosk.evaluate(RING, None)
+    assert ring["id"] == "done", "the focus is on 'Færdig', not lost to the page"
+    assert_clear_ring(ring, "page")  # around a white button on the page's ground
+    await kiosk.screenshot(path=artifacts / "kiosk-portrait-focus-done.png")
 
-        await page.keyboard.press("Enter")
-        await expect(page.locator("#start")).to_be_visible()
-        assert await page.evaluate("document.activeElement.id") == "start-title"
-        await page.keyboard.press("Tab")  # on to the first choice ("Jeg har en tid" here)
-        assert await page.evaluate("document.activeElement.matches('#start button')")
-    finally:
-        await page.context.close()
+    await kiosk.keyboard.press("Enter")
+    await expect(kiosk.locator("#start")).to_be_visible()
+    assert await kiosk.evaluate("document.activeElement.id") == "start-title"
+    await kiosk.keyboard.press("Tab")  # on to the first choice ("Jeg har en tid" here)
+    assert await kiosk.evaluate("document.activeElement.matches('#start button')")
