@@ -18,6 +18,7 @@ from shared.contract.results import (
     CounterClosedResult,
     CounterOpenedResult,
     IssuedTicket,
+    ServicePauseResult,
     TicketAtDeskResult,
     TicketCalledResult,
     TicketFinishedResult,
@@ -48,6 +49,12 @@ class DeskOpened(CounterOpenedResult, DeskNamed):
 
 class DeskClosed(CounterClosedResult, DeskNamed):
     pass
+
+
+class ServicePaused(ServicePauseResult):
+    paused_until: str | None = Field(
+        description="`until` as the branch's clock shows it (HH:MM); null: until resumed"
+    )
 
 
 class DeskCalled(TicketCalledResult, DeskNamed):

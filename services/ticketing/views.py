@@ -13,6 +13,7 @@ from typing import Any
 from shared.config.schema import WEEKDAYS, BranchConfig
 from shared.projection import (
     BranchState,
+    Pause,
     Ticket,
     area_figures,
     area_name,
@@ -46,9 +47,11 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
     """`GET /api/v1/branches/{branch}/services`.
 
     `open` is "staffed now" (and the day not closed by staff). Each service
-    has its own `open` too: false with `reason` `closed`, or
-    `would_exceed_closing` when a ticket taken now is estimated to wait past
-    closing time (the engine refuses those; the kiosk greys the button).
+    has its own `open` too: false with `reason` `closed`, `paused` (a manager
+    stopped new tickets: `paused` true, `paused_until` the local "HH:MM" it
+    opens again by itself, or null until resumed), or `would_exceed_closing`
+    when a ticket taken now is estimated to wait past closing time (the
+    engine refuses those; the kiosk greys the button).
     """
     closes, opens_at = staffed_window(state, config, now)
     is_open = closes is not None
@@ -57,9 +60,13 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
     services = []
     for service in config.services:
         figure = figures[service.id]
+        pause = state.pause_of(service.id, now)
         reason = None
         if closes is None:
             reason = "closed"
+        elif pause is not None:
+            # The engine's order for issue_ticket: closed, then paused.
+            reason = "paused"
         elif runs_past_closing(closes, now, figure.estimated_wait_s):
             # The engine's own rule for issue_ticket (would_exceed_closing).
             reason = "would_exceed_closing"
@@ -72,6 +79,8 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
                 "prefix": service.prefix,
                 "open": reason is None,
                 "reason": reason,
+                "paused": pause is not None,
+                "paused_until": _pause_end(config, pause),
                 "waiting": figure.waiting,
                 "open_desks": figure.open_desks,
                 "estimated_wait_s": figure.estimated_wait_s,
@@ -96,6 +105,12 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
         ],
         "services": services,
     }
+
+
+def _pause_end(config: BranchConfig, pause: Pause | None) -> str | None:
+    if pause is None or pause.until is None:
+        return None
+    return clock_text(config, pause.until)
 
 
 def ticket_view(

@@ -170,7 +170,7 @@ def test_random_days_keep_every_rule(
             if caller is not None and caller.is_open:
                 fair = expected_first(hall.state, hall, caller.services)
         written = len(hall.log)
-        issued_for = command.data.model_dump().get("service")
+        issued_for = str(command.data.model_dump().get("service"))
         paused = command.type == "issue_ticket" and hall.state.pause_of(issued_for, hall.now)
         reply = hall.send(command)
         assert decode_reply(encode_reply(reply)) == reply, "every reply fits the wire"
