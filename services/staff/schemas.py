@@ -119,10 +119,13 @@ class OverviewService(Document):
     served: int
     no_show: int
     cancelled: int
+    paused: bool = Field(description="A manager paused it: no new tickets; the queue goes on")
+    paused_until: dt.datetime | None = Field(description="When the pause ends; null: on resume")
+    paused_by: str | None = Field(description="The manager's staff id")
 
 
 class Hint(Document):
-    """Open one more desk: the estimate for a new ticket passes the target."""
+    """Where a new ticket's estimated wait passes the target: what would help (README, "Hints")."""
 
     area: str
     area_name: str
@@ -130,6 +133,10 @@ class Hint(Document):
     service_name: Names
     estimated_wait_s: int
     target_wait_s: int
+    kind: Literal["open_desk", "add_service", "borrow_desk", "at_limit"]
+    counter: str | None = Field(description="The desk to open or re-open; null for at_limit")
+    counter_name: str | None
+    services: list[str] = Field(description="The services to open `counter` for")
     text: Names
 
 
