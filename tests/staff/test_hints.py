@@ -45,10 +45,16 @@ def test_a_closed_desk_of_the_area_is_named_and_never_an_open_one() -> None:
     hall.open("kvik-1")
     queue(hall, "bibliotek", 4)  # 4 x 3 min at one desk: 12 min against 5
     kvik = hints(hall)["kvik"]
-    assert (kvik["kind"], kvik["counter"], kvik["counter_name"]) == ("open_desk", "kvik-2", "KVIK 2")
+    assert (kvik["kind"], kvik["counter"], kvik["counter_name"]) == (
+        "open_desk",
+        "kvik-2",
+        "KVIK 2",
+    )
     assert kvik["services"] == ["bibliotek", "sundhedskort", "flytning"]
-    assert kvik["text"]["da"] == "Åbn KVIK 2 i KVIK: ventetiden er 12 min, målet er 5 min (Bibliotek)"
-    assert kvik["text"]["en"] == "Open KVIK 2 in KVIK: the wait is 12 min, the target is 5 min (Library)"
+    assert kvik["text"] == {
+        "da": "Åbn KVIK 2 i KVIK: ventetiden er 12 min, målet er 5 min (Bibliotek)",
+        "en": "Open KVIK 2 in KVIK: the wait is 12 min, the target is 5 min (Library)",
+    }
 
 
 def test_only_a_desk_skilled_for_the_late_service_is_named() -> None:
