@@ -27,6 +27,7 @@ from shared.projection import (
     area_figures,
     desk_name,
     elapsed_s,
+    pause_end,
     service_figures,
     target_wait_s,
     waiting_list,
@@ -42,7 +43,8 @@ def build_overview(state: BranchState, config: BranchConfig, now: dt.datetime) -
     by_area = area_figures(config, figures)
     ended = _ended_counts(state)
     services = {
-        s.id: _service(s, figures[s.id], ended.get(s.id, {}), state, now) for s in config.services
+        s.id: _service(config, s, figures[s.id], ended.get(s.id, {}), state, now)
+        for s in config.services
     }
     counters = [_counter(state, config, c, now) for c in _desks(state, config)]
     areas: list[dict[str, Any]] = []
@@ -91,6 +93,7 @@ def _ended_counts(state: BranchState) -> dict[str, dict[TicketStatus, int]]:
 
 
 def _service(
+    config: BranchConfig,
     service: Service,
     figures: ServiceFigures,
     ended: dict[TicketStatus, int],
@@ -118,9 +121,10 @@ def _service(
         "served": ended.get(TicketStatus.FINISHED, 0),
         "no_show": ended.get(TicketStatus.NO_SHOW, 0),
         "cancelled": ended.get(TicketStatus.CANCELLED, 0),
-        # A manager's pause: no new tickets (the queue goes on); until null: until resumed.
+        # A manager's pause: no new tickets (the queue goes on). `paused_until` is the
+        # branch's clock time, as the kiosk shows it; null: until resumed.
         "paused": pause is not None,
-        "paused_until": _iso(pause.until) if pause is not None else None,
+        "paused_until": pause_end(config, pause),
         "paused_by": pause.staff if pause is not None else None,
     }
 

@@ -120,7 +120,9 @@ class OverviewService(Document):
     no_show: int
     cancelled: int
     paused: bool = Field(description="A manager paused it: no new tickets; the queue goes on")
-    paused_until: dt.datetime | None = Field(description="When the pause ends; null: on resume")
+    paused_until: str | None = Field(
+        description="The branch's clock time the pause ends (HH:MM); null: until resumed"
+    )
     paused_by: str | None = Field(description="The manager's staff id")
 
 

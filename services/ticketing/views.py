@@ -13,7 +13,6 @@ from typing import Any
 from shared.config.schema import WEEKDAYS, BranchConfig
 from shared.projection import (
     BranchState,
-    Pause,
     Ticket,
     area_figures,
     area_name,
@@ -21,6 +20,7 @@ from shared.projection import (
     clock_text,
     local_day,
     local_time,
+    pause_end,
     runs_past_closing,
     self_service_until,
     service_figures,
@@ -80,7 +80,7 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
                 "open": reason is None,
                 "reason": reason,
                 "paused": pause is not None,
-                "paused_until": _pause_end(config, pause),
+                "paused_until": pause_end(config, pause),
                 "waiting": figure.waiting,
                 "open_desks": figure.open_desks,
                 "estimated_wait_s": figure.estimated_wait_s,
@@ -105,12 +105,6 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
         ],
         "services": services,
     }
-
-
-def _pause_end(config: BranchConfig, pause: Pause | None) -> str | None:
-    if pause is None or pause.until is None:
-        return None
-    return clock_text(config, pause.until)
 
 
 def ticket_view(
