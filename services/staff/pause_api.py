@@ -12,10 +12,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from aiohttp import web
+from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.staff.auth import MANAGER
-from services.staff.desk_api import commands_counted, send_command
+from services.staff.desk_api import NoBody, commands_counted, send_command
 from services.staff.keys import AUTH_KEY
 from services.staff.schemas import ServicePaused
 from shared.config.schema import BranchConfig
@@ -40,10 +41,6 @@ class PauseBody(BaseModel):
 
     # None: until a manager resumes it (the pause ends with the day in any case).
     until: ClockTime | None = None
-
-
-class NoBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _until(config: BranchConfig, now: dt.datetime, text: str | None) -> dt.datetime | None:
@@ -101,7 +98,7 @@ def add_routes(app: web.Application) -> None:
         )
 
 
-def _handler(action: str, counted: Any) -> Callable[[web.Request], Awaitable[web.Response]]:
+def _handler(action: str, counted: Counter) -> Callable[[web.Request], Awaitable[web.Response]]:
     _summary, model, build, _codes = ACTIONS[action]
 
     async def handle(request: web.Request) -> web.Response:
