@@ -43,6 +43,18 @@ async def manager_page(browser: Browser, hall: WholeHall) -> Page:
     return page
 
 
+async def console_page(browser: Browser, hall: WholeHall, counter: str) -> Page:
+    """A staff member's desk console at `counter`."""
+    page = await new_page(browser)
+    await page.goto(hall.url("staff", "/staff/{branch}"))
+    await page.fill("#token-input", STAFF_TOKEN)
+    await page.press("#token-input", "Enter")
+    await page.select_option("#desk-select", counter, timeout=WITHIN_MS)
+    await page.click("#use-desk")
+    await expect(page.locator("#desk")).to_be_visible()
+    return page
+
+
 async def staff(hall: WholeHall, method: str, path: str, body: object = None) -> object:
     status, data, _ = await hall.request(
         method,
@@ -70,6 +82,9 @@ async def test_a_paused_service_shows_why_on_the_kiosk_and_takes_no_ticket_until
     await kiosk.goto(hall.url("ticketing", "/kiosk/{branch}"))
     pas = kiosk.locator('button.service[data-service="pas"]')
     await expect(pas).to_be_enabled(timeout=WITHIN_MS)
+    console = await console_page(browser, hall, "service-1")
+    console_pas = console.locator("#queue-rows td[data-paused]").filter(has_text="Pas")
+    await expect(console_pas).to_have_attribute("data-paused", "false", timeout=WITHIN_MS)
     manager = await manager_page(browser, hall)
 
     row = manager.locator('#control-services tr[data-service="pas"]')
@@ -80,6 +95,8 @@ async def test_a_paused_service_shows_why_on_the_kiosk_and_takes_no_ticket_until
     await expect(manager.locator("#controls-message")).to_have_text(
         "Pas er sat på pause til kl. 14:00."
     )
+    # The desk console marks it at once (live socket).
+    await expect(console_pas).to_have_text("Pas · på pause til kl. 14:00")
 
     # A citizen taps passport on a kiosk that has not asked since: told why, no ticket.
     await pas.click()
@@ -100,6 +117,7 @@ async def test_a_paused_service_shows_why_on_the_kiosk_and_takes_no_ticket_until
 
     await row.locator("button.resume").click()
     await expect(row).to_have_attribute("data-paused", "false", timeout=WITHIN_MS)
+    await expect(console_pas).to_have_text("Pas")
     await kiosk.clock.fast_forward(KIOSK_REFRESH_MS)
     await expect(pas).to_be_enabled(timeout=WITHIN_MS)
     await expect(pas.locator(".service-info")).not_to_contain_text("Midlertidigt")
@@ -128,6 +146,8 @@ async def test_the_manager_opens_changes_and_closes_a_desk_and_the_hall_follows(
     eta = screen.locator('#waiting [data-service="pas"] .eta')
     # Three passports at 10 minutes each, at the one desk open for them.
     await expect(eta).to_have_text(" · ca. 30 min", timeout=WITHIN_MS)
+    console = await console_page(browser, hall, "service-1")
+    await expect(console.locator("#desk-state")).to_have_text("Lukket", timeout=WITHIN_MS)
     manager = await manager_page(browser, hall)
     await expect(manager.locator('#hints li[data-area="service"]')).to_contain_text(
         "Åbn Skranke 1 i SERVICE"
@@ -146,6 +166,10 @@ async def test_the_manager_opens_changes_and_closes_a_desk_and_the_hall_follows(
     await expect(pas_row).to_contain_text("Skranke 1 (mads)")
     await expect(koerekort_row).not_to_contain_text("Skranke 1")
     await expect(manager.locator('#desks [data-counter="service-1"]')).to_have_class("desk open")
+    # The desk's own console shows it open by the manager, for passports only.
+    await expect(console.locator("#desk-state")).to_have_text("Åben · mads")
+    await expect(console.locator("#service-boxes input:checked")).to_have_count(1)
+    await expect(console.locator('#service-boxes input[value="pas"]')).to_be_checked()
     # The hall screen: two desks take passports now, the wait halves.
     await expect(eta).to_have_text(" · ca. 15 min", timeout=WITHIN_MS)
 
@@ -156,10 +180,13 @@ async def test_the_manager_opens_changes_and_closes_a_desk_and_the_hall_follows(
     await expect(koerekort_row).to_contain_text("Skranke 1 (mads)", timeout=WITHIN_MS)
     await expect(pas_row).not_to_contain_text("Skranke 1")
     await expect(eta).to_have_text(" · ca. 30 min", timeout=WITHIN_MS)
+    await expect(console.locator('#service-boxes input[value="koerekort"]')).to_be_checked()
+    await expect(console.locator('#service-boxes input[value="pas"]')).not_to_be_checked()
 
     await desk.locator("button.close").click()
     await expect(desk).to_have_attribute("data-open", "false", timeout=WITHIN_MS)
     await expect(manager.locator('#desks [data-counter="service-1"]')).to_have_class("desk closed")
+    await expect(console.locator("#desk-state")).to_have_text("Lukket")
     await expect(koerekort_row).not_to_contain_text("Skranke 1")
 
     # The hint names the closed desk again; one click opens it for its skills.
