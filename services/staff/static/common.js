@@ -31,7 +31,7 @@ const COMMON = {
     "live.offline": "Forbindelsen er afbrudt – prøver igen …",
     "svc.paused": "på pause",
     "svc.paused_until": "på pause til kl. {time}",
-    "err.service_paused": "Ydelsen er sat på pause: der trækkes ikke nye numre til den.",
+    "err.paused": "Ydelsen er sat på pause: der trækkes ikke nye numre til den.",
     "min": "min",
     "none": "–",
     "lt1": "under 1 min",
@@ -91,7 +91,7 @@ const COMMON = {
     "err.invalid_request": "Invalid input: {detail}",
     "svc.paused": "paused",
     "svc.paused_until": "paused until {time}",
-    "err.service_paused": "The service is paused: no new tickets are issued for it.",
+    "err.paused": "The service is paused: no new tickets are issued for it.",
   },
 };
 
