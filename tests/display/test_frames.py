@@ -437,7 +437,7 @@ def test_speech_accepts_announcements_only(text: str, accepted: bool) -> None:
     assert (speech.problem_with(text) is None) is accepted
 
 
-WEEKDAYS_10_TO_16: Days = {day: ("10:00-16:00",) for day in ("mon", "tue", "wed", "thu", "fri")}
+WEEKDAYS_10_TO_16: Days = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), ("10:00-16:00",))
 
 
 def test_a_closed_hall_says_when_it_opens_the_kiosks_way() -> None:

@@ -9,25 +9,15 @@ import pytest
 from playwright.async_api import Page
 
 from shared.contract import CallNext, IssueTicket, OpenCounter
-from tests.display.conftest import Hall
+from tests.display.conftest import ONLINE, Hall, open_screen
 
 pytestmark = pytest.mark.browser
 
-# Functions, not expressions: Playwright evals an expression inside the page to
-# poll it, which the pages' CSP (no 'unsafe-eval') refuses.
-ONLINE = "() => document.body.dataset.connection === 'online'"
 OFFLINE = "() => document.body.dataset.connection === 'offline'"
 TWO_DONE = (
     "() => window.qmsAnnouncements.length === 2"
     " && window.qmsAnnouncements.every(a => a.state === 'done')"
 )
-
-
-async def open_screen(page: Page, hall: Hall, area: str) -> None:
-    await page.goto(hall.display_url(f"/display/{hall.branch}/{area}"))
-    await page.wait_for_function(ONLINE, timeout=10_000)
-    # Survives only as long as the document: a reload would lose it.
-    await page.evaluate("window.sameDocument = true")
 
 
 async def test_calls_appear_without_reload_and_are_announced_in_order(

@@ -73,6 +73,7 @@ export function createAnnouncer({ statusUrl, ttsUrl, clipUrl, onVoice }) {
     while (queue.length >= MAX_PENDING) drop(queue[0], entry);
     log.push(entry);
     queue.push(entry);
+    entry.pendingAtQueue = queue.length; // the most that ever wait is the most of these
     showPending();
     if (!speaking) void drain();
   }

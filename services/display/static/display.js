@@ -53,7 +53,6 @@ import { createAnnouncer } from "./display-voice.js";
       }),
     );
     $("no-calls").hidden = view.recent.length > 0;
-    fitRecent();
 
     const serving = $("serving");
     const desks = [...view.serving].sort((a, b) => a.counter_name.localeCompare(b.counter_name, "da", { numeric: true }));
@@ -79,6 +78,7 @@ import { createAnnouncer } from "./display-voice.js";
         return row;
       }),
     );
+    fitRecent(); // last: the waiting figures take their room first
   }
 
   // Only whole rows: a row the section cannot show in full is hidden, with
@@ -271,7 +271,8 @@ import { createAnnouncer } from "./display-voice.js";
     if (socket && socket.readyState === WebSocket.OPEN && voice) socket.send(`voice:${voice}`);
   }
 
-  addEventListener("resize", fitRecent);
+  // Whenever the room for the calls changes (the window, the waiting figures, fonts).
+  new ResizeObserver(fitRecent).observe($("recent").closest("section"));
   tickClock();
   setInterval(tickClock, 5000);
   render();
