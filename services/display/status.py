@@ -19,6 +19,7 @@ from aiohttp import web
 
 from services.display.keys import HUBS_KEY, SPEECH_KEY
 from shared.http.openapi import Reply, route
+from shared.projection import area_name
 
 VOICE_PREFIX = "voice:"
 # Best first. "chime" and "silent" are the ones the manager is warned about.
@@ -39,10 +40,11 @@ STATUS_SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["branch", "area", "connected", "voices"],
+                "required": ["branch", "area", "area_name", "connected", "voices"],
                 "properties": {
                     "branch": {"type": "string"},
                     "area": {"type": "string"},
+                    "area_name": {"type": "string"},
                     "connected": {"type": "integer"},
                     "voices": {
                         "type": "object",
@@ -74,6 +76,7 @@ async def status(request: web.Request) -> web.Response:
         {
             "branch": branch,
             "area": area,
+            "area_name": area_name(hub.config, area),
             "connected": len(watchers),
             "voices": dict(Counter(voice_of(s.voice or "") for s in watchers)),
         }
