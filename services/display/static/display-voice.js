@@ -213,14 +213,20 @@ export function createAnnouncer({ statusUrl, ttsUrl, clipUrl, onVoice }) {
 
   // What this screen can say, found out once at start and kept current; each
   // change is told to the display service (the manager page shows it).
-  async function refresh() {
+  let asking = null; // the status and clip probe under way: one at a time
+  async function probe() {
     if (espeak === null) {
       const status = await within(fetch(statusUrl).then((r) => (r.ok ? r.json() : null)).catch(() => null), 5000);
       if (status) espeak = Boolean(status.espeak);
     }
     if (clipsWork === null && audio) {
-      clipsWork = await within(clip("nummer").then(() => true, () => false), 5000) ?? null;
+      clipsWork = (await within(clip("nummer").then(() => true, () => false), 5000)) ?? null;
     }
+  }
+
+  async function refresh() {
+    asking ??= probe().finally(() => { asking = null; });
+    await asking;
     const now = best();
     if (now !== voice) {
       voice = now;
