@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -82,20 +80,6 @@ async def test_a_burst_of_calls_is_announced_compactly_and_the_latest_is_said(
     await page.screenshot(path=artifacts / "display-burst.png")
 
 
-async def status_once(hall: Hall, shows: Callable[[dict[str, Any]], object]) -> tuple[Any, str]:
-    """`/display/status` (and its CORS header) once it `shows` what the screen told.
-
-    The screen's word travels on its WebSocket: no answer to await, so polled.
-    """
-    async with asyncio.timeout(10):
-        while True:
-            async with hall.http.get(hall.display_url("/display/status")) as response:
-                status = await response.json()
-                if shows(status):
-                    return status, response.headers.get("Access-Control-Allow-Origin", "")
-            await asyncio.sleep(0.05)
-
-
 async def test_without_espeak_the_screen_speaks_with_its_clips_and_says_so(
     embedded: BusFactory, hall_on: Callable[..., Awaitable[Hall]], page: Page, artifacts: Path
 ) -> None:
@@ -110,11 +94,14 @@ async def test_without_espeak_the_screen_speaks_with_its_clips_and_says_so(
     said = (await page.evaluate("window.qmsAnnouncements"))[0]
     told = "() => document.body.dataset.voice === 'clips'"
     await page.wait_for_function(told, timeout=10_000)
-    status, cors = await status_once(hall, lambda s: s["screens"] and s["screens"][0]["voices"])
+    voices, cors = await hall.sockets.voices("service", {"clips": 1})
+    async with hall.http.get(hall.display_url("/display/status")) as response:
+        status = await response.json()
 
     assert said["via"] == "clips"  # headless Chromium has no voice of its own
     assert said["clips"] == ["nummer", "p", "1", None, "skranke", "1"]
     assert status["espeak"] is False
+    assert voices == {"clips": 1}
     assert {
         "branch": hall.branch,
         "area": "service",

@@ -8,7 +8,6 @@ origins (CORS on the display, CSP `connect-src` on staff).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -37,20 +36,9 @@ async def screen_saying(hall: Hall, area: str, voice: str) -> aiohttp.ClientWebS
     ws = await screens.screen(area)
     await frame_of_type(ws, "snapshot")
     await ws.send_str(f"voice:{voice}")
-    await until_status_shows(hall, area, voice)
+    shown, _ = await screens.voices(area, {voice: 1})
+    assert shown == {voice: 1}
     return ws
-
-
-async def until_status_shows(hall: Hall, area: str, voice: str) -> None:
-    """The screen's word travels on its WebSocket: no answer to await, so polled."""
-    address = hall.services.url("display", "/display/status")
-    async with asyncio.timeout(10):
-        while True:
-            async with hall.http.get(address) as response:
-                rows = (await response.json())["screens"]
-            if any(row["area"] == area and voice in row["voices"] for row in rows):
-                return
-            await asyncio.sleep(0.05)
 
 
 async def test_the_manager_is_warned_of_a_screen_that_can_only_chime(

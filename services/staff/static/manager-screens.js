@@ -27,6 +27,7 @@ async function statusUrl() {
   const where = await response.json();
   if (where.mode === "same-origin") return "/display/status";
   if (where.mode === "url") return `${where.url}/display/status`;
+  if (!where.port) return null; // no display port known: nothing to read
   return `${location.protocol}//${location.hostname}:${where.port}/display/status`;
 }
 
