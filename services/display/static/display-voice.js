@@ -14,7 +14,7 @@
 const MAX_PENDING = 3;
 const BREATH_MS = 500; // between two announcements
 const BURST_GAP_MS = 3000; // an announcement this soon after the last one: no chime
-const CLIP_GAP_S = 0.06;
+const CLIP_GAP_S = 0.1;
 const PAUSE_S = 0.3; // between the number and the desk
 // The words a desk name may be made of, as clips (scripts/render-voice-clips).
 const CLIP_WORDS = new Set(["nummer", "skranke", "kvik", "bord", "lokale"]);
