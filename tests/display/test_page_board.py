@@ -9,9 +9,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, async_playwright
 
 from shared.contract import CallNext
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS
 from tests.display.conftest import FAST, BusFactory, Hall, Screen, open_desks, open_screen
 
 pytestmark = pytest.mark.browser
@@ -111,3 +112,34 @@ async def test_without_espeak_the_screen_speaks_with_its_clips_and_says_so(
     } in (status["screens"])
     assert cors == "*"  # the manager page reads it from another origin
     await page.screenshot(path=artifacts / "display-voice-clips.png")
+
+
+async def test_a_screen_the_browser_keeps_silent_says_so_until_a_tap(
+    embedded_hall: Hall, artifacts: Path
+) -> None:
+    hall = embedded_hall
+    # A kiosk started without the autoplay flag: the browser blocks sound.
+    flags = [flag for flag in CHROMIUM_FLAGS if not flag.startswith("--autoplay-policy")]
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=flags)
+        try:
+            page = await browser.new_page(locale="da-DK")
+            await open_screen(page, hall, "service")
+            silent = "() => document.body.dataset.voice === 'silent'"
+            await page.wait_for_function(silent, timeout=10_000)
+            told_silent, _ = await hall.sockets.voices("service", {"silent": 1})
+            sign_shown = await page.is_visible("#sound-off")
+            await page.screenshot(path=artifacts / "display-silent.png")
+            await page.mouse.click(10, 10)  # someone taps the screen once
+            await page.wait_for_function("() => document.body.dataset.voice !== 'silent'")
+            voice = await page.get_attribute("body", "data-voice")
+            sign_after = await page.is_visible("#sound-off")
+            assert voice is not None
+            told_after, _ = await hall.sockets.voices("service", {voice: 1})
+        finally:
+            await browser.close()
+
+    assert told_silent == {"silent": 1}
+    assert sign_shown and not sign_after
+    assert voice in ("espeak", "clips")
+    assert told_after == {voice: 1}
