@@ -16,6 +16,12 @@ import {
 
 const t = words("kiosk", "checkin");
 
+// A service a manager paused: listed, not choosable, with why (and when it
+// opens again: `until` already written in the language's digits).
+function pausedText(lang, until) {
+  return until ? t(lang, "paused_until", { time: until }) : t(lang, "paused");
+}
+
 const REFRESH_MS = 30000;
 const BACK_AFTER_S = 15;
 // A citizen who walks away from the start screen: the next one finds it in Danish.
@@ -145,6 +151,7 @@ function areaGroup(area, line, buttons) {
 function otherButton(service) {
   const button = serviceButton(service, true);
   button.classList.add("other");
+  delete button.dataset.service; // [data-service] names the service's own button only
   button.dataset.choice = "other";
   button.querySelector(".service-name").textContent = t(kiosk.lang, "other");
   button.querySelector(".service-info").textContent = t(kiosk.lang, "other_sub", { area: service.area_name });
@@ -169,6 +176,9 @@ function serviceButton(service, other = false) {
   info.className = "service-info";
   if (service.reason === "would_exceed_closing") {
     info.textContent = t(kiosk.lang, "full");
+  } else if (service.paused) {
+    button.classList.add("paused");
+    info.textContent = pausedText(kiosk.lang, service.paused_until && timeText(kiosk.lang, service.paused_until));
   } else if (service.open) {
     const wait = waitText(kiosk.lang, service.estimated_wait_s);
     info.textContent = waitingText(service.waiting) + (wait && service.waiting ? ` · ${wait}` : "");
@@ -221,7 +231,7 @@ async function issue(service, other) {
   kiosk.choseOther = other;
   startTiming();
   for (const button of document.querySelectorAll("button.service")) button.disabled = true;
-  const tapped = other ? "button.other" : `button.service[data-service="${service.id}"]:not(.other)`;
+  const tapped = other ? "button.other" : `button.service[data-service="${service.id}"]`;
   document.querySelector(tapped)?.classList.add("pressed");
   const answer = await postTicket(service.id);
   setOffline(null);
@@ -298,6 +308,9 @@ function showProblem(answer) {
   } else if (problem.code === "would_exceed_closing") {
     title = t(lang, "p_full_title");
     text = t(lang, "p_full", { time: clockText(problem.closes_at, kiosk.services?.timezone, lang) });
+  } else if (problem.code === "paused") {
+    title = t(lang, "p_paused_title");
+    text = pausedText(lang, problem.until ? clockText(problem.until, kiosk.services?.timezone, lang) : null);
   } else if (problem.code === "rate_limited") {
     title = t(lang, "p_busy_title");
     text = t(lang, "p_busy");
