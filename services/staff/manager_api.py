@@ -129,8 +129,8 @@ def _days(params: Mapping[str, str], today: dt.date) -> tuple[dt.date, dt.date, 
     last = _not_after(today, "to", query_date("to", params.get("to"), today))
     if first > last:
         raise invalid("from", f"{first} is after to ({last})")
-    if (last - first).days + 1 > MAX_RANGE_DAYS:
-        raise invalid("to", f"{last} is more than {MAX_RANGE_DAYS} days from {first}")
+    if (span := (last - first).days + 1) > MAX_RANGE_DAYS:
+        raise invalid("to", f"{first} to {last} is {span} days: at most {MAX_RANGE_DAYS}")
     return first, last, True
 
 

@@ -7,18 +7,20 @@ it, however many share the broker) starts at the local midnight of
 of that branch from then to the day are collected; the replay stops at the
 first event of a later day or, whichever comes first, at a marker published
 for this replay ("read up to now"), so today and a quiet past day both end.
-A replay that takes longer than `within_s` is abandoned (503, try again).
+A replay that takes longer than `within_s` for each month of the log it reads
+is abandoned (503, try again).
 
 The same replay answers the statistics and a past day's booking list (the
 live calendar holds today and later days only in full). Finished days never
 change again (the engine writes only today's events), so their results are
-kept in a small cache.
+kept in a small cache. A range of days is replayed in one pass (`replays`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 import time
 import uuid
 from collections import OrderedDict
@@ -45,7 +47,11 @@ from shared.projection import (
 from shared.runtime.clock import Clock
 
 REPLAY_WITHIN_S = 30.0
-CACHED_DAYS = 64
+# The replay of one past day reads its month before (`horizon_days`, 30 at most halls): a
+# replay may take `REPLAY_WITHIN_S` for each such stretch of the log it reads.
+BOUND_DAYS = 31
+# Two of the longest ranges (92 days, README): a range asked for again is not read again.
+CACHED_DAYS = 184
 PARALLEL_REPLAYS = 2
 
 
@@ -234,8 +240,9 @@ class StatsService:
 
             # Seeded with today's live calendar, the horizon before it need not be read.
             start = first if calendar is not None else calendar_start(config, first)
+            within_s = self._within_s * math.ceil(((last - start).days + 1) / BOUND_DAYS)
             try:
-                async with asyncio.timeout(self._within_s):
+                async with asyncio.timeout(within_s):
                     read = log_events(self._bus, config, start, last, self._writer, now)
                     async with aclosing(read) as events:
                         async for event in events:
@@ -244,7 +251,7 @@ class StatsService:
                             buffered.append(event)
             except TimeoutError as exc:
                 raise ReplayTimeout(
-                    f"the log did not deliver {first} to {last} within {self._within_s} s"
+                    f"the log did not deliver {first} to {last} within {within_s} s"
                 ) from exc
             while day <= last:
                 finish()

@@ -10,10 +10,11 @@ export const state = { lang: localStorage.getItem(LANG_KEY) === "en" ? "en" : "d
 
 let texts = { da: {}, en: {} };
 
-export function useTexts(pageTexts) {
+// A page's words on top of the common ones (several parts of a page may each bring theirs).
+export function useTexts(...pageTexts) {
   texts = {
-    da: { ...COMMON.da, ...pageTexts.da },
-    en: { ...COMMON.en, ...pageTexts.en },
+    da: Object.assign({}, COMMON.da, ...pageTexts.map((p) => p.da)),
+    en: Object.assign({}, COMMON.en, ...pageTexts.map((p) => p.en)),
   };
 }
 
@@ -188,6 +189,17 @@ export async function api(method, path, body, extraHeaders = {}) {
     throw new ApiError(response.status, problem);
   }
   return type.includes("json") ? response.json() : response;
+}
+
+// Save what GET `path` answers as the file `filename` (e.g. a CSV); an ApiError if refused.
+export async function download(path, filename) {
+  const response = await api("GET", path);
+  const url = URL.createObjectURL(await response.blob());
+  const link = el("a", { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 // --- the live socket -------------------------------------------------------
