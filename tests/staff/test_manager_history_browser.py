@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import FloatRect, Locator, Page, expect
 
 from shared.config import BranchConfig
 from tests.staff.conftest import MANAGER_TOKEN, Hall, run_hall
@@ -80,7 +80,7 @@ def quiet_day(hall_config: BranchConfig) -> list[Any]:
     return run_day(hall_config, QUIET_DAY, lives)
 
 
-async def boxes(locator: Locator) -> list[dict[str, float]]:
+async def boxes(locator: Locator) -> list[FloatRect]:
     found = []
     for item in await locator.all():
         box = await item.bounding_box()
@@ -89,7 +89,7 @@ async def boxes(locator: Locator) -> list[dict[str, float]]:
     return found
 
 
-def inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
+def inside(inner: FloatRect, outer: FloatRect) -> bool:
     return (
         inner["x"] >= outer["x"] - 0.5
         and inner["y"] >= outer["y"] - 0.5
@@ -98,7 +98,7 @@ def inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
     )
 
 
-def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+def overlap(a: FloatRect, b: FloatRect) -> bool:
     return not (
         a["x"] + a["width"] <= b["x"]
         or b["x"] + b["width"] <= a["x"]
