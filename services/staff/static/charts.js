@@ -65,6 +65,25 @@ function label(attrs, text, width) {
   return el;
 }
 
+// One category's bars (placed by `bar(value, j)` for the j-th series) and marks (`markAt`).
+function categoryGroup({ category, key, i, series, marks, format }, bar, markAt) {
+  const group = node("g", { class: "category-group", "data-key": key });
+  series.forEach((s, j) => {
+    const value = valueOf(s.values[i]);
+    const rect = node("rect", { ...bar(value, j), fill: s.color, "data-series": s.label, "data-value": value });
+    rect.append(node("title", {}, `${category}: ${s.label} ${format(value)}`));
+    group.append(rect);
+  });
+  for (const mark of marks ?? []) {
+    const value = mark.values[i];
+    if (value === null || value === undefined) continue;
+    group.append(node("line", {
+      ...markAt(value), stroke: mark.color, "stroke-width": 2, "stroke-dasharray": "4 2", "data-mark": mark.label, "data-value": value,
+    }));
+  }
+  return group;
+}
+
 function valueOf(v) {
   return v === null || v === undefined ? 0 : v;
 }
@@ -99,25 +118,11 @@ function columnChart({ title, categories, keys = categories, series, line = null
   const every = Math.max(1, Math.ceil((widest + 8) / band));
   categories.forEach((category, i) => {
     const x0 = PAD.left + band * i + band * 0.125;
-    const group = node("g", { class: "category-group", "data-key": keys[i] });
-    series.forEach((s, j) => {
-      const value = valueOf(s.values[i]);
-      const rect = node("rect", {
+    svg.append(categoryGroup({ category, key: keys[i], i, series, marks, format },
+      (value, j) => ({
         x: x0 + barW * j, y: Math.min(y(value), y(0)), width: Math.max(1, barW - 1), height: Math.abs(y(0) - y(value)),
-        fill: s.color, "data-series": s.label, "data-value": value,
-      });
-      rect.append(node("title", {}, `${category}: ${s.label} ${format(value)}`));
-      group.append(rect);
-    });
-    for (const mark of marks ?? []) {
-      const value = mark.values[i];
-      if (value === null || value === undefined) continue;
-      group.append(node("line", {
-        x1: x0 - 2, x2: x0 + band * 0.75 + 2, y1: y(value), y2: y(value),
-        stroke: mark.color, "stroke-width": 2, "stroke-dasharray": "4 2", "data-mark": mark.label, "data-value": value,
-      }));
-    }
-    svg.append(group);
+      }),
+      (value) => ({ x1: x0 - 2, x2: x0 + band * 0.75 + 2, y1: y(value), y2: y(value) })));
     if (i % every === 0) {
       const centre = PAD.left + band * i + band / 2;
       const room = Math.min(band * every - 4, 2 * Math.min(centre, W - centre) - 4);
@@ -169,25 +174,9 @@ function rowChart({ title, categories, keys = categories, series, marks = null, 
   }
   categories.forEach((category, i) => {
     const y0 = PAD.top + rowH * i + 5;
-    const group = node("g", { class: "category-group", "data-key": keys[i] });
-    series.forEach((s, j) => {
-      const value = valueOf(s.values[i]);
-      const rect = node("rect", {
-        x: Math.min(x(value), x(0)), y: y0 + ROW_BAR * j, width: Math.abs(x(value) - x(0)), height: ROW_BAR - 1,
-        fill: s.color, "data-series": s.label, "data-value": value,
-      });
-      rect.append(node("title", {}, `${category}: ${s.label} ${format(value)}`));
-      group.append(rect);
-    });
-    for (const mark of marks ?? []) {
-      const value = mark.values[i];
-      if (value === null || value === undefined) continue;
-      group.append(node("line", {
-        x1: x(value), x2: x(value), y1: y0 - 3, y2: y0 + rowH - 7,
-        stroke: mark.color, "stroke-width": 2, "stroke-dasharray": "4 2", "data-mark": mark.label, "data-value": value,
-      }));
-    }
-    svg.append(group);
+    svg.append(categoryGroup({ category, key: keys[i], i, series, marks, format },
+      (value, j) => ({ x: Math.min(x(value), x(0)), y: y0 + ROW_BAR * j, width: Math.abs(x(value) - x(0)), height: ROW_BAR - 1 }),
+      (value) => ({ x1: x(value), x2: x(value), y1: y0 - 3, y2: y0 + rowH - 7 })));
     svg.append(label({ x: nameW, y: y0 + (rowH - 10) / 2 + 4, "text-anchor": "end" }, category, nameW - 4));
   });
   svg.append(node("line", { x1: x(0), x2: x(0), y1: PAD.top, y2: bottom, stroke: "#5f6b73" }));
