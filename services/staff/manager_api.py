@@ -90,7 +90,7 @@ async def stats(request: web.Request) -> web.Response:
     if fmt not in ("json", "csv"):
         raise invalid("format", f"{fmt!r}: use json or csv")
     calendar = None
-    if first == today and config.appointments is not None:
+    if last == today and config.appointments is not None:
         # Today's bookings are all in the live calendar: no month of the log to read.
         require_caught_up(request, config.id)
         live_calendar = live_of(request, config.id).state_for(now).calendar

@@ -189,7 +189,9 @@ class StatsService:
         `calendar_start` of the first of them): each day's calendar is the
         one the day before ended with, carried over midnight as a live
         reader carries it (`start_day`), so a range costs one read, not one
-        per day. `calendar`: as for `replay`, when the range is today only.
+        per day. `calendar`: a copy of the live one, as for `replay`; it
+        serves when today is the one day not cached (a range ending today,
+        asked for again).
         """
         days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
         found = {
