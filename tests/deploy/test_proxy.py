@@ -86,6 +86,8 @@ CONTRACT_ROUTES: list[tuple[str, str, bool, str]] = [
     ("POST", f"{API}/appointments", True, "staff"),
     ("DELETE", f"{API}/appointments/Zq8x2", True, "staff"),
     ("GET", f"{API}/overview", True, "staff"),
+    ("POST", f"{API}/services/pas/pause", True, "staff"),
+    ("POST", f"{API}/services/pas/resume", True, "staff"),
     ("GET", f"{API}/stats?date=2026-11-29&format=csv", True, "staff"),
     ("GET", "/staff/magion", False, "staff"),
     ("GET", "/manager/magion", False, "staff"),

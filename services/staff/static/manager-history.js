@@ -1,10 +1,10 @@
 // The manager page's statistics across days (GET .../stats?from=&to=): from/to pickers,
 // tickets per day and area, and one service's median and 90 % wait per day against its
 // target, with the range's own figures (of all its waits, not averages of days) beside them.
-import { api, applyTexts, branch, download, el, serviceName, state, t } from "./common.js";
+import { api, applyTexts, branch, download, el, serviceName, state, t, useTexts } from "./common.js";
 import { barChart, chartInto, minutesText } from "./charts.js";
 
-export const HISTORY_TEXTS = {
+useTexts({
   da: {
     "history.title": "Udvikling over dage",
     "history.from": "Fra",
@@ -31,7 +31,7 @@ export const HISTORY_TEXTS = {
     "chart.volume": "Tickets issued per day and area",
     "chart.daily_waits": "Wait per day (median and 90 %) against target",
   },
-};
+});
 
 const DEFAULT_DAYS = 14; // two weeks up to today, the first time
 const AREA_COLORS = ["#0b5cad", "#b35c00", "#2e7d32", "#7b1fa2", "#5f6b73", "#c8776f"];

@@ -5,10 +5,11 @@ import {
   setupSignIn, state, t, token, useTexts,
 } from "./common.js";
 import { barChart, chartInto, minutesText } from "./charts.js";
-import { HISTORY_TEXTS, redrawHistory, setupHistory, showHistory } from "./manager-history.js";
+import { redrawHistory, setupHistory, showHistory } from "./manager-history.js";
 import { MANAGER_TEXTS } from "./manager-texts.js";
+import { render as renderControls } from "./manager-controls.js";
 
-useTexts(MANAGER_TEXTS, HISTORY_TEXTS);
+useTexts(MANAGER_TEXTS);
 
 const $ = (id) => document.getElementById(id);
 const COLORS = { a: "#0b5cad", b: "#7fb2e5", line: "#b35c00", target: "#b3261e", bad: "#c8776f" };
@@ -37,6 +38,7 @@ function render() {
   renderHints();
   renderAreas();
   renderDesks();
+  renderControls(overview);
   if (first) {
     loadStats();
     showHistory(overview);
