@@ -73,6 +73,9 @@ def profile(
                 "200",
                 "--format",
                 "raw",
+                # Not pausing the process at each sample: the figures measured
+                # meanwhile stay the service's own (still: one core less).
+                "--nonblocking",
                 "--output",
                 str(folder / f"{phase}-{p.service}-{p.port}.txt"),
             ],
