@@ -155,18 +155,36 @@ class ScreenFrames:
         self._waiting.pop(area, None)
 
     def deltas(self, state: BranchState, event: Event, now: dt.datetime) -> dict[str, list[Frame]]:
-        """Frames for each watched area after `event` was applied to `state` (in order)."""
-        if not self._desks:
-            return {}
-        figures = self.figures(state, now)
+        """Frames for each watched area after `event` was applied to `state` (in order):
+        `desk_changes`, then `waiting_updates`."""
+        out = self.desk_changes(state, event)
+        for area, update in self.waiting_updates(state, now).items():
+            out.setdefault(area, []).append(update)
+        return out
+
+    def desk_changes(self, state: BranchState, event: Event) -> dict[str, list[Frame]]:
+        """The `cleared`, `called` and `recalled` frames of each watched area after `event`.
+
+        Apart from the waiting figures: these need no figures computed, so the
+        display sends them before it works out the rest.
+        """
         out: dict[str, list[Frame]] = {}
         for area in self._desks:
             frames = [*self._cleared(state, event, area), *self._calls(state, event, area)]
-            update = self.waiting_update(state, area, figures)
-            if update is not None:
-                frames.append(update)
             if frames:
                 out[area] = frames
+        return out
+
+    def waiting_updates(self, state: BranchState, now: dt.datetime) -> dict[str, Frame]:
+        """A `waiting` frame for each watched area whose figures changed."""
+        if not self._desks:
+            return {}
+        figures = self.figures(state, now)
+        out: dict[str, Frame] = {}
+        for area in self._desks:
+            update = self.waiting_update(state, area, figures)
+            if update is not None:
+                out[area] = update
         return out
 
     def waiting_update(
