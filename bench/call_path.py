@@ -1,6 +1,7 @@
 """Where the milliseconds of one call go, desk API to hall screen, at a quiet 5 calls/s.
 
     .venv/bin/python bench/call_path.py [--seconds 10] [--rate 5] [--profile DIR]
+                                        [--repo DIR]
 
 Starts routing, staff and display as real processes in a vhost of their own
 (bench/localstack.py), issues tickets, opens 20 desks, then calls the next at
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from localstack import Stack, branch_toml, command_seconds, cpu_seconds, own_vhost
+from localstack import REPO, Stack, branch_toml, command_seconds, cpu_seconds, own_vhost
 from measure import call_to_screen, issue_tickets, open_desks, path_floor, percentile
 from suite_tools import profile
 
@@ -137,11 +138,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=5.0)
     parser.add_argument("--profile", type=Path, default=None, help="py-spy raw stacks here")
+    parser.add_argument(
+        "--repo", type=Path, default=REPO, help="whose services to run (another checkout)"
+    )
     args = parser.parse_args()
     with own_vhost() as amqp_url, tempfile.TemporaryDirectory(prefix="qms-bench-path-") as folder:
         work = Path(folder)
         (work / f"{BRANCH}.toml").write_text(branch_toml(BRANCH, DESKS))
-        stack = Stack(work, amqp_url, secrets.token_urlsafe(16))
+        stack = Stack(work, amqp_url, secrets.token_urlsafe(16), repo=args.repo)
         try:
             asyncio.run(measure(stack, args))
         finally:
