@@ -5,8 +5,9 @@
 
 In this process: a `FencedWriter` consuming a fresh branch's command queue
 (RabbitMQ at `QMS_AMQP_URL`, by default the broker's default vhost, unless
-`--embedded`), its own log reader feeding the state, and `--clients` requesters on a connection of their own, in a process of their
-own (on RabbitMQ; the embedded bus is in-process). Each client issues a ticket,
+`--embedded`), its own log reader feeding the state, and `--clients`
+requesters on a connection of their own, in a process of their own (on
+RabbitMQ; the embedded bus is in-process). Each client issues a ticket,
 then calls the next at a desk of its own, so the queue stays short and the
 figure is the writer's, not the call order's over a long queue. Runs with
 `max_batch=1` (the protocol before group commit) and with batches, in turn,
