@@ -72,5 +72,6 @@ SPEC = ServiceSpec(
     ),
     follows_log=True,
     setup=setup,
+    connect_sources=pages.display_status_sources,  # the manager page reads the display's status
 )
 create_app = SPEC.create_app

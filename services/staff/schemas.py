@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, RootModel
 
 from shared.contract.results import (
     CounterClosedResult,
@@ -246,3 +246,21 @@ class DayStats(Document):
     complete: bool = Field(description="False for today: the figures are up to now")
     services: list[Figures]
     total: Figures
+
+
+class RangeStats(Document):
+    """Several days' statistics: each day as one day's, and the range's figures."""
+
+    branch: str
+    first: dt.date = Field(alias="from", description="The first day (inclusive)")
+    last: dt.date = Field(alias="to", description="The last day (inclusive)")
+    complete: bool = Field(description="False when the range ends today")
+    days: list[DayStats] = Field(description="One entry per day, from `from` to `to`")
+    services: list[Figures] = Field(
+        description="Over the whole range: counts summed, percentiles of all its waits"
+    )
+    total: Figures
+
+
+class Stats(RootModel[DayStats | RangeStats]):
+    """`date` (or nothing): one day; `from` (and `to`): a range."""

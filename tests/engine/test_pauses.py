@@ -20,7 +20,7 @@ def test_a_paused_service_takes_no_tickets_and_its_queue_goes_on() -> None:
 
     reply = hall.run("issue_ticket", service="pas")
     assert reply.error is not None
-    assert (reply.error.code, reply.error.details) == ("service_paused", {"until": None})
+    assert (reply.error.code, reply.error.details) == ("paused", {"until": None})
     assert hall.issue("skat")["number"] == "S001", "other services are not paused"
     called = hall.ok("call_next", counter="service-1")
     assert called["ticket_id"] == waiting, "waiting tickets stay in the queue"
@@ -35,12 +35,12 @@ def test_a_pause_with_an_end_lapses_by_itself() -> None:
     until = MONDAY_10 + dt.timedelta(hours=4)
     assert hall.ok("pause_service", service="pas", until=until)["until"] == until.isoformat()
     reply = hall.run("issue_ticket", service="pas")
-    assert reply.error is not None and reply.error.code == "service_paused"
+    assert reply.error is not None and reply.error.code == "paused"
     assert reply.error.details == {"until": until.isoformat()}
     assert until.isoformat() in reply.error.message
 
     hall.set_clock(until - dt.timedelta(seconds=1))
-    assert hall.refused("issue_ticket", service="pas") == "service_paused"
+    assert hall.refused("issue_ticket", service="pas") == "paused"
     hall.set_clock(until)
     assert hall.issue("pas")["number"] == "P001", "no event needed: the time ends the pause"
     assert hall.refused("resume_service", service="pas") == "not_paused"
@@ -51,7 +51,7 @@ def test_pausing_again_moves_the_end_and_resuming_ends_it_early() -> None:
     hall.ok("pause_service", service="pas", until=MONDAY_10 + dt.timedelta(minutes=10))
     hall.ok("pause_service", service="pas")  # now until resumed
     hall.set_clock(MONDAY_10 + dt.timedelta(hours=1))
-    assert hall.refused("issue_ticket", service="pas") == "service_paused"
+    assert hall.refused("issue_ticket", service="pas") == "paused"
     hall.ok("resume_service", service="pas")
     assert hall.issue("pas")["number"] == "P001"
 

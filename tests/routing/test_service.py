@@ -84,7 +84,7 @@ async def test_a_pause_travels_the_bus_and_refuses_tickets_until_resumed(
         "until": None,
         "staff": "test",
     }
-    assert refused.error is not None and refused.error.code == "service_paused"
+    assert refused.error is not None and refused.error.code == "paused"
     assert resumed.ok and issued.ok and issued.result and issued.result["number"] == "P001"
     log = await read_log(client, branches[branch])
     assert log == [EventType.SERVICE_PAUSED, EventType.SERVICE_RESUMED, EventType.TICKET_ISSUED]

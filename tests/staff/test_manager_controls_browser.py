@@ -113,7 +113,7 @@ async def test_a_paused_service_shows_why_on_the_kiosk_and_takes_no_ticket_until
     await expect(kiosk.locator('button.service[data-service="koerekort"]')).to_be_enabled()
     await kiosk.screenshot(path=artifacts / "kiosk-paused.png")
     status, problem = await take_ticket(hall, "pas")
-    assert (status, problem["code"]) == (409, "service_paused")
+    assert (status, problem["code"]) == (409, "paused")
 
     await row.locator("button.resume").click()
     await expect(row).to_have_attribute("data-paused", "false", timeout=WITHIN_MS)

@@ -29,7 +29,7 @@ async def test_a_manager_pauses_until_a_time_and_resumes(hall: Hall) -> None:
     )
 
     status, problem, response = await hall.call("POST", TICKETS, body={"service": "pas"})
-    assert (status, problem["code"]) == (409, "service_paused")
+    assert (status, problem["code"]) == (409, "paused")
     assert response.content_type == "application/problem+json"
     assert dt.datetime.fromisoformat(problem["until"]) == until
 

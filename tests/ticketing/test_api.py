@@ -103,7 +103,7 @@ async def test_a_paused_service_is_listed_as_paused_and_refuses_tickets(hall: Ha
         None,
     )
     status, problem, headers = await hall.issue("pas")
-    assert (status, problem["code"], problem["until"]) == (409, "service_paused", None)
+    assert (status, problem["code"], problem["until"]) == (409, "paused", None)
     assert headers["Content-Type"].startswith("application/problem+json")
     assert (await hall.ticket(waiting["ticket_id"]))["status"] == "waiting"
 

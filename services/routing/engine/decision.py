@@ -44,7 +44,7 @@ class Refusal(StrEnum):
     TOO_EARLY = "too_early"  # check-in before start - early_min (details.opens_at)
     TOO_LATE = "too_late"  # check-in after start + late_min, or cancelling a missed booking
     # Managers (docs/queue-rules.md, "Pausing a service")
-    SERVICE_PAUSED = "service_paused"  # issue_ticket for a paused service (details.until)
+    PAUSED = "paused"  # issue_ticket for a paused service (details.until)
     NOT_PAUSED = "not_paused"  # resume_service of a service that is not paused
     EXPIRED = "expired"  # the command waited in the queue past COMMAND_TTL_S
     # A command id done today, sent again with other data: an Idempotency-Key

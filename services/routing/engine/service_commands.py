@@ -43,7 +43,7 @@ def paused(pause: Pause) -> Decision:
     until = pause.until.isoformat() if pause.until is not None else None
     when = f" until {until}" if until else " until a manager resumes it"
     return Decision.refuse(
-        Refusal.SERVICE_PAUSED,
+        Refusal.PAUSED,
         f"{pause.service!r} takes no new tickets{when}",
         {"until": until},
     )

@@ -31,7 +31,7 @@ const COMMON = {
     "live.offline": "Forbindelsen er afbrudt – prøver igen …",
     "svc.paused": "på pause",
     "svc.paused_until": "på pause til kl. {time}",
-    "err.service_paused": "Ydelsen er sat på pause: der trækkes ikke nye numre til den.",
+    "err.paused": "Ydelsen er sat på pause: der trækkes ikke nye numre til den.",
     "min": "min",
     "none": "–",
     "lt1": "under 1 min",
@@ -91,7 +91,7 @@ const COMMON = {
     "err.invalid_request": "Invalid input: {detail}",
     "svc.paused": "paused",
     "svc.paused_until": "paused until {time}",
-    "err.service_paused": "The service is paused: no new tickets are issued for it.",
+    "err.paused": "The service is paused: no new tickets are issued for it.",
   },
 };
 
@@ -201,6 +201,17 @@ export async function api(method, path, body, extraHeaders = {}) {
     throw new ApiError(response.status, problem);
   }
   return type.includes("json") ? response.json() : response;
+}
+
+// Save what GET `path` answers as the file `filename` (e.g. a CSV); an ApiError if refused.
+export async function download(path, filename) {
+  const response = await api("GET", path);
+  const url = URL.createObjectURL(await response.blob());
+  const link = el("a", { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 // --- the live socket -------------------------------------------------------

@@ -337,7 +337,7 @@ function showProblem(answer) {
   } else if (problem.code === "would_exceed_closing") {
     title = t(lang, "p_full_title");
     text = t(lang, "p_full", { time: clockText(problem.closes_at, kiosk.services?.timezone) });
-  } else if (problem.code === "service_paused") {
+  } else if (problem.code === "paused") {
     title = t(lang, "p_paused_title");
     text = pausedText(lang, problem.until ? clockText(problem.until, kiosk.services?.timezone) : null);
   } else if (problem.code === "rate_limited") {
