@@ -230,3 +230,33 @@ class DayStats(Document):
     complete: bool = Field(description="False for today: the figures are up to now")
     services: list[Figures]
     total: Figures
+
+
+# --- demand and staffing -------------------------------------------------------------
+
+
+class HourDemand(Document):
+    """One weekday-hour of one service, averaged over the weeks."""
+
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    hour: int = Field(ge=0, le=23)
+    arrivals_per_h: float = Field(description="Tickets issued per hour (check-ins included)")
+    service_min: float | None = Field(description="Mean service time; null: nobody came")
+    desks_needed: int = Field(description="Erlang C: desks serving 80 % within the target")
+    desks_open: float = Field(description="Desks open that took the service, on average")
+    traffic: float = Field(description="Erlangs: arrivals x service time, desks kept busy")
+
+
+class ServiceDemand(Document):
+    service: str
+    name: Names
+    target_wait_s: int
+    hours: list[HourDemand] = Field(description="Weekday-hours with arrivals or open desks")
+
+
+class DemandFigures(Document):
+    branch: str
+    weeks: int
+    from_: dt.date = Field(alias="from", description="First day counted")
+    to: dt.date = Field(description="Last day counted (yesterday)")
+    services: list[ServiceDemand]

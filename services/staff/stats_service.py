@@ -1,13 +1,9 @@
 """Recomputing a day's statistics and bookings by replaying that day's part of the log.
 
-A fresh reader of the branch's own stream (no other branch's events reach
-it, however many share the broker) starts at the local midnight of
+The replay (shared/runtime/history.py) starts at the local midnight of
 `calendar_start(day)`: the day itself, or for a branch with appointments
-`horizon_days` earlier, where the day's bookings may have been made. Events
-of that branch from then to the day are collected; the replay stops at the
-first event of a later day or, whichever comes first, at a marker published
-for this replay ("read up to now"), so today and a quiet past day both end.
-A replay that takes longer than `within_s` is abandoned (503, try again).
+`horizon_days` earlier, where the day's bookings may have been made. A
+replay that takes longer than `within_s` is abandoned (503, try again).
 
 The same replay answers the statistics and a past day's booking list (the
 live calendar holds today and later days only in full). Finished days never
@@ -20,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -30,17 +25,16 @@ from prometheus_client import CollectorRegistry, Histogram
 from services.staff.stats import day_report
 from shared.bus.base import Bus
 from shared.config.schema import BranchConfig
-from shared.contract import EngineSync, Event, EventType
-from shared.projection import Calendar, calendar_start, day_bookings, day_start, local_day
+from shared.contract import Event
+from shared.projection import Calendar, calendar_start, day_bookings, local_day
+from shared.projection.demand import Demand
 from shared.runtime.clock import Clock
+from shared.runtime.history import read_demand, replay_days
 
 REPLAY_WITHIN_S = 30.0
 CACHED_DAYS = 64
+CACHED_DEMANDS = 8
 PARALLEL_REPLAYS = 2
-
-
-class ReplayTimeout(Exception):
-    """The log did not deliver the day (and the marker) in time."""
 
 
 async def read_day(
@@ -57,37 +51,11 @@ async def read_day(
 
     In log order, duplicates included. `now` stamps the marker that ends the replay.
     """
-    nonce = uuid.uuid4().hex
-    marker = Event(
-        id=str(uuid.uuid4()),
-        type=EventType.ENGINE_SYNC,
-        branch=config.id,
-        day=local_day(config, now),
-        seq=None,
-        at=now,
-        writer=writer,
-        data=EngineSync(nonce=nonce),
-    )
     events: list[Event] = []
     first = first or calendar_start(config, day)
-    reader = bus.read_events(day_start(config, first), frozenset({config.id}))
-    try:
-        async with asyncio.timeout(within_s):
-            await bus.publish_events([marker])
-            async for event in reader:
-                if event.type is EventType.ENGINE_SYNC:
-                    if isinstance(event.data, EngineSync) and event.data.nonce == nonce:
-                        break
-                    continue
-                if event.branch != config.id or event.day < first:
-                    continue  # a timestamp offset may start a little early
-                if event.day > day:
-                    break
-                events.append(event)
-    except TimeoutError as exc:
-        raise ReplayTimeout(f"the log did not deliver {day} within {within_s} s") from exc
-    finally:
-        await reader.close()
+    await replay_days(
+        bus, config, first, day, events.append, writer=writer, within_s=within_s, now=now
+    )
     return events
 
 
@@ -114,6 +82,7 @@ class StatsService:
         self._writer = writer
         self._within_s = within_s
         self._cache: OrderedDict[tuple[str, dt.date], DayReplay] = OrderedDict()
+        self._demands: OrderedDict[tuple[str, int, dt.date], Demand] = OrderedDict()
         self._replays = asyncio.Semaphore(PARALLEL_REPLAYS)
         self._seconds = Histogram(
             "qms_stats_replay_seconds",
@@ -178,3 +147,24 @@ class StatsService:
             while len(self._cache) > CACHED_DAYS:
                 self._cache.popitem(last=False)
         return replayed
+
+    async def demand(self, config: BranchConfig, weeks: int) -> Demand:
+        """The demand figures of the `weeks` whole weeks before today.
+
+        Finished days only, so they hold for the whole day: kept per
+        (branch, weeks, today), a few at a time.
+        """
+        now = self._clock()
+        key = (config.id, weeks, local_day(config, now))
+        cached = self._demands.get(key)
+        if cached is not None:
+            self._demands.move_to_end(key)
+            return cached
+        async with self._replays:
+            demand = await read_demand(
+                self._bus, config, weeks, writer=self._writer, within_s=self._within_s, now=now
+            )
+        self._demands[key] = demand
+        while len(self._demands) > CACHED_DEMANDS:
+            self._demands.popitem(last=False)
+        return demand
