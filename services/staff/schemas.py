@@ -259,4 +259,5 @@ class DemandFigures(Document):
     weeks: int
     from_: dt.date = Field(alias="from", description="First day counted")
     to: dt.date = Field(description="Last day counted (yesterday)")
+    days: int = Field(description="Days of the window the log holds (a day without events: none)")
     services: list[ServiceDemand]

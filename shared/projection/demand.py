@@ -18,6 +18,9 @@ day. What is counted, per service and local weekday-hour of the branch:
 - arrivals per hour likewise divide by the real length of the weekday-hour:
   on the autumn DST night the repeated hour lasted two hours, the skipped
   spring hour none; every event still counts once.
+- Only the days the log holds count: a day with no event at all (before the
+  hall began using the system, or closed all day) is no day of demand, and
+  averaging it in as zero would make every hour look quieter than it is.
 
 Only events a reader would apply count: each day has its own fence (the
 seq rule of `admit`), so a duplicate, a gap or a losing writer's events are
@@ -103,6 +106,7 @@ class Demand:
     weeks: int
     first: dt.date
     last: dt.date
+    days: int  # the days of the window the log holds
     services: dict[str, dict[WeekHour, HourDemand]]
 
     def hour(self, service: str, weekday: int, hour: int) -> HourDemand | None:
@@ -123,6 +127,7 @@ class DemandFold:
     service_count: dict[Key, int] = field(default_factory=dict)
     desk_s: dict[Key, float] = field(default_factory=dict)
     fences: dict[dt.date, DayFence] = field(default_factory=dict)
+    days: set[dt.date] = field(default_factory=set)  # the days of the window the log holds
     # The day being read: each ticket's service now, the open desks, the last event's time.
     day: dt.date | None = None
     ticket_service: dict[str, str] = field(default_factory=dict)
@@ -132,15 +137,7 @@ class DemandFold:
     @classmethod
     def before(cls, config: BranchConfig, today: dt.date, weeks: int) -> DemandFold:
         first, last = demand_window(today, weeks)
-        fold = cls(config, weeks, first, last)
-        day = first
-        while day <= last:
-            for _, weekday, hour, seconds in hour_pieces(
-                config, day_start(config, day), day_end(config, day)
-            ):
-                fold.hour_s[(weekday, hour)] = fold.hour_s.get((weekday, hour), 0.0) + seconds
-            day += dt.timedelta(days=1)
-        return fold
+        return cls(config, weeks, first, last)
 
     def skim(self, head: EventHead) -> bool:
         """Take an entry by its envelope when its data is not needed; False: `add` it in full."""
@@ -187,9 +184,17 @@ class DemandFold:
         fence.applied_ids.add(event.id)
         if event.day != self.day:
             self._end_day()
-            self.day = event.day
+            self._begin_day(event.day)
         self.last_at = event.at
         return True
+
+    def _begin_day(self, day: dt.date) -> None:
+        """A day of the log: its hours count (in real seconds) from its first event on."""
+        self.day = day
+        self.days.add(day)
+        start, end = day_start(self.config, day), day_end(self.config, day)
+        for _, weekday, hour, seconds in hour_pieces(self.config, start, end):
+            self.hour_s[(weekday, hour)] = self.hour_s.get((weekday, hour), 0.0) + seconds
 
     def _end_day(self) -> None:
         if self.last_at is not None:
@@ -241,7 +246,7 @@ class DemandFold:
                     desks_needed=desks_needed(per_hour, service_s, target_s),
                 )
             services[sid] = hours
-        return Demand(self.weeks, self.first, self.last, services)
+        return Demand(self.weeks, self.first, self.last, len(self.days), services)
 
 
 def demand_document(config: BranchConfig, demand: Demand) -> dict[str, object]:
@@ -251,6 +256,7 @@ def demand_document(config: BranchConfig, demand: Demand) -> dict[str, object]:
         "weeks": demand.weeks,
         "from": demand.first.isoformat(),
         "to": demand.last.isoformat(),
+        "days": demand.days,
         "services": [
             {
                 "service": service.id,

@@ -1,0 +1,95 @@
+"""`quiet_hours` on the services list: read from the weeks of log before today, on RabbitMQ."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from services.ticketing.keys import TICKETING_KEY
+from shared.config import BranchConfig
+from shared.contract import (
+    CounterClosed,
+    CounterOpened,
+    Event,
+    TicketCalled,
+    TicketFinished,
+    TicketIssued,
+)
+from shared.projection import day_start, local_day
+from shared.projection.erlang import mean_wait_s, traffic
+from shared.runtime import CONTEXT_KEY
+from tests.support.events import Day
+from tests.ticketing.conftest import Hall, StartHall, branch_config
+
+SERVICE_S = 480.0
+
+
+def week_ago(config: BranchConfig, quiet_hour: int) -> list[Event]:
+    """Today's weekday a week ago: two passport desks 09-17, four an hour, one at `quiet_hour`."""
+    day = local_day(config, dt.datetime.now(dt.UTC)) - dt.timedelta(days=7)
+    log = Day(config.id, config.branch.tz, day=day)
+    nine = day_start(config, day).astimezone(dt.UTC) + dt.timedelta(hours=9)
+    desks = ("service-1", "service-2")
+    for desk in desks:
+        log.add(CounterOpened(counter=desk, staff="s", services=["pas"]), at=nine)
+    n = 0
+    for hour in range(9, 17):
+        for quarter in range(1 if hour == quiet_hour else 4):
+            n += 1
+            at = nine + dt.timedelta(hours=hour - 9, minutes=15 * quarter)
+            ticket, desk = f"t{n}", desks[n % 2]
+            log.add(
+                TicketIssued(
+                    ticket_id=ticket,
+                    number=f"P{n:03d}",
+                    service="pas",
+                    area="service",
+                    channel="kiosk",
+                    issued_at=at,
+                ),
+                at=at,
+            )
+            log.add(
+                TicketCalled(
+                    ticket_id=ticket, number=f"P{n:03d}", counter=desk, area="service", staff="s"
+                ),
+                at=at,
+            )
+            done = at + dt.timedelta(seconds=SERVICE_S)
+            log.add(TicketFinished(ticket_id=ticket, counter=desk, service_s=SERVICE_S), at=done)
+    for desk in desks:
+        log.add(CounterClosed(counter=desk), at=nine + dt.timedelta(hours=8))
+    return log.events
+
+
+async def services(hall: Hall) -> dict[str, dict[str, object]]:
+    await hall.ticketing.runner.app[TICKETING_KEY].demand.wait_read(hall.branch)
+    status, body, _ = await hall.get(f"/api/v1/branches/{hall.branch}/services")
+    assert status == 200
+    return {s["id"]: s for s in body["services"]}
+
+
+async def test_the_hour_that_is_usually_quiet_comes_first(
+    start_hall: StartHall, branch_id: str
+) -> None:
+    config = branch_config(branch_id)
+    first = await start_hall(config)
+    # No history yet: no quiet hours, and the target to judge a long queue by.
+    before = await services(first)
+    assert (before["pas"]["quiet_hours"], before["pas"]["target_wait_s"]) == ([], 15 * 60)
+
+    bus = first.ticketing.runner.app[CONTEXT_KEY].bus
+    await bus.publish_events(week_ago(config, quiet_hour=14))
+    # A ticketing started now reads last week's log once it has caught up.
+    second = await asyncio.wait_for(start_hall(config, routing=False), 30)
+    listed = await services(second)
+    quiet = listed["pas"]["quiet_hours"]
+    assert isinstance(quiet, list)
+    assert [(q["from"], q["to"]) for q in quiet][:1] == [("14:00", "15:00")]
+    assert len(quiet) == 8  # 09-17, every hour the log saw staffed
+    usual = mean_wait_s(2, traffic(1, SERVICE_S), SERVICE_S)
+    assert usual is not None and quiet[0]["estimated_wait_s"] == round(usual)
+    waits = [q["estimated_wait_s"] for q in quiet]
+    assert waits == sorted(waits) and waits[-1] > waits[0]
+    # No passport desk ever served library errands: nothing known of them.
+    assert listed["bibliotek"]["quiet_hours"] == []
