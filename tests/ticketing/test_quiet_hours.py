@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, ViewportSize
 
 from services.ticketing.keys import TICKETING_KEY
 from shared.config import BranchConfig
@@ -11,6 +15,7 @@ from shared.contract import (
     CounterClosed,
     CounterOpened,
     Event,
+    OpenCounter,
     TicketCalled,
     TicketFinished,
     TicketIssued,
@@ -21,7 +26,11 @@ from shared.runtime import CONTEXT_KEY
 from tests.support.events import Day
 from tests.ticketing.conftest import Hall, StartHall, branch_config
 
+pytestmark = pytest.mark.rabbitmq
+
 SERVICE_S = 480.0
+PHONE: ViewportSize = {"width": 360, "height": 740}
+SHOWN_WITHIN_MS = 10_000
 
 
 def week_ago(config: BranchConfig, quiet_hour: int) -> list[Event]:
@@ -93,3 +102,53 @@ async def test_the_hour_that_is_usually_quiet_comes_first(
     assert waits == sorted(waits) and waits[-1] > waits[0]
     # No passport desk ever served library errands: nothing known of them.
     assert listed["bibliotek"]["quiet_hours"] == []
+
+
+@pytest.mark.browser
+async def test_kiosk_and_phone_say_when_it_is_usually_quiet_only_when_the_queue_is_long(
+    start_hall: StartHall, branch_id: str, browser: Browser, artifacts: Path
+) -> None:
+    config = branch_config(branch_id)
+    engine = await start_hall(config)
+    await engine.ticketing.runner.app[CONTEXT_KEY].bus.publish_events(week_ago(config, 14))
+    hall = await asyncio.wait_for(start_hall(config, routing=False), 30)
+    await services(hall)
+    await engine.do(OpenCounter(counter="service-1"))
+    kiosk = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="da-DK")
+    try:
+        page = await kiosk.new_page()
+        await page.goto(hall.url(f"/kiosk/{branch_id}"))
+        pas = page.locator('button.service[data-service="pas"]')
+        await pas.locator(".service-info").filter(has_text="Ingen venter").wait_for()
+        assert await pas.locator(".service-quiet").count() == 0  # short: nothing to say
+
+        _, first, _ = await hall.issue("pas", channel="web")
+        for _ in range(3):  # one desk, ten minutes each: a new ticket waits past 15 minutes
+            await hall.issue("pas")
+        listed = await services(hall)
+        assert listed["pas"]["estimated_wait_s"] > listed["pas"]["target_wait_s"]
+        await page.reload()
+        hint = pas.locator(".service-quiet")
+        await hint.wait_for(timeout=SHOWN_WITHIN_MS)
+        assert await hint.text_content() == "Kom helst kl. 14–15"
+        await page.screenshot(path=artifacts / "kiosk-quiet.png")
+        await page.locator("#lang").click()
+        assert await hint.text_content() == "Usually quiet: 14–15"
+    finally:
+        await kiosk.close()
+
+    phone = await browser.new_context(viewport=PHONE, locale="da-DK", has_touch=True)
+    try:
+        page = await phone.new_page()
+        # The last ticket waits long: the phone says when to come another time.
+        _, last, _ = await hall.issue("pas", channel="web")
+        await page.goto(hall.url(f"/t/{hall.branch}/{last['ticket_id']}"))
+        await page.locator("#quiet").filter(has_text="Kom helst kl. 14–15").wait_for()
+        await page.screenshot(path=artifacts / "phone-quiet.png", full_page=True)
+        # The first is next in line: its wait is short, and the hint stays away.
+        await page.goto(hall.url(f"/t/{hall.branch}/{first['ticket_id']}"))
+        await page.locator('body[data-status="waiting"]').wait_for()
+        await page.locator('body[data-service-loaded="yes"]').wait_for()
+        assert await page.locator("#quiet").text_content() == ""
+    finally:
+        await phone.close()
