@@ -6,6 +6,7 @@ import {
 } from "./common.js";
 import { barChart, legend } from "./charts.js";
 import { MANAGER_TEXTS } from "./manager-texts.js";
+import { loadDemand, renderDemand } from "./manager-demand.js";
 
 useTexts(MANAGER_TEXTS);
 
@@ -36,7 +37,10 @@ function render() {
   renderHints();
   renderAreas();
   renderDesks();
-  if (first) loadStats();
+  if (first) {
+    loadStats();
+    loadDemand();
+  }
 }
 
 function renderHints() {
@@ -321,6 +325,7 @@ setupSignIn($("sign-in-form"), $("token-input"), startLive);
 setupLanguage($("lang"), () => {
   render();
   renderStats();
+  renderDemand();
 });
 
 applyTexts();
