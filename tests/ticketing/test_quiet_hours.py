@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, ViewportSize
@@ -71,7 +72,7 @@ def week_ago(config: BranchConfig, quiet_hour: int) -> list[Event]:
     return log.events
 
 
-async def services(hall: Hall) -> dict[str, dict[str, object]]:
+async def services(hall: Hall) -> dict[str, dict[str, Any]]:
     await hall.ticketing.runner.app[TICKETING_KEY].demand.wait_read(hall.branch)
     status, body, _ = await hall.get(f"/api/v1/branches/{hall.branch}/services")
     assert status == 200
