@@ -20,6 +20,8 @@ replicas), staff, display and ticketing as real processes and measures:
    statistics alone and among N other branches, in a vhost of its own;
 7. with `--startup` (about 4 minutes): bench/startup.py, routing's and
    staff's start-up on 30 days of a busy branch with appointments.
+8. with `--demand` (a few minutes): bench/demand.py, the demand fold over
+   8 weeks of a busy branch (about 88,000 events).
 
 Every part stops by itself; processes and the vhost are cleaned up on any
 exit. With `--profile DIR`, py-spy records routing and ticketing during the
@@ -333,6 +335,23 @@ def startup_rows(rows: list[Row]) -> None:
         )
 
 
+def demand_rows(rows: list[Row]) -> None:
+    """bench/demand.py: the demand fold over 8 weeks of a busy branch (CPU s; own vhost)."""
+    out = run_script("demand.py", [], "", within=1500)
+    found = re.search(r"demand fold, 8 weeks .*?\)\s+([\d.,]+) s\s+([\d.,]+) s envelopes", out)
+    ours, floor = (float(g.replace(",", "")) for g in found.groups()) if found else (NAN, NAN)
+    rows.append(
+        (
+            "demand fold, 8 busy weeks (CPU)",
+            fmt(ours, "s"),
+            f"{fmt(floor, 's')} envelopes",
+            ratio(ours, floor),
+            "<= 2 s",
+            verdict(ours <= 2.0) if not math.isnan(ours) else "n/a",
+        )
+    )
+
+
 def on_sigterm(_signum: int, _frame: object) -> NoReturn:
     raise SystemExit(143)  # unwinds through the finally blocks: processes, then vhost
 
@@ -348,6 +367,7 @@ def main() -> int:
     parser.add_argument(
         "--startup", action="store_true", help="also bench/startup.py (30 busy days at start)"
     )
+    parser.add_argument("--demand", action="store_true", help="also bench/demand.py (8 weeks)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_sigterm)
     rows: list[Row] = []
@@ -373,6 +393,8 @@ def main() -> int:
             branches_rows(args.branches, rows)
         if args.startup:
             startup_rows(rows)
+        if args.demand:
+            demand_rows(rows)
     print_table(rows, "summary (floor: aio-pika publish -> consume, classic queue, this run)")
     if disturbed:
         print(

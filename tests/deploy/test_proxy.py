@@ -87,6 +87,7 @@ CONTRACT_ROUTES: list[tuple[str, str, bool, str]] = [
     ("DELETE", f"{API}/appointments/Zq8x2", True, "staff"),
     ("GET", f"{API}/overview", True, "staff"),
     ("GET", f"{API}/stats?date=2026-11-29&format=csv", True, "staff"),
+    ("GET", f"{API}/demand?weeks=8", True, "staff"),
     ("GET", "/staff/magion", False, "staff"),
     ("GET", "/manager/magion", False, "staff"),
     ("GET", "/display/magion/service", False, "display"),
