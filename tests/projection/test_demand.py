@@ -19,9 +19,6 @@ from shared.contract import (
     CounterClosed,
     CounterOpened,
     Event,
-    TicketCalled,
-    TicketFinished,
-    TicketIssued,
     encode_event,
     read_head,
 )
@@ -30,7 +27,7 @@ from shared.projection.demand import Demand, DemandFold, Key, demand_document, d
 from shared.projection.erlang import desks_needed
 from tests.staff.conftest import staff_branch
 from tests.staff.day import Life, plan_day, run_day
-from tests.support.events import Day
+from tests.support.events import Day, served
 
 TODAY = dt.date(2026, 11, 30)  # a Monday; the window has no DST change
 WEEKS = 2
@@ -169,18 +166,7 @@ def _night(cfg: BranchConfig, day: dt.date, moments: list[dt.datetime]) -> list[
     utc = day_start(cfg, day).astimezone(dt.UTC)
     log.add(CounterOpened(counter="service-2", staff="s", services=["pas"]), at=utc + H(1.5))
     for n, moment in enumerate(moments, 1):
-        ticket = f"t{day.day}-{n}"
-        log.add(_issued(ticket, n, moment), at=moment)
-        log.add(
-            TicketCalled(
-                ticket_id=ticket, number=f"P{n:03d}", counter="service-2", area="service", staff="s"
-            ),
-            at=moment,
-        )
-        log.add(
-            TicketFinished(ticket_id=ticket, counter="service-2", service_s=60.0),
-            at=moment + dt.timedelta(seconds=60),
-        )
+        served(log, f"t{day.day}-{n}", n, "service-2", moment, 60.0)
     closes = dt.datetime.combine(day, dt.time(3, 30), tzinfo=cfg.branch.tz)
     log.add(CounterClosed(counter="service-2"), at=closes)
     return log.events
@@ -188,17 +174,6 @@ def _night(cfg: BranchConfig, day: dt.date, moments: list[dt.datetime]) -> list[
 
 def H(hours: float) -> dt.timedelta:
     return dt.timedelta(hours=hours)
-
-
-def _issued(ticket: str, n: int, at: dt.datetime) -> TicketIssued:
-    return TicketIssued(
-        ticket_id=ticket,
-        number=f"P{n:03d}",
-        service="pas",
-        area="service",
-        channel="kiosk",
-        issued_at=at,
-    )
 
 
 def test_the_autumn_hour_that_happens_twice_lasted_two_hours() -> None:

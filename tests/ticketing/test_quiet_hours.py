@@ -17,14 +17,11 @@ from shared.contract import (
     CounterOpened,
     Event,
     OpenCounter,
-    TicketCalled,
-    TicketFinished,
-    TicketIssued,
 )
 from shared.projection import day_start, local_day
 from shared.projection.erlang import mean_wait_s, traffic
 from shared.runtime import CONTEXT_KEY
-from tests.support.events import Day
+from tests.support.events import Day, served
 from tests.ticketing.conftest import Hall, StartHall, branch_config
 
 pytestmark = pytest.mark.rabbitmq
@@ -47,26 +44,7 @@ def week_ago(config: BranchConfig, quiet_hour: int) -> list[Event]:
         for quarter in range(1 if hour == quiet_hour else 4):
             n += 1
             at = nine + dt.timedelta(hours=hour - 9, minutes=15 * quarter)
-            ticket, desk = f"t{n}", desks[n % 2]
-            log.add(
-                TicketIssued(
-                    ticket_id=ticket,
-                    number=f"P{n:03d}",
-                    service="pas",
-                    area="service",
-                    channel="kiosk",
-                    issued_at=at,
-                ),
-                at=at,
-            )
-            log.add(
-                TicketCalled(
-                    ticket_id=ticket, number=f"P{n:03d}", counter=desk, area="service", staff="s"
-                ),
-                at=at,
-            )
-            done = at + dt.timedelta(seconds=SERVICE_S)
-            log.add(TicketFinished(ticket_id=ticket, counter=desk, service_s=SERVICE_S), at=done)
+            served(log, f"t{n}", n, desks[n % 2], at, SERVICE_S)
     for desk in desks:
         log.add(CounterClosed(counter=desk), at=nine + dt.timedelta(hours=8))
     return log.events
