@@ -225,6 +225,17 @@ async def test_issuing_goes_to_staff_only_with_an_authorization_header(hall: Hal
     assert (await hall.answered("GET", f"{path}/Zq8x2", BEARER))[0] == "ticketing"
 
 
+async def test_a_citizen_booking_stays_with_ticketing_even_with_a_token(hall: Hall) -> None:
+    booking = f"{API}/appointments/K7M3Q9"
+    assert (await hall.answered("GET", booking, BEARER))[0] == "ticketing"
+    assert (await hall.answered("DELETE", booking))[0] == "ticketing"
+    # What staff serve with a token: the day list, booking, slots and cancelling.
+    assert (await hall.answered("GET", f"{API}/appointments", BEARER))[0] == "staff"
+    assert (await hall.answered("POST", f"{API}/appointments", BEARER))[0] == "staff"
+    assert (await hall.answered("GET", f"{API}/appointments/slots", BEARER))[0] == "staff"
+    assert (await hall.answered("DELETE", booking, BEARER))[0] == "staff"
+
+
 async def test_every_route_a_service_registers_reaches_it(hall: Hall, tmp_path: Path) -> None:
     broker = EmbeddedBroker(tmp_path / "bus")
     bus = broker.connect()
