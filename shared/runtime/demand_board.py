@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 from shared.errors import BusError
 from shared.projection import local_day
@@ -27,6 +27,8 @@ from shared.runtime.history import ReplayTimeout, read_demand
 # How often a board looks whether the branch's day has turned (or tries a failed replay again).
 CHECK_EVERY_S = 60.0
 REPLAY_WITHIN_S = 120.0
+# At shutdown, how long a replay under way may take to finish before it is cancelled.
+STOP_WITHIN_S = 5.0
 
 
 class DemandBoard:
@@ -58,18 +60,28 @@ class DemandBoard:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(self._keep(branch)) for branch in self._ctx.branches]
+        stopping = asyncio.Event()
+        tasks = [
+            asyncio.create_task(self._keep(branch, stopping), name=f"demand {branch}")
+            for branch in self._ctx.branches
+        ]
         try:
             yield
         finally:
+            # A replay under way may finish first: cancelled while it connects, a
+            # stream reader can leave its socket behind.
+            stopping.set()
+            if tasks:
+                await asyncio.wait(tasks, timeout=STOP_WITHIN_S)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _keep(self, branch: str) -> None:
+    async def _keep(self, branch: str, stopping: asyncio.Event) -> None:
         config = self._ctx.branches[branch]
-        await self._follower.wait_caught_up(branch)
-        while True:
+        if not await _first(self._follower.wait_caught_up(branch), stopping):
+            return
+        while not stopping.is_set():
             now = self._ctx.clock()
             today = local_day(config, now)
             held = self._figures.get(branch)
@@ -93,4 +105,15 @@ class DemandBoard:
                     self._ctx.log.info(
                         "demand_read", branch=branch, seconds=round(self.replay_s[branch], 3)
                     )
-            await asyncio.sleep(self._check_every_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self._check_every_s)
+
+
+async def _first(awaitable: Awaitable[None], stopping: asyncio.Event) -> bool:
+    """Await `awaitable` unless `stopping` is set first; whether it finished."""
+    done = asyncio.ensure_future(awaitable)
+    stop = asyncio.ensure_future(stopping.wait())
+    await asyncio.wait({done, stop}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (done, stop):
+        task.cancel()
+    return done.done() and not done.cancelled()
