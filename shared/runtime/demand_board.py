@@ -47,16 +47,22 @@ class DemandBoard:
         self._weeks = weeks
         self._check_every_s = check_every_s
         self._figures: dict[str, tuple[dt.date, Demand]] = {}
-        self._read = {branch: asyncio.Event() for branch in ctx.branches}
+        self._read = asyncio.Condition()
         self.replay_s: dict[str, float] = {}
 
     def figures(self, branch: str) -> Demand | None:
         held = self._figures.get(branch)
         return held[1] if held is not None else None
 
-    async def wait_read(self, branch: str) -> None:
-        """Until the branch's figures have been read once."""
-        await self._read[branch].wait()
+    async def wait_read(self, branch: str, today: dt.date | None = None) -> None:
+        """Until the branch's figures have been read (for the day `today`, if given)."""
+
+        def read() -> bool:
+            held = self._figures.get(branch)
+            return held is not None and (today is None or held[0] == today)
+
+        async with self._read:
+            await self._read.wait_for(read)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -101,7 +107,8 @@ class DemandBoard:
                 else:
                     self._figures[branch] = (today, demand)
                     self.replay_s[branch] = time.perf_counter() - started
-                    self._read[branch].set()
+                    async with self._read:
+                        self._read.notify_all()
                     self._ctx.log.info(
                         "demand_read", branch=branch, seconds=round(self.replay_s[branch], 3)
                     )

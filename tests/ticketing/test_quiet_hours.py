@@ -20,7 +20,9 @@ from shared.contract import (
 )
 from shared.projection import day_start, local_day
 from shared.projection.erlang import mean_wait_s, traffic
-from shared.runtime import CONTEXT_KEY
+from shared.runtime import CONTEXT_KEY, FOLLOWER_KEY
+from shared.runtime.demand_board import DemandBoard
+from tests.support.clock import MovingClock
 from tests.support.events import Day, served
 from tests.ticketing.conftest import Hall, StartHall, branch_config
 
@@ -131,3 +133,28 @@ async def test_kiosk_and_phone_say_when_it_is_usually_quiet_only_when_the_queue_
         assert await page.locator("#quiet").text_content() == ""
     finally:
         await phone.close()
+
+
+async def test_the_weeks_are_read_again_once_the_day_has_turned(
+    start_hall: StartHall, branch_id: str
+) -> None:
+    config = branch_config(branch_id)
+    clock = MovingClock()
+    hall = await start_hall(config, clock=clock)
+    app = hall.ticketing.runner.app
+    board = DemandBoard(app[CONTEXT_KEY], app[FOLLOWER_KEY], check_every_s=0.05)
+    today = local_day(config, clock())
+    async with board.running():
+        await asyncio.wait_for(board.wait_read(branch_id, today), 30)
+        first = board.figures(branch_id)
+        assert first is not None and (first.days, first.last) == (0, today - dt.timedelta(days=1))
+        # Today's desk work; tomorrow it is the newest day of the weeks before.
+        await hall.do(OpenCounter(counter="service-1"))
+        status, _, _ = await hall.issue("pas")
+        assert status == 201
+        clock.advance(dt.timedelta(days=1))
+        await asyncio.wait_for(board.wait_read(branch_id, today + dt.timedelta(days=1)), 30)
+    again = board.figures(branch_id)
+    assert again is not None and (again.days, again.last) == (1, today)
+    weekday = today.weekday()
+    assert sum(h.arrivals_per_h for (d, _), h in again.services["pas"].items() if d == weekday) == 1
