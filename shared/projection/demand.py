@@ -31,6 +31,7 @@ admitted by their envelope alone (`skim`), which keeps weeks of log cheap.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -121,11 +122,11 @@ class DemandFold:
     weeks: int
     first: dt.date
     last: dt.date
-    hour_s: dict[WeekHour, float] = field(default_factory=dict)
-    arrivals: dict[Key, int] = field(default_factory=dict)
-    service_sum: dict[Key, float] = field(default_factory=dict)
-    service_count: dict[Key, int] = field(default_factory=dict)
-    desk_s: dict[Key, float] = field(default_factory=dict)
+    hour_s: defaultdict[WeekHour, float] = field(default_factory=lambda: defaultdict(float))
+    arrivals: defaultdict[Key, int] = field(default_factory=lambda: defaultdict(int))
+    service_sum: defaultdict[Key, float] = field(default_factory=lambda: defaultdict(float))
+    service_count: defaultdict[Key, int] = field(default_factory=lambda: defaultdict(int))
+    desk_s: defaultdict[Key, float] = field(default_factory=lambda: defaultdict(float))
     fences: dict[dt.date, DayFence] = field(default_factory=dict)
     days: set[dt.date] = field(default_factory=set)  # the days of the window the log holds
     # The day being read: each ticket's service now, the open desks, the last event's time.
@@ -152,7 +153,7 @@ class DemandFold:
         data = event.data
         if isinstance(data, TicketIssued):
             self.ticket_service[data.ticket_id] = data.service
-            self._count(self.arrivals, self._key(data.service, data.issued_at), 1)
+            self.arrivals[self._key(data.service, data.issued_at)] += 1
         elif isinstance(data, TicketTransferred):
             self.ticket_service[data.ticket_id] = data.to_service
         elif isinstance(data, TicketFinished):
@@ -160,8 +161,8 @@ class DemandFold:
             if service is not None:
                 began = event.at.astimezone(dt.UTC) - dt.timedelta(seconds=data.service_s)
                 key = self._key(service, began)
-                self._count(self.service_sum, key, data.service_s)
-                self._count(self.service_count, key, 1)
+                self.service_sum[key] += data.service_s
+                self.service_count[key] += 1
         elif isinstance(data, CounterOpened):
             self._close_desk(data.counter, event.at)
             self.open_desks[data.counter] = (event.at, tuple(data.services))
@@ -194,7 +195,7 @@ class DemandFold:
         self.days.add(day)
         start, end = day_start(self.config, day), day_end(self.config, day)
         for _, weekday, hour, seconds in hour_pieces(self.config, start, end):
-            self.hour_s[(weekday, hour)] = self.hour_s.get((weekday, hour), 0.0) + seconds
+            self.hour_s[(weekday, hour)] += seconds
 
     def _end_day(self) -> None:
         if self.last_at is not None:
@@ -210,15 +211,11 @@ class DemandFold:
         since, services = opened
         for _, weekday, hour, seconds in hour_pieces(self.config, since, until):
             for service in services:
-                self._count(self.desk_s, (service, weekday, hour), seconds)
+                self.desk_s[(service, weekday, hour)] += seconds
 
     def _key(self, service: str, at: dt.datetime) -> Key:
         local = at.astimezone(self.config.branch.tz)
         return service, local.weekday(), local.hour
-
-    @staticmethod
-    def _count(table: dict[Key, float] | dict[Key, int], key: Key, amount: float) -> None:
-        table[key] = table.get(key, 0) + amount  # type: ignore[assignment]
 
     def result(self) -> Demand:
         """The figures of every service the branch file names, for the events added so far."""
