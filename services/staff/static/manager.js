@@ -6,6 +6,7 @@ import {
 } from "./common.js";
 import { barChart, legend } from "./charts.js";
 import { MANAGER_TEXTS } from "./manager-texts.js";
+import { render as renderControls } from "./manager-controls.js";
 import { loadDemand, renderDemand } from "./manager-demand.js";
 
 useTexts(MANAGER_TEXTS);
@@ -37,6 +38,7 @@ function render() {
   renderHints();
   renderAreas();
   renderDesks();
+  renderControls(overview);
   if (first) {
     loadStats();
     loadDemand();
