@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, RootModel
 
 from shared.contract.results import (
     CounterClosedResult,
@@ -248,6 +248,24 @@ class DayStats(Document):
     total: Figures
 
 
+class RangeStats(Document):
+    """Several days' statistics: each day as one day's, and the range's figures."""
+
+    branch: str
+    first: dt.date = Field(alias="from", description="The first day (inclusive)")
+    last: dt.date = Field(alias="to", description="The last day (inclusive)")
+    complete: bool = Field(description="False when the range ends today")
+    days: list[DayStats] = Field(description="One entry per day, from `from` to `to`")
+    services: list[Figures] = Field(
+        description="Over the whole range: counts summed, percentiles of all its waits"
+    )
+    total: Figures
+
+
+class Stats(RootModel[DayStats | RangeStats]):
+    """`date` (or nothing): one day; `from` (and `to`): a range."""
+
+
 # --- demand and staffing -------------------------------------------------------------
 
 
@@ -273,7 +291,7 @@ class ServiceDemand(Document):
 class DemandFigures(Document):
     branch: str
     weeks: int
-    from_: dt.date = Field(alias="from", description="First day counted")
-    to: dt.date = Field(description="Last day counted (yesterday)")
+    first: dt.date = Field(alias="from", description="First day counted")
+    last: dt.date = Field(alias="to", description="Last day counted (yesterday)")
     days: int = Field(description="Days of the window the log holds (a day without events: none)")
     services: list[ServiceDemand]

@@ -3,7 +3,7 @@
 A fresh reader of the branch's own stream (no other branch's events reach
 it, however many share the broker) starts at the local midnight of the
 first day wanted. Events of that branch up to the last day wanted go to
-`take`; the replay stops at the first event of a later day or, whichever
+the caller; the replay stops at the first event of a later day or, whichever
 comes first, at a marker published for this replay ("read up to now"), so
 today and a quiet past day both end. A replay that takes longer than
 `within_s` is abandoned (`ReplayTimeout`).
@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 
 from shared.bus.base import Bus, Skim
 from shared.config.schema import BranchConfig
@@ -27,22 +28,21 @@ class ReplayTimeout(Exception):
     """The log did not deliver the days (and the marker) in time."""
 
 
-async def replay_days(
+async def log_events(
     bus: Bus,
     config: BranchConfig,
     first: dt.date,
     last: dt.date,
-    take: Callable[[Event], object],
-    *,
     writer: str,
-    within_s: float,
     now: dt.datetime,
+    *,
     skim: Skim | None = None,
-) -> None:
-    """Hand `take` the log's events of the branch from `first` to `last`, in log order.
+) -> AsyncGenerator[Event]:
+    """The branch's events of the days `first` to `last`, as the log delivers them.
 
-    Duplicates included; `skim` may take entries by their bytes first. `now`
-    stamps the marker that ends the replay.
+    Duplicates included; `skim` may take entries by their bytes first. Ends
+    at the first event of a later day or at the marker it publishes (stamped
+    `now`), whichever comes first. The caller bounds the time.
     """
     nonce = uuid.uuid4().hex
     marker = Event(
@@ -57,20 +57,17 @@ async def replay_days(
     )
     reader = bus.read_events(day_start(config, first), frozenset({config.id}), skim=skim)
     try:
-        async with asyncio.timeout(within_s):
-            await bus.publish_events([marker])
-            async for event in reader:
-                if event.type is EventType.ENGINE_SYNC:
-                    if isinstance(event.data, EngineSync) and event.data.nonce == nonce:
-                        break
-                    continue
-                if event.branch != config.id or event.day < first:
-                    continue  # a timestamp offset may start a little early
-                if event.day > last:
+        await bus.publish_events([marker])
+        async for event in reader:
+            if event.type is EventType.ENGINE_SYNC:
+                if isinstance(event.data, EngineSync) and event.data.nonce == nonce:
                     break
-                take(event)
-    except TimeoutError as exc:
-        raise ReplayTimeout(f"the log did not deliver {first}..{last} within {within_s} s") from exc
+                continue
+            if event.branch != config.id or event.day < first:
+                continue  # a timestamp offset may start a little early
+            if event.day > last:
+                break
+            yield event
     finally:
         await reader.close()
 
@@ -92,15 +89,14 @@ async def read_demand(
         head = read_head(raw)
         return head is not None and head.branch == config.id and fold.skim(head)
 
-    await replay_days(
-        bus,
-        config,
-        fold.first,
-        fold.last,
-        fold.add,
-        writer=writer,
-        within_s=within_s,
-        now=now,
-        skim=skim,
-    )
+    try:
+        async with asyncio.timeout(within_s):
+            read = log_events(bus, config, fold.first, fold.last, writer, now, skim=skim)
+            async with aclosing(read) as events:
+                async for event in events:
+                    fold.add(event)
+    except TimeoutError as exc:
+        raise ReplayTimeout(
+            f"the log did not deliver {fold.first} to {fold.last} within {within_s} s"
+        ) from exc
     return fold.result()

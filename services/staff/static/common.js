@@ -203,6 +203,17 @@ export async function api(method, path, body, extraHeaders = {}) {
   return type.includes("json") ? response.json() : response;
 }
 
+// Save what GET `path` answers as the file `filename` (e.g. a CSV); an ApiError if refused.
+export async function download(path, filename) {
+  const response = await api("GET", path);
+  const url = URL.createObjectURL(await response.blob());
+  const link = el("a", { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 // --- the live socket -------------------------------------------------------
 
 // Connects, signs in with the first message, reconnects with backoff.
