@@ -13,6 +13,7 @@ import { appointmentLine, setupCheckIn } from "./checkin.js";
 import {
   DANISH, applyLanguage, languageButtons, loadLanguagesRetrying, localName, localeOf, words,
 } from "./i18n.js";
+import { quietHint } from "./quiet.js";
 
 const t = words("kiosk", "checkin");
 
@@ -184,6 +185,13 @@ function serviceButton(service, other = false) {
     info.textContent = waitingText(service.waiting) + (wait && service.waiting ? ` · ${wait}` : "");
   }
   button.append(name, info);
+  const quiet = service.open && !other ? quietHint(kiosk.lang, service, service.estimated_wait_s) : "";
+  if (quiet) {
+    const hint = document.createElement("span");
+    hint.className = "service-quiet";
+    hint.textContent = quiet;
+    button.append(hint);
+  }
   button.addEventListener("click", () => issue(service, other));
   return button;
 }
