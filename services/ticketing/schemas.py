@@ -41,6 +41,9 @@ class SelfService(Document):
 class AreaWaiting(Document):
     id: str
     name: str
+    description: Names | None = Field(
+        description="The kiosk's line under the name; null: the kiosk lists the services"
+    )
     waiting: int
 
 
@@ -87,6 +90,9 @@ class ServicesView(Document):
     self_service: SelfService
     areas: list[AreaWaiting]
     services: list[ServiceNow]
+    other_service: str = Field(
+        description="The service the kiosk's 'Andet / ved ikke' issues a ticket for"
+    )
 
 
 class CreatedTicket(Document):

@@ -109,9 +109,16 @@ def services_view(
             "until": clock_text(config, self_service_closes) if self_service_closes else None,
         },
         "areas": [
-            {"id": a.id, "name": a.name, "waiting": by_area[a.id].waiting} for a in config.areas
+            {
+                "id": a.id,
+                "name": a.name,
+                "description": a.description.model_dump() if a.description else None,
+                "waiting": by_area[a.id].waiting,
+            }
+            for a in config.areas
         ],
         "services": services,
+        "other_service": config.other_service.id,
     }
 
 

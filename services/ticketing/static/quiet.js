@@ -2,16 +2,9 @@
 // when it is usually quiet (the services list's `quiet_hours`, best first).
 // Long means a wait over the service's target; the hint shows only when the
 // quiet hour's usual wait is shorter than the wait now. No history, no hint.
-// Self-contained (its own words) so the kiosk and the phone page share it.
+// Shared by the kiosk and the phone page: its words are the catalogues' "common.quiet".
 
-import { translator } from "./common.js";
-
-export const QUIET_WORDS = {
-  da: { quiet: "Kom helst kl. {hours}" },
-  en: { quiet: "Usually quiet: {hours}" },
-};
-
-const t = translator(QUIET_WORDS);
+import { phrase } from "./i18n.js";
 
 // "14:00" -> "14", "14:30" -> "14:30": the hint reads like the hall's signs.
 function shortTime(text) {
@@ -25,5 +18,5 @@ export function quietHint(lang, service, waitS) {
   if (!hours.length || waitS == null || waitS <= service.target_wait_s) return "";
   const best = hours[0];
   if (best.estimated_wait_s >= waitS) return "";
-  return t(lang, "quiet", { hours: `${shortTime(best.from)}–${shortTime(best.to)}` });
+  return phrase(lang, "quiet", { hours: `${shortTime(best.from)}–${shortTime(best.to)}` });
 }
