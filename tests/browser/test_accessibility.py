@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page
@@ -67,7 +68,7 @@ async def test_every_focused_control_shows_a_ring(
     screen: Screen, browser: Browser, tmp_path: Path, branch_id: str, artifacts: Path
 ) -> None:
     async with opened(browser, screen, tmp_path, branch_id) as page:
-        seen = []
+        seen: list[dict[str, Any]] = []
         for _ in range(TABS):
             await page.keyboard.press("Tab")
             focused = await page.evaluate(FOCUS_RING)
