@@ -139,7 +139,9 @@ async def test_no_show_waits_for_the_recalls_the_engine_asks_for(
     await page.click("#lang")
 
     await page.keyboard.press("x")
-    await expect(page.locator("#message")).to_have_text("P001 er meldt udeblevet", timeout=WITHIN_MS)
+    await expect(page.locator("#message")).to_have_text(
+        "P001 er meldt udeblevet", timeout=WITHIN_MS
+    )
 
 
 async def test_the_transfer_list_is_grouped_by_area(

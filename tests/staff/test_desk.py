@@ -15,7 +15,6 @@ from tests.staff.conftest import MANAGER_TOKEN, Hall
 HELD_ACTIONS = ("recall", "start", "finish", "no-show")
 
 
-
 async def recalls_before_no_show(hall: Hall, counter: str = "service-1") -> int:
     """The overview's figure for the desk's ticket (what the console greys no-show out by)."""
     path = "/api/v1/branches/{branch}/overview"
@@ -23,6 +22,7 @@ async def recalls_before_no_show(hall: Hall, counter: str = "service-1") -> int:
     assert status == 200, overview
     (desk,) = [c for c in overview["counters"] if c["counter"] == counter]
     return int(desk["ticket"]["recalls_before_no_show"])
+
 
 async def test_a_day_at_one_desk_walks_through_every_action(hall: Hall) -> None:
     # Every action on a desk that is not open: 409 counter_closed.
