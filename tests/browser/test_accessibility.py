@@ -1,5 +1,5 @@
-"""Every screen of tests/browser/screens.py: no axe-core violation of any impact, and a visible
-focus ring on everything the keyboard reaches.
+"""Every screen of tests/browser/screens.py: no axe-core violation of any impact, its icon
+loads (no 404 in the console), and a visible focus ring on everything the keyboard reaches.
 
 Screenshots: test-artifacts/a11y-<screen>.png and a11y-focus-<screen>.png.
 """
@@ -22,6 +22,13 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
+# What the page's icon link is answered with (a function: the pages' CSP).
+ICON = """async () => {
+  const link = document.querySelector("link[rel=icon]");
+  if (!link) return null;
+  const answer = await fetch(link.href);
+  return [answer.status, answer.headers.get("content-type")];
+}"""
 TABS = 25  # enough to pass every control of the longest screen's first view
 # Where the focused element is and how its ring is drawn (a function: the pages' CSP).
 FOCUS_RING = """() => {
@@ -61,6 +68,8 @@ async def test_axe_finds_no_violation(
         await page.screenshot(path=artifacts / f"a11y-{screen.name}.png", full_page=True)
         violations = await axe_violations(page)
         assert violations == [], described(violations)
+        # The browser fetches the icon itself, out of the page's sight: the page fetches it too.
+        assert await page.evaluate(ICON) == [200, "image/x-icon"]
 
 
 @pytest.mark.parametrize("screen", SCREENS, ids=[s.name for s in SCREENS])
