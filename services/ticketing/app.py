@@ -27,7 +27,6 @@ from shared.http.urls import qr_loopback
 from shared.runtime import CONTEXT_KEY, ServiceSpec
 from shared.runtime.commands import CommandClient
 
-
 log = structlog.get_logger(__name__)
 
 

@@ -15,18 +15,10 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
-from shared.config import BranchConfig
-from tests.support.branch import ALL_WEEK, magion
 from tests.support.whole_hall import MANAGER_TOKEN, STAFF_TOKEN, WholeHall
-from tests.support.zones import mid_morning_zone
 
 WITHIN_MS = 10_000
 DESK = "service-1"  # a SERVICE desk that takes passports
-
-
-def hall_config(branch_id: str) -> BranchConfig:
-    """The shipped hall, staffed all day, in a zone where it is mid-morning now."""
-    return magion(branch_id).but(hours=ALL_WEEK, zone=mid_morning_zone()).config()
 
 
 # --- driving the hall through its APIs --------------------------------------------

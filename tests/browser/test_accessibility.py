@@ -15,8 +15,9 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from tests.browser.axe import axe_violations, described
-from tests.browser.screens import SCREENS, Screen, hall_config
+from tests.browser.screens import SCREENS, Screen
 from tests.support.whole_hall import whole_hall
+from tests.web.conftest import hall_branch
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +47,7 @@ FOCUS_RING = """() => {
 async def opened(
     browser: Browser, screen: Screen, tmp_path: Path, branch_id: str
 ) -> AsyncIterator[Page]:
-    async with whole_hall(tmp_path, hall_config(branch_id)) as hall:
+    async with whole_hall(tmp_path, hall_branch(branch_id)) as hall:
         context = await browser.new_context(
             viewport=PHONE if screen.phone else DESKTOP,  # type: ignore[arg-type]
             locale="da-DK",

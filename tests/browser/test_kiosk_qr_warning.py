@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.screens import hall_config, kiosk_start, kiosk_ticket
+from tests.browser.screens import kiosk_start, kiosk_ticket
 from tests.support.whole_hall import whole_hall
+from tests.web.conftest import hall_branch
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +23,7 @@ PUBLIC = "http://192.0.2.10:8081"  # a documentation address: any a phone could 
 async def test_a_kiosk_opened_on_loopback_warns_its_operator(
     page: Page, tmp_path: Path, branch_id: str, artifacts: Path
 ) -> None:
-    async with whole_hall(tmp_path, hall_config(branch_id)) as hall:
+    async with whole_hall(tmp_path, hall_branch(branch_id)) as hall:
         await kiosk_ticket(page, hall)
         warning = page.locator("#qr-warning")
         await expect(warning).to_be_visible()
@@ -37,7 +38,7 @@ async def test_a_kiosk_opened_on_loopback_warns_its_operator(
 async def test_a_kiosk_whose_codes_hold_a_public_address_says_nothing(
     page: Page, tmp_path: Path, branch_id: str, artifacts: Path
 ) -> None:
-    config = hall_config(branch_id)
+    config = hall_branch(branch_id)
     async with whole_hall(tmp_path, config, public_ticketing_url=PUBLIC) as hall:
         await kiosk_start(page, hall)
         await expect(page.locator("#qr-warning")).to_be_hidden()

@@ -15,13 +15,13 @@ from playwright.async_api import Browser, Page, expect
 from tests.browser.screens import (
     WITHIN_MS,
     at_desk,
-    hall_config,
     issue,
     phone_finished,
     phone_page,
     phone_unknown,
 )
 from tests.support.whole_hall import WholeHall, whole_hall
+from tests.web.conftest import hall_branch
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +30,7 @@ FOCUSED_ID = "() => document.activeElement?.id"
 
 @pytest.fixture
 async def hall(tmp_path: Path, branch_id: str) -> AsyncIterator[WholeHall]:
-    async with whole_hall(tmp_path, hall_config(branch_id)) as started:
+    async with whole_hall(tmp_path, hall_branch(branch_id)) as started:
         yield started
 
 

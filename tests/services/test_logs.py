@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from shared.logs import bind_service, configure_logging, get_logger, log_format_from_env
-from tests.support.logs import lines, stream  # noqa: F401  (the fixture)
+from tests.support.logs import lines
 
 
 def test_json_lines_carry_the_service(stream: io.StringIO) -> None:

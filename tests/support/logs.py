@@ -1,6 +1,6 @@
 """Log lines captured as the services write them: JSON into a buffer, read back as dicts.
 
-def test_x(stream: io.StringIO) -> None:   # the fixture, imported by the suite
+def test_x(stream: io.StringIO) -> None:  # the fixture: a plugin of tests/conftest.py
     configure_logging("staff", "json", stream=stream)
     ...
     lines(stream)  # [{"event": ..., "service": ..., ...}, ...]

@@ -20,7 +20,7 @@ from shared.config import Settings
 from shared.http.urls import is_loopback_url, lan_address
 from shared.logs import configure_logging
 from shared.runtime import ServiceContext
-from tests.support.logs import lines, stream  # noqa: F401  (the fixture)
+from tests.support.logs import lines
 
 PORT = 8081
 WARNING = "ticket QR codes point at this machine only: phones cannot open them"
