@@ -6,9 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck imports pytest rabbitmq chromium promtool bench clean
+.PHONY: run test lint typecheck imports pytest rabbitmq chromium promtool espeak bench clean
 
-run: $(STAMP)
+run: $(STAMP) espeak
 	$(BIN)/qms up
 
 test: $(STAMP) rabbitmq chromium promtool
@@ -30,6 +30,11 @@ rabbitmq:
 # The browser tests use Debian's Chromium; installed here when missing (as root).
 chromium:
 	@scripts/ensure-chromium
+
+# The hall screens' Danish voice (display: GET /display/tts); installed here when
+# missing (as root). Never fails: without it the screens use their Danish clips.
+espeak:
+	@scripts/ensure-espeak-ng
 
 # The metrics tests lint every /metrics and the scrape config with Debian's
 # promtool (the prometheus package); installed here when missing (as root).

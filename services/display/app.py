@@ -53,7 +53,8 @@ def setup(app: web.Application) -> None:
         )
     app[HUBS_KEY] = hubs
     app[SPEECH_KEY] = Speech(
-        desk.name for config in ctx.branches.values() for desk in config.counters
+        (desk.name for config in ctx.branches.values() for desk in config.counters),
+        binary=None if options.espeak else "",
     )
     # A client too far behind to receive even the close frame is cut off at shutdown.
     app[SOCKETS_KEY] = WebSockets(options.close_within_s, abort_above=fanout.limit)
@@ -69,7 +70,8 @@ async def run_hubs(app: web.Application) -> AsyncIterator[None]:
     hubs, speech = app[HUBS_KEY], app[SPEECH_KEY]
     if not speech.available:
         app[CONTEXT_KEY].log.info(
-            "espeak-ng is not installed: screens without a Danish voice only chime"
+            "espeak-ng is not installed: screens without a Danish voice say the"
+            " announcements with their clips (desk names as 'skranke' and a number)"
         )
     hubs.start()
     try:

@@ -46,6 +46,9 @@ class Subscriber:
     # loop.time() of the last thing the client sent (a pong, a ping, a text).
     heard: float = 0.0
     dropped: bool = field(default=False)
+    # What a screen says it can announce with ("speech", "espeak", "clips",
+    # "chime", "silent"); None until it tells (GET /display/status counts them).
+    voice: str | None = None
 
     def buffered(self) -> int:
         return self.transport.get_write_buffer_size()

@@ -9,8 +9,9 @@ between two events: a new screen's snapshot and the deltas after it can
 never miss or repeat an event.
 
 A clock tick (every `TICK_S`, and at the branch's local midnight) refreshes
-what time alone changes: estimates, and the day itself (screens start the new
-day empty, phones of yesterday's tickets are told their ticket is gone).
+what time alone changes: estimates, the desks opening and closing (screens
+show when they open again), and the day itself (screens start the new day
+empty, phones of yesterday's tickets are told their ticket is gone).
 Whether by an event or by the clock, a new day reaches the screens in one
 place, `_update_screens`.
 """
@@ -128,6 +129,10 @@ class BranchHub:
             del self._phones[ticket_id]
             self.tickets.forget(ticket_id)
 
+    def screens_by_area(self) -> dict[str, frozenset[Subscriber]]:
+        """The screens connected now, per area (their voices: /display/status)."""
+        return {area: frozenset(watchers) for area, watchers in self._areas.items()}
+
     def subscribers(self) -> list[Subscriber]:
         out = [s for watchers in self._areas.values() for s in watchers]
         out.extend(s for watchers in self._phones.values() for s in watchers)
@@ -180,10 +185,12 @@ class BranchHub:
                 self._log_calls(event, frames)
         else:
             figures = self.screens.figures(state, now)
+            hours = self.screens.hours_update(state, now)  # the desks opened or closed
             for area in list(self._areas):
                 update = self.screens.waiting_update(state, area, figures)
-                if update is not None:
-                    self._send_screens(area, [update])
+                frames = [frame for frame in (update, hours) if frame is not None]
+                if frames:
+                    self._send_screens(area, frames)
 
     def seconds_to_midnight(self) -> float:
         now = self._clock()

@@ -21,6 +21,9 @@ class DisplayOptions:
     socket_send_buffer: int = 64 * 1024
     caught_up_within_s: float = 30.0
     close_within_s: float = 2.0
+    # False: no server speech even where espeak-ng is installed, as on a
+    # machine without it (the screens then use their clips).
+    espeak: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DisplayOptions:

@@ -5,6 +5,7 @@
   (`_` cannot start a branch id), so one reverse-proxy rule, `/display/`,
   covers the page, its assets and `/display/tts`.
 - `GET /display/tts?text=…`: an announcement as audio/wav (espeak-ng).
+- `GET /display/status`: what the screens can say (status.py).
 - `/ws/display/{branch}/{area}` and `/ws/tickets/{branch}/{ticket_id}`.
 
 WebSocket handshakes from a browser must come from the display's own host,
@@ -27,6 +28,7 @@ from services.display.fanout import Subscriber
 from services.display.hub import CLOSE_UNKNOWN, BranchHub, Hubs, unknown_ticket_frame
 from services.display.keys import HUBS_KEY, OPTIONS_KEY, SPEECH_KEY
 from services.display.speech import SpeechError
+from services.display.status import VOICE_PREFIX, add_status_route, voice_of
 from services.display.wire import encode, frame_of
 from shared.http import problem
 from shared.http.openapi import Reply, page, query, route
@@ -50,6 +52,7 @@ NOT_A_WEBSOCKET = {400: ["bad_request"]}
 
 def add_routes(app: web.Application) -> None:
     app.router.add_static("/display/_static", STATIC_DIR)
+    add_status_route(app)
     route(
         app,
         "GET",
@@ -89,7 +92,10 @@ def add_routes(app: web.Application) -> None:
         "/ws/display/{branch}/{area}",
         screen_socket,
         summary="A hall screen's frames (snapshot, called, recalled, cleared, waiting)",
-        description="An unknown branch or area: an `error` frame, then close 4404.",
+        description=(
+            "An unknown branch or area: an `error` frame, then close 4404. The screen"
+            " sends `ping` (answered `pong`) and `voice:<speech|espeak|clips|chime|silent>`."
+        ),
         tag="screens",
         replies=[UPGRADE],
         errors=NOT_A_WEBSOCKET,
@@ -175,13 +181,15 @@ async def _caught_up(request: web.Request, branch: str) -> bool:
 
 
 async def _serve(ws: web.WebSocketResponse, hubs: Hubs, subscriber: Subscriber) -> None:
-    """Read until the client goes: note that it is alive, answer its pings."""
+    """Read until the client goes: note that it is alive, answer its pings, note its voice."""
     loop = asyncio.get_running_loop()
     async for message in ws:
         subscriber.heard = loop.time()
         if message.type is WSMsgType.TEXT and message.data == "ping":
             # The page's own liveness check (browsers cannot see pings).
             hubs.fanout.send(subscriber, PONG)
+        elif message.type is WSMsgType.TEXT and message.data.startswith(VOICE_PREFIX):
+            subscriber.voice = voice_of(message.data.removeprefix(VOICE_PREFIX))
         elif message.type is WSMsgType.PING:
             await ws.pong(message.data)
 

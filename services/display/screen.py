@@ -6,12 +6,15 @@ projection (the recent calls too: `apply` keeps them); this module only keeps
 what each area's screens were last told. The frames:
 
 - `snapshot` on connect (and whenever the screen must start over, e.g. a new
-  day): `serving`, `recent`, `waiting`, plus the branch's and area's names.
+  day): `serving`, `recent`, `waiting`, `hours`, plus the branch's and
+  area's names and the branch's time zone (the screen's clock).
 - `called` / `recalled` when a desk of the area calls.
 - `cleared` when the ticket at a desk of the area leaves it (finished,
   no-show, cancelled, transferred, called elsewhere): the screen drops it,
   so it never shows a stale number as current.
 - `waiting` when the area's waiting figures change.
+- `hours` when the desks open or close (by the clock, or staff closing the
+  day): `{open, closes_at, opens_at}`, so a closed hall says when it opens.
 
 Ticket ids never appear in these frames: the id is the only key to a ticket
 (its phone page, cancelling it), and screens are public.
@@ -31,6 +34,7 @@ from shared.projection import (
     area_name,
     desk_name,
     service_figures,
+    staffed_window,
 )
 
 Frame = dict[str, Any]
@@ -86,16 +90,39 @@ def waiting(config: BranchConfig, figures: dict[str, ServiceFigures], area: str)
     }
 
 
-def snapshot(state: BranchState, config: BranchConfig, area: str, waiting_now: Frame) -> Frame:
-    """What a screen of `area` starts from, with the waiting figures it is to show."""
+def hours(state: BranchState, config: BranchConfig, now: dt.datetime) -> Frame:
+    """`{open, closes_at, opens_at}`: the staffed stretch under way, else the next one.
+
+    The kiosk's rule (`staffed_window`: a day closed by staff opens after that
+    day), so the screen and the kiosk say the same. Times are aware ISO 8601
+    in the branch's zone; `opens_at` is null while open, or when no hours are set.
+    """
+    closes, opens = staffed_window(state, config, now)
+    zone = config.branch.tz
+    return {
+        "open": closes is not None,
+        "closes_at": closes.astimezone(zone).isoformat() if closes else None,
+        "opens_at": opens.astimezone(zone).isoformat() if opens else None,
+    }
+
+
+def snapshot(
+    state: BranchState, config: BranchConfig, area: str, waiting_now: Frame, hours_now: Frame
+) -> Frame:
+    """What a screen of `area` starts from, with the waiting figures and hours it is to show."""
     return {
         "type": "snapshot",
         "seq": state.seq,
-        "branch": {"id": config.branch.id, "name": config.branch.name},
+        "branch": {
+            "id": config.branch.id,
+            "name": config.branch.name,
+            "timezone": config.branch.timezone,
+        },
         "area": {"id": area, "name": area_name(config, area)},
         "serving": serving(state, config, area),
         "recent": recent(state, config, area),
         "waiting": waiting_now,
+        "hours": hours_now,
     }
 
 
@@ -118,6 +145,8 @@ class ScreenFrames:
         self.day: dt.date | None = None
         self._desks: dict[str, dict[str, str]] = {}
         self._waiting: dict[str, Frame] = {}
+        # The hours every screen of the branch was last sent (None: none sent yet).
+        self._hours: Frame | None = None
 
     @property
     def areas(self) -> frozenset[str]:
@@ -140,7 +169,9 @@ class ScreenFrames:
         """
         if fresh or area not in self._waiting:
             self._waiting[area] = waiting(self.config, self.figures(state, now), area)
-        frame = snapshot(state, self.config, area, self._waiting[area])
+        if fresh or self._hours is None:
+            self._hours = hours(state, self.config, now)
+        frame = snapshot(state, self.config, area, self._waiting[area], self._hours)
         self._desks[area] = _desks(frame["serving"])
         return frame
 
@@ -153,18 +184,23 @@ class ScreenFrames:
         """The area has no screens left: stop computing its frames."""
         self._desks.pop(area, None)
         self._waiting.pop(area, None)
+        if not self._desks:
+            self._hours = None  # nobody follows the hours now: the next screen starts afresh
 
     def deltas(self, state: BranchState, event: Event, now: dt.datetime) -> dict[str, list[Frame]]:
         """Frames for each watched area after `event` was applied to `state` (in order)."""
         if not self._desks:
             return {}
         figures = self.figures(state, now)
+        hours_changed = self.hours_update(state, now)  # e.g. staff closed the day
         out: dict[str, list[Frame]] = {}
         for area in self._desks:
             frames = [*self._cleared(state, event, area), *self._calls(state, event, area)]
             update = self.waiting_update(state, area, figures)
             if update is not None:
                 frames.append(update)
+            if hours_changed is not None:
+                frames.append(hours_changed)
             if frames:
                 out[area] = frames
         return out
@@ -178,6 +214,15 @@ class ScreenFrames:
             return None
         self._waiting[area] = now_waiting
         return {"type": "waiting", "seq": state.seq, "waiting": now_waiting}
+
+    def hours_update(self, state: BranchState, now: dt.datetime) -> Frame | None:
+        """An `hours` frame (for every watched area) if the hours differ from what screens show."""
+        now_hours = hours(state, self.config, now)
+        if self._hours is None or now_hours == self._hours:
+            self._hours = now_hours
+            return None
+        self._hours = now_hours
+        return {"type": "hours", "seq": state.seq, **now_hours}
 
     def _calls(self, state: BranchState, event: Event, area: str) -> list[Frame]:
         data = event.data

@@ -38,7 +38,8 @@ def announcement_text(number: str, desk_name: str) -> str:
 
 class Speech:
     def __init__(self, desk_names: Iterable[str], binary: str | None = None) -> None:
-        self.binary = binary if binary is not None else shutil.which(ESPEAK)
+        """`binary`: espeak-ng's path; None finds it on PATH; "" means none (no speech)."""
+        self.binary = (binary or None) if binary is not None else shutil.which(ESPEAK)
         self._desk_names = frozenset(desk_names)
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._running: dict[str, asyncio.Task[bytes]] = {}

@@ -13,7 +13,7 @@ import time
 from aiohttp import web
 from prometheus_client import Counter
 
-from services.staff import appointments_api, desk_api, live_ws, manager_api, pages
+from services.staff import appointments_api, desk_api, live_ws, manager_api, pages, pause_api
 from services.staff.auth import StaffAuth
 from services.staff.branch_metrics import BranchFigures
 from services.staff.keys import AUTH_KEY, COMMANDS_KEY, FEEDS_KEY, OPTIONS_KEY, STATS_KEY
@@ -66,10 +66,12 @@ SPEC = ServiceSpec(
         desk_api.add_routes,
         appointments_api.add_routes,
         manager_api.add_routes,
+        pause_api.add_routes,
         live_ws.add_routes,
         pages.add_routes,
     ),
     follows_log=True,
     setup=setup,
+    connect_sources=pages.display_status_sources,  # the manager page reads the display's status
 )
 create_app = SPEC.create_app

@@ -7,7 +7,8 @@ about the tokens. Tokens are never logged.
 
 Roles: `staff` may act at desks, issue tickets and book, list and cancel
 appointments on a citizen's behalf, and follow the live WebSocket; `manager`
-may do all that and read the overview and the statistics.
+may do all that, read the overview and the statistics, and pause and resume
+services.
 
 **Slow-down.** Wrong tokens are counted per client address (the request's,
 from `QMS_TRUSTED_PROXIES`) over a sliding window (`QMS_STAFF_AUTH_FAILURES`

@@ -200,7 +200,7 @@ def add_routes(app: web.Application) -> None:
         rules=STAFF_BODY,
         idempotent=True,
         replies=[Reply(201, "The ticket", StaffTicket)],
-        errors=refusals("unknown_service", "closed", "would_exceed_closing"),
+        errors=refusals("unknown_service", "closed", "paused", "would_exceed_closing"),
     )
 
 

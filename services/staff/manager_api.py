@@ -1,8 +1,9 @@
-"""Manager routes: the live overview and a day's statistics (JSON or CSV)."""
+"""Manager routes: the live overview and the statistics of a day or of a range of days."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from aiohttp import web
 
@@ -10,8 +11,9 @@ from services.staff.auth import MANAGER
 from services.staff.keys import AUTH_KEY, STATS_KEY
 from services.staff.overview import build_overview
 from services.staff.query import invalid, query_date
-from services.staff.schemas import DayStats, Overview
-from services.staff.stats import to_csv
+from services.staff.schemas import Overview, Stats
+from services.staff.stats import range_document
+from services.staff.stats_csv import days_csv
 from services.staff.stats_service import ReplayTimeout
 from shared.http.openapi import Reply, query, route
 from shared.http.problem import problem
@@ -21,6 +23,9 @@ from shared.runtime.commands import RETRY_AFTER_S
 from shared.runtime.requests import NOT_READY, branch_of, live_of, require_caught_up
 
 TAG = "manager"
+# A quarter of a year: one pass over that much of the log stays within the replay's time.
+MAX_RANGE_DAYS = 92
+DATE = {"type": "string", "format": "date"}
 
 
 def add_routes(app: web.Application) -> None:
@@ -40,22 +45,25 @@ def add_routes(app: web.Application) -> None:
         "GET",
         "/api/v1/branches/{branch}/stats",
         stats,
-        summary="A day's statistics, recomputed from the log (JSON or CSV)",
+        summary="The statistics of a day or of a range of days, recomputed from the log",
+        description=(
+            "`date` gives one day (default today); `from` and `to` a range of at most "
+            f"{MAX_RANGE_DAYS} days (`to` default today), each day and the range's figures. "
+            "Not `date` with `from` or `to`."
+        ),
         tag=TAG,
         role=MANAGER,
         params=[
-            query(
-                "date",
-                "The day (YYYY-MM-DD, not after today); default today",
-                {"type": "string", "format": "date"},
-            ),
+            query("date", "The day (YYYY-MM-DD, not after today); default today", DATE),
+            query("from", "The range's first day (YYYY-MM-DD, branch-local)", DATE),
+            query("to", "The range's last day, inclusive (needs `from`); default today", DATE),
             query("format", "json (default) or csv", {"type": "string", "enum": ["json", "csv"]}),
         ],
         replies=[
             Reply(
                 200,
-                "The statistics (csv: one row per service and `all`)",
-                DayStats,
+                "The statistics (csv: one row per day, service and `all`)",
+                Stats,
                 alternatives={"text/csv": {"type": "string"}},
             ),
         ],
@@ -77,37 +85,56 @@ async def stats(request: web.Request) -> web.Response:
     config = branch_of(request)
     now = request.app[CONTEXT_KEY].clock()
     today = local_day(config, now)
-    day = _date(request.query.get("date"), today)
+    first, last, ranged = _days(request.query, today)
     fmt = request.query.get("format", "json")
     if fmt not in ("json", "csv"):
         raise invalid("format", f"{fmt!r}: use json or csv")
     calendar = None
-    if day == today and config.appointments is not None:
+    if last == today and config.appointments is not None:
         # Today's bookings are all in the live calendar: no month of the log to read.
         require_caught_up(request, config.id)
         live_calendar = live_of(request, config.id).state_for(now).calendar
         calendar = live_calendar.copy() if live_calendar is not None else None
     try:
-        figures = await request.app[STATS_KEY].day(config, day, today, calendar)
+        replays = await request.app[STATS_KEY].replays(config, first, last, today, calendar)
     except ReplayTimeout as exc:
         raise problem(
             503, "unavailable", str(exc), headers={"Retry-After": str(RETRY_AFTER_S)}
         ) from exc
+    if fmt == "json" and not ranged:
+        return web.json_response(replays[0].stats)
     if fmt == "json":
-        return web.json_response(figures)
-    filename = f"qms-{config.id}-{day.isoformat()}.csv"
+        return web.json_response(range_document(config, [(r.stats, r.tallies) for r in replays]))
+    span = f"{first}--{last}" if ranged else first.isoformat()
+    filename = f"qms-{config.id}-{span}.csv"
     return web.Response(
         # A byte-order mark, so spreadsheet programs read "ø" as UTF-8.
-        body=("\ufeff" + to_csv(figures)).encode("utf-8"),
+        body=("\ufeff" + days_csv(r.stats for r in replays)).encode("utf-8"),
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
-def _date(text: str | None, today: dt.date) -> dt.date:
-    """The `date` parameter: YYYY-MM-DD, not after today; absent means today."""
-    day = query_date("date", text, today)
+def _days(params: Mapping[str, str], today: dt.date) -> tuple[dt.date, dt.date, bool]:
+    """(first, last, a range?) from `date`, or from `from` and `to`; 422 naming the field."""
+    if "from" not in params and "to" not in params:
+        day = _not_after(today, "date", query_date("date", params.get("date"), today))
+        return day, day, False
+    if "date" in params:
+        raise invalid("date", "give either date (one day) or from and to (a range), not both")
+    if "from" not in params:
+        raise invalid("from", "a range needs its first day (to alone is not enough)")
+    first = _not_after(today, "from", query_date("from", params["from"], today))
+    last = _not_after(today, "to", query_date("to", params.get("to"), today))
+    if first > last:
+        raise invalid("from", f"{first} is after to ({last})")
+    if (span := (last - first).days + 1) > MAX_RANGE_DAYS:
+        raise invalid("to", f"{first} to {last} is {span} days: at most {MAX_RANGE_DAYS}")
+    return first, last, True
+
+
+def _not_after(today: dt.date, name: str, day: dt.date) -> dt.date:
     if day > today:
-        raise invalid("date", f"{day} is in the future (today is {today})")
+        raise invalid(name, f"{day} is in the future (today is {today})")
     return day

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from services.staff.hints import area_hint
 from shared.config.schema import BranchConfig, Service
 from shared.projection import (
     BranchState,
@@ -26,6 +27,7 @@ from shared.projection import (
     area_figures,
     desk_name,
     elapsed_s,
+    pause_end,
     service_figures,
     target_wait_s,
     waiting_list,
@@ -41,14 +43,14 @@ def build_overview(state: BranchState, config: BranchConfig, now: dt.datetime) -
     by_area = area_figures(config, figures)
     ended = _ended_counts(state)
     services = {
-        s.id: _service(s, figures[s.id], ended.get(s.id, {}), state) for s in config.services
+        s.id: _service(config, s, figures[s.id], ended.get(s.id, {}), state, now)
+        for s in config.services
     }
     counters = [_counter(state, config, c, now) for c in _desks(state, config)]
-    areas = []
+    areas: list[dict[str, Any]] = []
     for area in config.areas:
         mine = [services[s.id] for s in config.services if s.area == area.id]
         desks = [c for c in counters if c["area"] == area.id and c["open"]]
-        hint = _hint(area.name, mine)
         areas.append(
             {
                 "area": area.id,
@@ -61,9 +63,11 @@ def build_overview(state: BranchState, config: BranchConfig, now: dt.datetime) -
                     {k: c[k] for k in ("counter", "name", "staff", "services")} for c in desks
                 ],
                 "services": mine,
-                "hint": hint,
             }
         )
+    for row in areas:
+        # After every area has its figures: a hint may name a quieter area's desk.
+        row["hint"] = area_hint(row, areas, counters)
     return {
         "branch": config.id,
         "name": config.branch.name,
@@ -89,12 +93,15 @@ def _ended_counts(state: BranchState) -> dict[str, dict[TicketStatus, int]]:
 
 
 def _service(
+    config: BranchConfig,
     service: Service,
     figures: ServiceFigures,
     ended: dict[TicketStatus, int],
     state: BranchState,
+    now: dt.datetime,
 ) -> dict[str, Any]:
     target_s = round(target_wait_s(service))
+    pause = state.pause_of(service.id, now)
     return {
         "service": service.id,
         "name": {"da": service.name.da, "en": service.name.en},
@@ -114,39 +121,11 @@ def _service(
         "served": ended.get(TicketStatus.FINISHED, 0),
         "no_show": ended.get(TicketStatus.NO_SHOW, 0),
         "cancelled": ended.get(TicketStatus.CANCELLED, 0),
-    }
-
-
-def _hint(area_name: str, services: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Open one more desk where the estimate for a new ticket passes the target.
-
-    Only services with someone waiting count; the worst one (estimate/target) speaks.
-    """
-    worst: dict[str, Any] | None = None
-    worst_ratio = 1.0
-    for s in services:
-        estimate = s["estimated_wait_s"]
-        if not s["waiting"] or estimate is None:
-            continue
-        ratio = estimate / s["target_wait_s"]
-        if ratio > worst_ratio:
-            worst, worst_ratio = s, ratio
-    if worst is None:
-        return None
-    minutes, target_min = round(worst["estimated_wait_s"] / 60), round(worst["target_wait_s"] / 60)
-    return {
-        "area": worst["area"],
-        "area_name": area_name,
-        "service": worst["service"],
-        "service_name": worst["name"],
-        "estimated_wait_s": worst["estimated_wait_s"],
-        "target_wait_s": worst["target_wait_s"],
-        "text": {
-            "da": f"Åbn en skranke mere i {area_name}: ventetiden er {minutes} min, "
-            f"målet er {target_min} min ({worst['name']['da']})",
-            "en": f"Open one more desk in {area_name}: the wait is {minutes} min, "
-            f"the target is {target_min} min ({worst['name']['en']})",
-        },
+        # A manager's pause: no new tickets (the queue goes on). `paused_until` is the
+        # branch's clock time, as the kiosk shows it; null: until resumed.
+        "paused": pause is not None,
+        "paused_until": pause_end(config, pause),
+        "paused_by": pause.staff if pause is not None else None,
     }
 
 

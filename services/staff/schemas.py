@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, RootModel
 
 from shared.contract.results import (
     CounterClosedResult,
     CounterOpenedResult,
     IssuedTicket,
+    ServicePauseResult,
     TicketAtDeskResult,
     TicketCalledResult,
     TicketFinishedResult,
@@ -48,6 +49,12 @@ class DeskOpened(CounterOpenedResult, DeskNamed):
 
 class DeskClosed(CounterClosedResult, DeskNamed):
     pass
+
+
+class ServicePaused(ServicePauseResult):
+    paused_until: str | None = Field(
+        description="`until` as the branch's clock shows it (HH:MM); null: until resumed"
+    )
 
 
 class DeskCalled(TicketCalledResult, DeskNamed):
@@ -112,10 +119,15 @@ class OverviewService(Document):
     served: int
     no_show: int
     cancelled: int
+    paused: bool = Field(description="A manager paused it: no new tickets; the queue goes on")
+    paused_until: str | None = Field(
+        description="The branch's clock time the pause ends (HH:MM); null: until resumed"
+    )
+    paused_by: str | None = Field(description="The manager's staff id")
 
 
 class Hint(Document):
-    """Open one more desk: the estimate for a new ticket passes the target."""
+    """Where a new ticket's estimated wait passes the target: what would help (README, "Hints")."""
 
     area: str
     area_name: str
@@ -123,6 +135,10 @@ class Hint(Document):
     service_name: Names
     estimated_wait_s: int
     target_wait_s: int
+    kind: Literal["open_desk", "add_service", "borrow_desk", "at_limit"]
+    counter: str | None = Field(description="The desk to open or re-open; null for at_limit")
+    counter_name: str | None
+    services: list[str] = Field(description="The services to open `counter` for")
     text: Names
 
 
@@ -233,3 +249,21 @@ class DayStats(Document):
     complete: bool = Field(description="False for today: the figures are up to now")
     services: list[Figures]
     total: Figures
+
+
+class RangeStats(Document):
+    """Several days' statistics: each day as one day's, and the range's figures."""
+
+    branch: str
+    first: dt.date = Field(alias="from", description="The first day (inclusive)")
+    last: dt.date = Field(alias="to", description="The last day (inclusive)")
+    complete: bool = Field(description="False when the range ends today")
+    days: list[DayStats] = Field(description="One entry per day, from `from` to `to`")
+    services: list[Figures] = Field(
+        description="Over the whole range: counts summed, percentiles of all its waits"
+    )
+    total: Figures
+
+
+class Stats(RootModel[DayStats | RangeStats]):
+    """`date` (or nothing): one day; `from` (and `to`): a range."""

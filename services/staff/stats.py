@@ -37,9 +37,7 @@ Appointments (README, "Staff API", the stats route), per service of the booking:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -82,8 +80,12 @@ def nearest_rank(values: list[float], percent: float) -> float | None:
 
 
 @dataclass
-class _Tally:
-    """Raw figures of one service (or of all), filled while walking the events."""
+class Tally:
+    """Raw figures of one service (or of all), filled while walking the events.
+
+    Raw, so that several days add up (`merge`) before any figure is taken:
+    a range's p90 is the p90 of all its waits, not a mean of daily ones.
+    """
 
     issued: int = 0
     served: int = 0
@@ -101,6 +103,45 @@ class _Tally:
     arrivals: list[int] = field(default_factory=lambda: [0] * 24)
     hour_wait_sum: list[float] = field(default_factory=lambda: [0.0] * 24)
     hour_wait_count: list[int] = field(default_factory=lambda: [0] * 24)
+
+    def merge(self, other: Tally) -> None:
+        """Add `other`'s events to these (another day of the same service)."""
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in _SAMPLES:
+            getattr(self, name).extend(getattr(other, name))
+        for name in _PER_HOUR:
+            pairs = zip(getattr(self, name), getattr(other, name), strict=True)
+            setattr(self, name, [mine + theirs for mine, theirs in pairs])
+        for status, count in other.bookings.items():
+            self.bookings[status] = self.bookings.get(status, 0) + count
+
+
+_COUNTS = (
+    "issued",
+    "served",
+    "no_show",
+    "cancelled",
+    "transferred_in",
+    "transferred_out",
+    "within_target",
+    "booked",
+)
+_SAMPLES = ("waits", "service_times", "punctuality")
+_PER_HOUR = ("arrivals", "hour_wait_sum", "hour_wait_count")
+
+
+@dataclass
+class DayTallies:
+    """A day's (or a range's) raw figures: per service id, and of all services."""
+
+    services: dict[str, Tally] = field(default_factory=dict)
+    total: Tally = field(default_factory=Tally)
+
+    def merge(self, other: DayTallies) -> None:
+        for service_id, tally in other.services.items():
+            self.services.setdefault(service_id, Tally()).merge(tally)
+        self.total.merge(other.total)
 
 
 @dataclass
@@ -133,7 +174,20 @@ def day_report(
     now: dt.datetime | None = None,
     calendar: Calendar | None = None,
 ) -> tuple[dict[str, Any], BranchState]:
-    """The statistics of `day`, and the state its replay ends in (its calendar holds D's bookings).
+    """The statistics of `day`, and the state its replay ends in (its calendar: D's bookings)."""
+    tallies, state = tally_day(config, day, events, now=now, calendar=calendar)
+    return day_document(config, day, complete, tallies), state
+
+
+def tally_day(
+    config: BranchConfig,
+    day: dt.date,
+    events: Iterable[Event],
+    *,
+    now: dt.datetime | None = None,
+    calendar: Calendar | None = None,
+) -> tuple[DayTallies, BranchState]:
+    """The raw figures of `day` (see `day_report`), and the state its replay ends in.
 
     `events`: the log from `calendar_start(config, day)` on; those of earlier
     days go to the calendar only, those after `day` nowhere. `complete` is
@@ -147,14 +201,14 @@ def day_report(
     nothing (the fold skips what it holds: shared/projection/calendar.py).
     """
     state = BranchState.fresh(config, day, calendar)
-    targets = {s.id: s.target_wait_min * 60.0 for s in config.services}
-    tallies: dict[str, _Tally] = {s.id: _Tally() for s in config.services}
-    total = _Tally()
+    targets = _targets(config)
+    tallies: dict[str, Tally] = {s.id: Tally() for s in config.services}
+    total = Tally()
     issues: dict[str, _Issue] = {}
 
-    def tally(service: str) -> _Tally:
+    def tally(service: str) -> Tally:
         if service not in tallies:  # a service the branch file no longer names
-            tallies[service] = _Tally()
+            tallies[service] = Tally()
         return tallies[service]
 
     for event in events:
@@ -200,16 +254,33 @@ def day_report(
                 else:
                     t.cancelled += 1
     _count_bookings(config, state, day, now or _settled(config, day), tally, total)
-    # Branch-wide, a transfer moves a ticket inside the branch: nothing in or out.
-    services = [_figures(config, service_id, t, targets) for service_id, t in tallies.items()]
-    stats = {
+    return DayTallies(tallies, total), state
+
+
+def day_document(
+    config: BranchConfig, day: dt.date, complete: bool, tallies: DayTallies
+) -> dict[str, Any]:
+    """The JSON of GET .../stats for one day."""
+    services, total = figures(config, tallies)
+    return {
         "branch": config.id,
         "date": day.isoformat(),
         "complete": complete,
         "services": services,
-        "total": _figures(config, ALL, total, targets),
+        "total": total,
     }
-    return stats, state
+
+
+def figures(config: BranchConfig, tallies: DayTallies) -> tuple[list[dict[str, Any]], Any]:
+    """Per service and of all: the figures of raw tallies (one day's or a range's)."""
+    targets = _targets(config)
+    # Branch-wide, a transfer moves a ticket inside the branch: nothing in or out.
+    services = [_figures(config, sid, t, targets) for sid, t in tallies.services.items()]
+    return services, _figures(config, ALL, tallies.total, targets)
+
+
+def _targets(config: BranchConfig) -> dict[str, float]:
+    return {s.id: s.target_wait_min * 60.0 for s in config.services}
 
 
 def _settled(config: BranchConfig, day: dt.date) -> dt.datetime:
@@ -223,8 +294,8 @@ def _count_bookings(
     state: BranchState,
     day: dt.date,
     now: dt.datetime,
-    tally: Callable[[str], _Tally],
-    total: _Tally,
+    tally: Callable[[str], Tally],
+    total: Tally,
 ) -> None:
     if state.calendar is None:
         return
@@ -240,7 +311,7 @@ def _seconds(value: float | None) -> int | None:
 
 
 def _figures(
-    config: BranchConfig, service_id: str, t: _Tally, targets: dict[str, float]
+    config: BranchConfig, service_id: str, t: Tally, targets: dict[str, float]
 ) -> dict[str, Any]:
     service = config.service(service_id)
     if service_id == ALL:
@@ -292,49 +363,25 @@ def _figures(
     }
 
 
-SUMMARY_COLUMNS = (
-    "date",
-    "service",
-    "name",
-    "area",
-    "target_wait_s",
-    "issued",
-    "called",
-    "served",
-    "no_show",
-    "cancelled",
-    "transferred_in",
-    "transferred_out",
-    "wait_p50_s",
-    "wait_p90_s",
-    "wait_max_s",
-    "service_p50_s",
-    "service_p90_s",
-    "within_target",
-    "appointments_booked",
-    "appointments_checked_in",
-    "appointments_missed",
-    "appointments_cancelled",
-    "punctuality_p50_s",
-    "punctuality_p90_s",
-)
+def range_document(
+    config: BranchConfig, days: list[tuple[dict[str, Any], DayTallies]]
+) -> dict[str, Any]:
+    """The JSON of GET .../stats?from=&to=: each day's document, and the range's figures.
 
-
-def to_csv(stats: dict[str, Any]) -> str:
-    """One row per service and a last row `all`, each with arrivals and average wait per hour.
-
-    RFC 4180 (comma, dot decimals, CRLF); empty cells where a figure has no value.
+    `days`: each day's document and raw tallies, in date order. The range's
+    figures are those of all its days' events together (counts summed,
+    percentiles and shares over every wait of the range).
     """
-    out = io.StringIO()
-    writer = csv.writer(out)
-    hour_columns = [f"arrivals_{h:02d}" for h in HOURS] + [f"average_wait_s_{h:02d}" for h in HOURS]
-    writer.writerow([*SUMMARY_COLUMNS, *hour_columns])
-    for figures in [*stats["services"], stats["total"]]:
-        row: list[Any] = [stats["date"]]
-        for column in SUMMARY_COLUMNS[1:]:
-            value = figures[column]
-            row.append(figures["name"]["da"] if column == "name" else value)
-        row += [h["arrivals"] for h in figures["hours"]]
-        row += [h["average_wait_s"] for h in figures["hours"]]
-        writer.writerow(["" if v is None else v for v in row])
-    return out.getvalue()
+    together = DayTallies({s.id: Tally() for s in config.services})
+    for _, tallies in days:
+        together.merge(tallies)
+    services, total = figures(config, together)
+    return {
+        "branch": config.id,
+        "from": days[0][0]["date"],
+        "to": days[-1][0]["date"],
+        "complete": all(document["complete"] for document, _ in days),
+        "days": [document for document, _ in days],
+        "services": services,
+        "total": total,
+    }

@@ -176,7 +176,7 @@ def add_routes(app: web.Application) -> None:
         idempotent=True,
         replies=[Reply(201, "The ticket", CreatedTicket, headers=LOCATION)],
         errors=combine(
-            refusals("unknown_service", "closed", "would_exceed_closing"),
+            refusals("unknown_service", "closed", "paused", "would_exceed_closing"),
             {429: ["rate_limited"]},
         ),
     )

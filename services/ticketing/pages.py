@@ -19,11 +19,10 @@ import segno
 from aiohttp import web
 
 from services.ticketing.keys import TICKET_ID, TICKETING_KEY
-from shared.config.web import host_name, normalize_origin
 from shared.contract.events import CODE_ALPHABET
 from shared.http import problem
+from shared.http.display_address import display_address, display_sources
 from shared.http.openapi import Reply, page, route
-from shared.http.requester import request_host
 from shared.http.urls import is_loopback_url, public_ticketing_base, ticket_urls
 from shared.runtime.requests import branch_of
 
@@ -84,43 +83,9 @@ async def kiosk_page(request: web.Request) -> web.Response:
     return html_page(render(request.app[TEMPLATES_KEY].kiosk, values))
 
 
-def display_address(public_display_url: str | None) -> tuple[str, str]:
-    """(mode, url) for the phone page: where the display service's WebSocket is.
-
-    - unset: `auto`, the page's own host name with the display port;
-    - empty: `same-origin` (a reverse proxy serves display under this host);
-    - else that URL.
-    """
-    if public_display_url is None:
-        return "auto", ""
-    if not public_display_url.strip():
-        return "same-origin", ""
-    return "url", public_display_url.strip().rstrip("/")
-
-
 def display_socket_sources(request: web.Request) -> tuple[str, ...]:
-    """What the phone page's socket to the display needs in CSP `connect-src`.
-
-    Nothing when the display is on this origin (`'self'` covers its socket);
-    the configured address's `ws:`/`wss:` origin; or, unset, this host name
-    on the display port, either scheme (as `display_address` says the page
-    finds it). A `Host` that is no plain host name adds nothing.
-    """
-    settings = request.app[TICKETING_KEY].ctx.settings
-    mode, url = display_address(settings.public_display_url)
-    if mode == "same-origin":
-        return ()
-    if mode == "url":
-        origin = normalize_origin(url, path_allowed=True)
-        # http://host -> ws://host, https://host -> wss://host, as the page does.
-        return ("ws" + origin.removeprefix("http"),) if origin is not None else ()
-    name = host_name(request_host(request))
-    if name is None:
-        return ()
-    port = settings.ports.get("display")
-    if not port:
-        return ()
-    return (f"ws://{name}:{port}", f"wss://{name}:{port}")
+    """What the phone page's socket to the display needs in CSP `connect-src`."""
+    return display_sources(request, request.app[TICKETING_KEY].ctx.settings, websocket=True)
 
 
 async def ticket_page(request: web.Request) -> web.Response:

@@ -51,7 +51,11 @@ class ServiceNow(Document):
     area_name: str
     prefix: str
     open: bool
-    reason: Literal["closed", "would_exceed_closing"] | None
+    reason: Literal["closed", "paused", "would_exceed_closing"] | None
+    paused: bool = Field(description="A manager paused it: no new tickets (the queue goes on)")
+    paused_until: str | None = Field(
+        description="The local clock time the pause ends by itself (HH:MM); null: until resumed"
+    )
     waiting: int
     open_desks: int
     estimated_wait_s: int | None

@@ -20,6 +20,7 @@ from shared.projection import (
     clock_text,
     local_day,
     local_time,
+    pause_end,
     runs_past_closing,
     self_service_until,
     service_figures,
@@ -46,9 +47,11 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
     """`GET /api/v1/branches/{branch}/services`.
 
     `open` is "staffed now" (and the day not closed by staff). Each service
-    has its own `open` too: false with `reason` `closed`, or
-    `would_exceed_closing` when a ticket taken now is estimated to wait past
-    closing time (the engine refuses those; the kiosk greys the button).
+    has its own `open` too: false with `reason` `closed`, `paused` (a manager
+    stopped new tickets: `paused` true, `paused_until` the local "HH:MM" it
+    opens again by itself, or null until resumed), or `would_exceed_closing`
+    when a ticket taken now is estimated to wait past closing time (the
+    engine refuses those; the kiosk greys the button).
     """
     closes, opens_at = staffed_window(state, config, now)
     is_open = closes is not None
@@ -57,9 +60,13 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
     services = []
     for service in config.services:
         figure = figures[service.id]
+        pause = state.pause_of(service.id, now)
         reason = None
         if closes is None:
             reason = "closed"
+        elif pause is not None:
+            # The engine's order for issue_ticket: closed, then paused.
+            reason = "paused"
         elif runs_past_closing(closes, now, figure.estimated_wait_s):
             # The engine's own rule for issue_ticket (would_exceed_closing).
             reason = "would_exceed_closing"
@@ -72,6 +79,8 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
                 "prefix": service.prefix,
                 "open": reason is None,
                 "reason": reason,
+                "paused": pause is not None,
+                "paused_until": pause_end(config, pause),
                 "waiting": figure.waiting,
                 "open_desks": figure.open_desks,
                 "estimated_wait_s": figure.estimated_wait_s,

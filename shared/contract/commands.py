@@ -37,6 +37,8 @@ class CommandType(StrEnum):
     BOOK_APPOINTMENT = "book_appointment"
     CANCEL_APPOINTMENT = "cancel_appointment"
     CHECK_IN = "check_in"
+    PAUSE_SERVICE = "pause_service"
+    RESUME_SERVICE = "resume_service"
 
 
 class CommandData(Strict):
@@ -115,6 +117,19 @@ class CheckIn(CommandData):
     code: Annotated[str, Field(min_length=1, max_length=32)]
 
 
+class PauseService(CommandData):
+    """A manager stops new tickets for one service; waiting tickets stay in the queue."""
+
+    service: Identifier
+    # None: until resumed. An instant (the staff API turns "HH:MM" into one in
+    # the branch zone): the pause ends by itself then, with no event.
+    until: AwareDatetime | None = None
+
+
+class ResumeService(CommandData):
+    service: Identifier
+
+
 COMMAND_DATA: dict[CommandType, type[CommandData]] = {
     CommandType.ISSUE_TICKET: IssueTicket,
     CommandType.CANCEL_TICKET: CancelTicket,
@@ -131,6 +146,8 @@ COMMAND_DATA: dict[CommandType, type[CommandData]] = {
     CommandType.BOOK_APPOINTMENT: BookAppointment,
     CommandType.CANCEL_APPOINTMENT: CancelAppointment,
     CommandType.CHECK_IN: CheckIn,
+    CommandType.PAUSE_SERVICE: PauseService,
+    CommandType.RESUME_SERVICE: ResumeService,
 }
 
 

@@ -38,6 +38,8 @@ class EventType(StrEnum):
     DAY_CLOSED = "day.closed"
     APPOINTMENT_BOOKED = "appointment.booked"
     APPOINTMENT_CANCELLED = "appointment.cancelled"
+    SERVICE_PAUSED = "service.paused"
+    SERVICE_RESUMED = "service.resumed"
     ENGINE_SYNC = "engine.sync"
 
 
@@ -171,6 +173,18 @@ class AppointmentCancelled(EventData):
     reason: Literal["citizen", "staff"]
 
 
+class ServicePaused(EventData):
+    service: Identifier
+    # None: until resumed; else the pause ends by itself at this instant.
+    until: AwareDatetime | None
+    staff: Identifier
+
+
+class ServiceResumed(EventData):
+    service: Identifier
+    staff: Identifier
+
+
 class EngineSync(EventData):
     nonce: Identifier
 
@@ -189,6 +203,8 @@ EVENT_DATA: dict[EventType, type[EventData]] = {
     EventType.DAY_CLOSED: DayClosed,
     EventType.APPOINTMENT_BOOKED: AppointmentBooked,
     EventType.APPOINTMENT_CANCELLED: AppointmentCancelled,
+    EventType.SERVICE_PAUSED: ServicePaused,
+    EventType.SERVICE_RESUMED: ServiceResumed,
     EventType.ENGINE_SYNC: EngineSync,
 }
 _DATA_TYPES = {model: kind for kind, model in EVENT_DATA.items()}

@@ -95,3 +95,12 @@ class CounterOpenedResult(Result):
 class CounterClosedResult(Result):
     counter: str
     status: Literal["closed"]
+
+
+class ServicePauseResult(Result):
+    """`pause_service` and `resume_service`: the service's pause as it now stands."""
+
+    service: str
+    paused: bool
+    until: dt.datetime | None = Field(description="When the pause ends by itself; null: never")
+    staff: str

@@ -28,6 +28,8 @@ from shared.contract.events import (
     DayClosed,
     Event,
     EventData,
+    ServicePaused,
+    ServiceResumed,
     TicketCalled,
     TicketCancelled,
     TicketFinished,
@@ -44,6 +46,7 @@ from shared.projection.state import (
     BranchState,
     CommandRecord,
     CounterState,
+    Pause,
     RecentCall,
     Ticket,
     TicketStatus,
@@ -285,6 +288,14 @@ def _day_closed(state: BranchState, event: Event, data: DayClosed) -> None:
             ticket.cancel_reason = "day_closed"
 
 
+def _service_paused(state: BranchState, event: Event, data: ServicePaused) -> None:
+    state.pauses[data.service] = Pause(data.service, data.until, data.staff)
+
+
+def _service_resumed(state: BranchState, event: Event, data: ServiceResumed) -> None:
+    state.pauses.pop(data.service, None)
+
+
 def _appointment(state: BranchState, event: Event, _data: EventData) -> None:
     if state.calendar is not None:
         fold(state.calendar, event)
@@ -347,4 +358,6 @@ _HANDLERS: dict[type[EventData], Callable[[BranchState, Event, Any], None]] = {
     DayClosed: _day_closed,
     AppointmentBooked: _appointment,
     AppointmentCancelled: _appointment,
+    ServicePaused: _service_paused,
+    ServiceResumed: _service_resumed,
 }

@@ -18,9 +18,10 @@ from urllib.parse import quote
 
 from shared.config.schema import BranchConfig
 from shared.projection.estimates import Estimate, estimates
+from shared.projection.hours import clock_text
 from shared.projection.memo import memoised
 from shared.projection.ordering import appointment_due, waiting_in_call_order
-from shared.projection.state import AT_DESK, BranchState, Ticket
+from shared.projection.state import AT_DESK, BranchState, Pause, Ticket
 
 Json = dict[str, Any]
 
@@ -34,6 +35,17 @@ def desk_name(config: BranchConfig, counter_id: str) -> str:
 def area_name(config: BranchConfig, area_id: str) -> str:
     area = config.area(area_id)
     return area.name if area is not None else area_id
+
+
+def pause_end(config: BranchConfig, pause: Pause | None) -> str | None:
+    """When a paused service opens again by itself, as the branch's clock says it ("14:00").
+
+    None: not paused, or paused until a manager resumes it. Kiosk, phone and
+    manager page all show this one text.
+    """
+    if pause is None or pause.until is None:
+        return None
+    return clock_text(config, pause.until)
 
 
 def ticket_place(estimate: Estimate | None) -> Json:

@@ -54,6 +54,18 @@ class CommandRecord(NamedTuple):
     counter: str | None = None
 
 
+class Pause(NamedTuple):
+    """A service a manager paused: no new tickets until `until` (None: until resumed)."""
+
+    service: str
+    until: dt.datetime | None
+    staff: str
+
+    def holds_at(self, now: dt.datetime) -> bool:
+        # A pause with an end lapses by itself: the time decides, no event.
+        return self.until is None or now < self.until
+
+
 class RecentCall(NamedTuple):
     """One row of an area's recent calls: the last call (or recall) of a ticket there."""
 
@@ -175,6 +187,10 @@ class BranchState:
     # Read it with `recent_calls_in`.
     recent_calls: dict[str, dict[str, RecentCall]] = field(default_factory=dict)
     day_closed: bool = False
+    # Service id -> its latest pause, kept by `apply` from service.paused /
+    # service.resumed; one whose `until` has passed is still here but holds no
+    # more. Read it with `pause_of` (the time is the reader's to give).
+    pauses: dict[str, Pause] = field(default_factory=dict)
     last_event_at: dt.datetime | None = None
     # The bookings of the last horizon_days days and today (shared/projection/calendar.py);
     # None for a branch without `[appointments]`. Carried from day to day.
@@ -224,6 +240,7 @@ class BranchState:
             lost_decisions=set(self.lost_decisions),
             recent_calls={area: dict(rows) for area, rows in self.recent_calls.items()},
             day_closed=self.day_closed,
+            pauses=dict(self.pauses),
             last_event_at=self.last_event_at,
             calendar=self.calendar.copy() if self.calendar is not None else None,
         )
@@ -234,6 +251,11 @@ class BranchState:
         if counter is None or counter.ticket is None:
             return None
         return self.tickets.get(counter.ticket)
+
+    def pause_of(self, service: str, now: dt.datetime) -> Pause | None:
+        """The pause that holds `service` at `now`, if any."""
+        pause = self.pauses.get(service)
+        return pause if pause is not None and pause.holds_at(now) else None
 
     def recent_calls_in(self, area: str) -> list[RecentCall]:
         """The area's latest calls today, newest first (one row per ticket)."""

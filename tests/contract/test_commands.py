@@ -46,6 +46,8 @@ DATA: dict[CommandType, dict[str, Any]] = {
     },
     CommandType.CANCEL_APPOINTMENT: {"appointment_id": "Qm3x9_Zk2pLw8Rt4Yv6Ncw", "reason": "staff"},
     CommandType.CHECK_IN: {"code": "7kx2-m9qh"},
+    CommandType.PAUSE_SERVICE: {"service": "pas", "until": "2026-11-29T14:00:00+01:00"},
+    CommandType.RESUME_SERVICE: {"service": "pas"},
 }
 
 
@@ -91,6 +93,7 @@ def test_round_trip(kind: CommandType) -> None:
         (CommandType.CANCEL_TICKET, {"reason": "citizen"}),
         (CommandType.OPEN_COUNTER, {"services": None}),
         (CommandType.TRANSFER, {"position": "back"}),
+        (CommandType.PAUSE_SERVICE, {"until": None}),
     ],
 )
 def test_optional_data_fields_default(kind: CommandType, defaults: dict[str, Any]) -> None:
@@ -148,6 +151,7 @@ def _drop_data(key: str, kind: CommandType) -> dict[str, Any]:
 
 NEXT = CommandType.CALL_NEXT
 ISSUE = CommandType.ISSUE_TICKET
+PAUSE = CommandType.PAUSE_SERVICE
 
 REJECTED: list[tuple[str, dict[str, Any], str]] = [
     ("missing counter", _drop_data("counter", NEXT), "data.counter"),
@@ -177,6 +181,10 @@ REJECTED: list[tuple[str, dict[str, Any], str]] = [
     ("bad position", _data(CommandType.TRANSFER, position="first"), "data.position"),
     ("services not a list", _data(CommandType.OPEN_COUNTER, services="pas"), "data.services"),
     ("empty service", _data(CommandType.OPEN_COUNTER, services=["pas", ""]), "data.services[1]"),
+    # The wire carries an instant; "HH:MM" is the staff API's, read in the branch zone.
+    ("naive until", _data(PAUSE, until="2026-11-29T14:00:00"), "data.until"),
+    ("until as a clock time", _data(PAUSE, until="14:00"), "data.until"),
+    ("missing paused service", _drop_data("service", PAUSE), "data.service"),
 ]
 
 

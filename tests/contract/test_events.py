@@ -80,6 +80,12 @@ DATA: dict[EventType, dict[str, Any]] = {
         "appointment_id": "Qm3x9_Zk2pLw8Rt4Yv6Ncw",
         "reason": "staff",
     },
+    EventType.SERVICE_PAUSED: {
+        "service": "pas",
+        "until": "2026-11-29T14:00:00+01:00",
+        "staff": "mads",
+    },
+    EventType.SERVICE_RESUMED: {"service": "pas", "staff": "mads"},
     EventType.ENGINE_SYNC: {"nonce": "5f0c8e0e-3c7e-4c1e-9d0b-6f7b0f6d1a2b"},
 }
 

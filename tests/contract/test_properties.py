@@ -109,6 +109,8 @@ EVENT_DATA_STRATEGIES: dict[EventType, st.SearchStrategy[dict[str, Any]]] = {
     EventType.APPOINTMENT_CANCELLED: _fixed(
         appointment_id=ids, reason=st.sampled_from(["citizen", "staff"])
     ),
+    EventType.SERVICE_PAUSED: _fixed(service=ids, until=st.none() | times, staff=ids),
+    EventType.SERVICE_RESUMED: _fixed(service=ids, staff=ids),
     EventType.ENGINE_SYNC: _fixed(nonce=ids),
 }
 
@@ -138,6 +140,8 @@ COMMAND_DATA_STRATEGIES: dict[CommandType, st.SearchStrategy[dict[str, Any]]] = 
         appointment_id=ids, reason=st.sampled_from(["citizen", "staff"])
     ),
     CommandType.CHECK_IN: _fixed(code=st.text(min_size=1, max_size=32)),
+    CommandType.PAUSE_SERVICE: _fixed(service=ids, until=st.none() | times),
+    CommandType.RESUME_SERVICE: _fixed(service=ids),
 }
 
 

@@ -88,10 +88,14 @@ CONTRACT_ROUTES: list[tuple[str, str, bool, str]] = [
     ("POST", f"{API}/appointments", True, "staff"),
     ("DELETE", f"{API}/appointments/Zq8x2", True, "staff"),
     ("GET", f"{API}/overview", True, "staff"),
+    ("POST", f"{API}/services/pas/pause", True, "staff"),
+    ("POST", f"{API}/services/pas/resume", True, "staff"),
     ("GET", f"{API}/stats?date=2026-11-29&format=csv", True, "staff"),
     ("GET", "/staff/magion", False, "staff"),
     ("GET", "/manager/magion", False, "staff"),
+    ("GET", "/manager/magion/display", False, "staff"),
     ("GET", "/display/magion/service", False, "display"),
+    ("GET", "/display/status", False, "display"),
     ("GET", "/ws/display/magion/service", False, "display"),
     ("GET", "/ws/tickets/magion/Zq8x2", False, "display"),
     # Health, metrics and the API descriptions: every service serves its own,
@@ -224,6 +228,17 @@ async def test_issuing_goes_to_staff_only_with_an_authorization_header(hall: Hal
     assert seen["authorization"] == BEARER["Authorization"]
     # Only the issuing route: a citizen's ticket stays with ticketing, token or not.
     assert (await hall.answered("GET", f"{path}/Zq8x2", BEARER))[0] == "ticketing"
+
+
+async def test_a_citizen_booking_stays_with_ticketing_even_with_a_token(hall: Hall) -> None:
+    booking = f"{API}/appointments/K7M3Q9"
+    assert (await hall.answered("GET", booking, BEARER))[0] == "ticketing"
+    assert (await hall.answered("DELETE", booking))[0] == "ticketing"
+    # What staff serve with a token: the day list, booking, slots and cancelling.
+    assert (await hall.answered("GET", f"{API}/appointments", BEARER))[0] == "staff"
+    assert (await hall.answered("POST", f"{API}/appointments", BEARER))[0] == "staff"
+    assert (await hall.answered("GET", f"{API}/appointments/slots", BEARER))[0] == "staff"
+    assert (await hall.answered("DELETE", booking, BEARER))[0] == "staff"
 
 
 async def test_every_route_a_service_registers_reaches_it(hall: Hall, tmp_path: Path) -> None:

@@ -15,11 +15,12 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from playwright.async_api import Browser, Page
 
 from services.display.app import DisplayOptions, create_app
 from shared.bus import Bus
 from shared.config import BranchConfig, load_branches
-from shared.contract import CommandData, Event, EventData
+from shared.contract import CommandData, Event, EventData, IssueTicket, OpenCounter
 from shared.runtime import RunningService, ServiceContext
 from shared.runtime.commands import CommandClient
 from tests.browser.conftest import artifacts, browser, page
@@ -51,6 +52,47 @@ def display_branch(branch: str) -> Branch:
             Service.of("skat", target=20, minutes=1),
         ),
     )
+
+
+# A function, not an expression: Playwright evals an expression inside the page
+# to poll it, which the pages' CSP (no 'unsafe-eval') refuses.
+ONLINE = "() => document.body.dataset.connection === 'online'"
+
+
+async def open_screen(page: Page, hall: Hall, area: str) -> None:
+    """The hall screen of `area`, once it is online."""
+    await page.goto(hall.display_url(f"/display/{hall.branch}/{area}"))
+    await page.wait_for_function(ONLINE, timeout=10_000)
+    # Survives only as long as the document: a reload would lose it.
+    await page.evaluate("window.sameDocument = true")
+
+
+Screen = Callable[..., Awaitable[Page]]  # (width, height, timezone_id) -> a page of its own
+
+
+@pytest.fixture
+async def screen_in(browser: Browser) -> AsyncIterator[Screen]:
+    """Pages in browser contexts of their own (a size, a time zone); closed after the test."""
+    contexts = []
+
+    async def open_page(width: int = 1920, height: int = 1080, timezone_id: str = "UTC") -> Page:
+        context = await browser.new_context(
+            viewport={"width": width, "height": height}, locale="da-DK", timezone_id=timezone_id
+        )
+        contexts.append(context)
+        return await context.new_page()
+
+    yield open_page
+    for context in contexts:
+        await context.close()
+
+
+async def open_desks(hall: Hall, tickets: int, *desks: str) -> None:
+    """`tickets` passport tickets waiting, and `desks` open."""
+    for _ in range(tickets):
+        await hall.send(IssueTicket(service="pas", channel="kiosk"))
+    for desk in desks:
+        await hall.send(OpenCounter(counter=desk))
 
 
 BuildHall = Callable[..., Awaitable["Hall"]]  # (bus factory, *services to start) -> hall

@@ -15,6 +15,7 @@ from services.display.tickets import TicketFrames
 from services.display.wire import frame_of, text_frame
 from shared.contract import (
     CounterOpened,
+    DayClosed,
     Event,
     EventData,
     TicketCalled,
@@ -26,14 +27,15 @@ from shared.contract import (
     TicketTransferred,
 )
 from shared.projection import RECENT_CALLS, BranchState, Verdict, apply
-from tests.projection.branch import MONDAY_10, EventLog, make_config
+from tests.projection.branch import MONDAY_10, EventLog, local, make_config
+from tests.support.branch import Days
 
 
 class Screens:
     """One branch as the display sees it: the projected state and the frames per area."""
 
-    def __init__(self, *areas: str) -> None:
-        self.config = make_config()
+    def __init__(self, *areas: str, staffed: Days | None = None) -> None:
+        self.config = make_config(staffed)
         self.state = BranchState.fresh(self.config, MONDAY_10.date())
         self.log = EventLog(MONDAY_10.date())
         self.screens = ScreenFrames(self.config)
@@ -92,7 +94,16 @@ def test_the_snapshot_of_a_quiet_morning() -> None:
     assert snapshot["seq"] == 0
     assert snapshot["serving"] == [] and snapshot["recent"] == []
     assert snapshot["area"] == {"id": "service", "name": "SERVICE"}
-    assert snapshot["branch"] == {"id": "testhall", "name": "Test Hall"}
+    assert snapshot["branch"] == {
+        "id": "testhall",
+        "name": "Test Hall",
+        "timezone": "Europe/Copenhagen",
+    }
+    assert snapshot["hours"] == {
+        "open": True,
+        "closes_at": "2026-12-01T00:00:00+01:00",
+        "opens_at": None,
+    }
     assert set(snapshot["waiting"]) == {"pas", "skat", "boligstoette"}
     assert snapshot["waiting"]["pas"] == {
         "count": 0,
@@ -424,3 +435,43 @@ def test_speech_accepts_announcements_only(text: str, accepted: bool) -> None:
     speech = Speech(["Skranke 1", "Skranke 2"], binary="/bin/false")
 
     assert (speech.problem_with(text) is None) is accepted
+
+
+WEEKDAYS_10_TO_16: Days = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), ("10:00-16:00",))
+
+
+def test_a_closed_hall_says_when_it_opens_the_kiosks_way() -> None:
+    hall = Screens("service", staffed=WEEKDAYS_10_TO_16)
+    hall.log.now = local(2026, 12, 4, 17, 0)  # Friday after closing: Monday 10:00
+
+    snapshot = hall.screens.snapshot(hall.state, "service", hall.log.now, fresh=True)
+
+    assert snapshot["hours"] == {
+        "open": False,
+        "closes_at": None,
+        "opens_at": "2026-12-07T10:00:00+01:00",
+    }
+
+
+def test_screens_are_told_when_the_desks_close_by_the_clock_and_by_staff() -> None:
+    hall = Screens("service", staffed=WEEKDAYS_10_TO_16)
+    assert hall.snapshots["service"]["hours"]["closes_at"] == "2026-11-30T16:00:00+01:00"
+
+    unchanged = hall.screens.hours_update(hall.state, local(2026, 11, 30, 15, 59))
+    closed = hall.screens.hours_update(hall.state, local(2026, 11, 30, 16, 0))
+    opened = hall.screens.hours_update(hall.state, local(2026, 12, 1, 10, 0))
+    by_staff = hall.add(DayClosed(cancelled=[]))["service"]
+
+    assert unchanged is None
+    assert closed == {
+        "type": "hours",
+        "seq": 0,
+        "open": False,
+        "closes_at": None,
+        "opens_at": "2026-12-01T10:00:00+01:00",
+    }
+    assert opened is not None and opened["open"] is True
+    # Closed for the day by staff: open again on the next day's hours, not later today.
+    assert by_staff[-1]["type"] == "hours"
+    assert by_staff[-1]["open"] is False
+    assert by_staff[-1]["opens_at"] == "2026-12-01T10:00:00+01:00"

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from tests.display.conftest import BusFactory, Hall
+from tests.display.conftest import BusFactory, Hall, frame_of_type
 
 
 @pytest.fixture
@@ -78,3 +78,24 @@ async def test_speech_takes_announcements_only(
     assert body["code"] == code
     if "text" in params:
         assert body["detail"].startswith("text:")  # names the bad field
+
+
+async def test_the_status_counts_what_each_screen_says_it_can_announce_with(
+    display: Hall,
+) -> None:
+    clips, chime = await display.screen("service"), await display.screen("service")
+    for ws in (clips, chime):
+        await frame_of_type(ws, "snapshot")
+    untold, _ = await display.sockets.voices("service", {"unknown": 2})
+    await clips.send_str("voice:clips")
+    await chime.send_str("voice:chime")
+    told, _ = await display.sockets.voices("service", {"clips": 1, "chime": 1})
+    await chime.send_str("voice:anything else")  # not a voice: counted as not told
+    unknown, _ = await display.sockets.voices("service", {"clips": 1, "unknown": 1})
+    await chime.close()
+    left, _ = await display.sockets.voices("service", {"clips": 1})
+
+    assert untold == {"unknown": 2}
+    assert told == {"clips": 1, "chime": 1}
+    assert unknown == {"clips": 1, "unknown": 1}
+    assert left == {"clips": 1}

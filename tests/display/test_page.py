@@ -9,25 +9,15 @@ import pytest
 from playwright.async_api import Page
 
 from shared.contract import CallNext, IssueTicket, OpenCounter
-from tests.display.conftest import Hall
+from tests.display.conftest import ONLINE, Hall, open_screen
 
 pytestmark = pytest.mark.browser
 
-# Functions, not expressions: Playwright evals an expression inside the page to
-# poll it, which the pages' CSP (no 'unsafe-eval') refuses.
-ONLINE = "() => document.body.dataset.connection === 'online'"
 OFFLINE = "() => document.body.dataset.connection === 'offline'"
 TWO_DONE = (
     "() => window.qmsAnnouncements.length === 2"
     " && window.qmsAnnouncements.every(a => a.state === 'done')"
 )
-
-
-async def open_screen(page: Page, hall: Hall, area: str) -> None:
-    await page.goto(hall.display_url(f"/display/{hall.branch}/{area}"))
-    await page.wait_for_function(ONLINE, timeout=10_000)
-    # Survives only as long as the document: a reload would lose it.
-    await page.evaluate("window.sameDocument = true")
 
 
 async def test_calls_appear_without_reload_and_are_announced_in_order(
@@ -55,8 +45,8 @@ async def test_calls_appear_without_reload_and_are_announced_in_order(
         assert {a["via"] for a in said} == {"speech"}
     elif shutil.which("espeak-ng"):  # headless Chromium has no voices: the server speaks
         assert {a["via"] for a in said} == {"espeak"}
-    else:
-        assert {a["via"] for a in said} == {"chime"}
+    else:  # the clips shipped with the page
+        assert {a["via"] for a in said} == {"clips"}
     assert await page.text_content("#recent li.newest .number") == second["number"]
     desks = await page.locator("#serving li").all_text_contents()
     assert [d.replace(" ", "") for d in desks] == ["Skranke1P001", "Skranke2P002"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -54,6 +55,9 @@ action = st.one_of(
     st.tuples(st.just("cancel"), index, st.booleans()),
     st.tuples(st.just("retry"), index),
     st.tuples(st.just("issue_pas")),
+    # A manager pauses a service (None: until resumed; else for that many seconds) or resumes it.
+    st.tuples(st.just("pause"), st.sampled_from(SERVICES), st.none() | st.integers(1, 900)),
+    st.tuples(st.just("resume"), st.sampled_from(SERVICES)),
 )
 # Seconds between steps; often none, so equal waits (ties) happen.
 pause = st.just(0) | st.integers(min_value=0, max_value=400)
@@ -95,6 +99,11 @@ def build(hall: Hall, step: tuple[Any, ...], sent: list[tuple[Command, Reply]]) 
         return hall.command(
             "cancel_ticket", ticket_id=pick(step[1]), reason="staff" if step[2] else "citizen"
         )
+    if kind == "pause":
+        until = None if step[2] is None else hall.now + dt.timedelta(seconds=step[2])
+        return hall.command("pause_service", service=step[1], until=until)
+    if kind == "resume":
+        return hall.command("resume_service", service=step[1])
     if kind == "retry":
         return sent[step[1] % len(sent)][0] if sent else None
     return hall.command(kind)
@@ -161,6 +170,8 @@ def test_random_days_keep_every_rule(
             if caller is not None and caller.is_open:
                 fair = expected_first(hall.state, hall, caller.services)
         written = len(hall.log)
+        issued_for = str(command.data.model_dump().get("service"))
+        paused = command.type == "issue_ticket" and hall.state.pause_of(issued_for, hall.now)
         reply = hall.send(command)
         assert decode_reply(encode_reply(reply)) == reply, "every reply fits the wire"
         if is_retry:
@@ -181,6 +192,8 @@ def test_random_days_keep_every_rule(
             assert len(hall.log) > written
         else:
             assert len(hall.log) == written, "a refusal writes nothing"
+        if paused:  # the day may be closed too: that refusal speaks first
+            assert reply.error is not None and reply.error.code in ("paused", "closed")
         if command.type == "call_next" and reply.ok and reply.result:
             assert reply.result["ticket_id"] in fair, "call_next picks the most deserving"
         check_invariants(hall.state)

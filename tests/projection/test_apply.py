@@ -10,6 +10,8 @@ from shared.contract import (
     DayClosed,
     EngineSync,
     Event,
+    ServicePaused,
+    ServiceResumed,
     TicketCalled,
     TicketCancelled,
     TicketFinished,
@@ -24,6 +26,7 @@ from shared.projection import (
     SERVICE_TIME_OUTLIER_FACTOR,
     SERVICE_TIME_WEIGHT,
     BranchState,
+    Pause,
     TicketStatus,
     Verdict,
     accepts,
@@ -330,3 +333,27 @@ def test_a_desk_only_the_log_knows_calls_into_the_area_its_first_call_named() ->
     assert [row.number for row in state.recent_calls_in("service")] == ["P404"]
     # Only the screens use the called area: the desk still has no configured one.
     assert state.counters["pop-up"].area is None
+
+
+def test_pauses_are_kept_per_service_and_lapse_with_the_time_given() -> None:
+    log = EventLog(DAY)
+    state = fresh()
+    until = MONDAY_10 + dt.timedelta(hours=2)
+    apply_all(
+        state,
+        [
+            log.add(ServicePaused(service="pas", until=until, staff="mads")),
+            log.add(ServicePaused(service="skat", until=None, staff="mads")),
+            log.add(ServiceResumed(service="skat", staff="mads")),
+            # A resume of what was never paused (a log written otherwise) changes nothing.
+            log.add(ServiceResumed(service="bibliotek", staff="mads")),
+        ],
+    )
+    assert state.seq == 4
+    assert state.pauses == {"pas": Pause("pas", until, "mads")}
+    assert state.pause_of("pas", until - dt.timedelta(microseconds=1)) is not None
+    assert state.pause_of("pas", until) is None, "the pause ends at its time, with no event"
+    assert state.pause_of("skat", MONDAY_10) is None
+    copied = state.copy()
+    copied.pauses.clear()
+    assert state.pause_of("pas", MONDAY_10) is not None, "a copy has pauses of its own"

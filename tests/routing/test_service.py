@@ -12,6 +12,8 @@ from shared.contract import (
     EventType,
     IssueTicket,
     OpenCounter,
+    PauseService,
+    ResumeService,
 )
 from tests.routing.conftest import StartRouting
 from tests.routing.conftest import typed_command as command
@@ -57,6 +59,35 @@ async def test_a_retried_command_is_answered_alike_and_written_once(
     assert again.result["number"] == first.result["number"] == "P001"
     log = await read_log(client, branches[branch])
     assert log == [EventType.TICKET_ISSUED]
+
+
+async def test_a_pause_travels_the_bus_and_refuses_tickets_until_resumed(
+    client: Bus, branches: dict[str, BranchConfig]
+) -> None:
+    (branch,) = branches
+    paused = await client.request(
+        command(branch, CommandType.PAUSE_SERVICE, PauseService(service="pas")), timeout=10
+    )
+    refused = await client.request(
+        command(branch, CommandType.ISSUE_TICKET, IssueTicket(service="pas")), timeout=10
+    )
+    resumed = await client.request(
+        command(branch, CommandType.RESUME_SERVICE, ResumeService(service="pas")), timeout=10
+    )
+    issued = await client.request(
+        command(branch, CommandType.ISSUE_TICKET, IssueTicket(service="pas")), timeout=10
+    )
+
+    assert paused.ok and paused.result == {
+        "service": "pas",
+        "paused": True,
+        "until": None,
+        "staff": "test",
+    }
+    assert refused.error is not None and refused.error.code == "paused"
+    assert resumed.ok and issued.ok and issued.result and issued.result["number"] == "P001"
+    log = await read_log(client, branches[branch])
+    assert log == [EventType.SERVICE_PAUSED, EventType.SERVICE_RESUMED, EventType.TICKET_ISSUED]
 
 
 async def test_the_log_survives_a_routing_restart(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -133,10 +133,12 @@ async def run_hall(
     data_dir: Path,
     tokens: tuple[StaffToken, ...] = TOKENS,
     clock: Clock = utc_now,
+    display: bool = False,
 ) -> AsyncIterator[Hall]:
     """Routing and staff on free ports over `kind` ("embedded" or "rabbitmq"), until exit.
 
     `clock` is both services' (a test that needs time to pass moves it).
+    `display`: the display service too, started first, at QMS_PUBLIC_DISPLAY_URL.
     """
     # Ticketing's port: the staff API's ticket links point there.
     settings = local_settings(
@@ -148,6 +150,9 @@ async def run_hall(
     ):
         services = ServiceHall(config, factory, settings, clock)
         try:
+            if display:
+                await services.start("display")
+                services.settings = replace(settings, public_display_url=services.base("display"))
             await services.start("routing", "staff")
             yield Hall(kind, services, await factory.connect(), http)
         finally:

@@ -29,6 +29,7 @@ from tests.support.buses import BOTH, EMBEDDED
 from tests.support.clock import MovingClock
 
 APPOINTMENTS = "/api/v1/branches/{branch}/appointments"
+ONE_DAY = dt.timedelta(days=1)
 HORIZON = 3
 
 
@@ -244,6 +245,18 @@ async def test_a_past_day_is_listed_from_a_replay_of_the_log(hall: Hall) -> None
     total = stats["total"]
     assert (total["appointments_booked"], total["appointments_missed"]) == (2, 1)
     assert (total["punctuality_p50_s"], total["punctuality_p90_s"]) == (240, 240)
+
+    # A range from the day the bookings were made to today: yesterday's calendar came over
+    # each midnight between, and the day is the same as on its own.
+    booked_on = yesterday - dt.timedelta(days=HORIZON)
+    status, ranged, _ = await hall.call(
+        "GET", f"/api/v1/branches/{{branch}}/stats?from={booked_on}", token=MANAGER_TOKEN
+    )
+    assert status == 200
+    assert [d["date"] for d in ranged["days"]][-2:] == [str(yesterday), str(yesterday + ONE_DAY)]
+    assert ranged["days"][-2] == stats
+    assert ranged["total"]["appointments_booked"] == 2
+    assert ranged["total"]["punctuality_p50_s"] == 240
 
 
 async def test_free_slots_of_a_service(embedded_hall: Hall) -> None:

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from services.staff.stats import ALL, day_report, day_stats, to_csv
+from services.staff.stats import ALL, day_report, day_stats
+from services.staff.stats_csv import to_csv
 from shared.config import BranchConfig
 from shared.contract import Event
 from shared.projection import calendar_start, day_bookings

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from services.staff.stats import ALL, day_stats, nearest_rank, to_csv
+from services.staff.stats import ALL, day_stats, nearest_rank
+from services.staff.stats_csv import to_csv
 from shared.config import BranchConfig
 from shared.contract import Event
 from shared.projection import day_start, local_time

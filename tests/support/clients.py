@@ -7,6 +7,7 @@ screen sends, and hands back status and JSON for the test to judge.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from types import EllipsisType
 from typing import Any
 
@@ -105,6 +106,29 @@ class Screens:
 
     async def phone(self, ticket_id: str) -> aiohttp.ClientWebSocketResponse:
         return await self.http.ws_connect(f"{self.base}/ws/tickets/{self.branch}/{ticket_id}")
+
+    async def voices(
+        self, area: str, expected: dict[str, int], within_s: float = 10.0
+    ) -> tuple[dict[str, int], str]:
+        """The voices `/display/status` counts in `area` once they are `expected` (else
+        the last seen), and its `Access-Control-Allow-Origin`.
+
+        A screen tells its voice on its WebSocket, with no answer to await: polled.
+        """
+        shown: dict[str, int] = {}
+        cors = ""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within_s):
+                while True:
+                    async with self.http.get(f"{self.base}/display/status") as response:
+                        rows = (await response.json())["screens"]
+                        cors = response.headers.get("Access-Control-Allow-Origin", "")
+                    mine = (r for r in rows if r["branch"] == self.branch and r["area"] == area)
+                    shown = next((dict(r["voices"]) for r in mine), {})
+                    if shown == expected:
+                        break
+                    await asyncio.sleep(0.05)
+        return shown, cors
 
 
 async def next_frame(ws: aiohttp.ClientWebSocketResponse, within_s: float = 5.0) -> dict[str, Any]:

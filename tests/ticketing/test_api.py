@@ -8,7 +8,16 @@ import uuid
 import pytest
 
 from services.ticketing.options import TicketingOptions
-from shared.contract import CallNext, Finish, NoShow, OpenCounter, Recall, StartServing
+from shared.contract import (
+    CallNext,
+    Finish,
+    NoShow,
+    OpenCounter,
+    PauseService,
+    Recall,
+    ResumeService,
+    StartServing,
+)
 from tests.ticketing.conftest import Hall, StartHall
 
 pytestmark = pytest.mark.rabbitmq
@@ -71,12 +80,36 @@ async def test_the_service_list_has_live_figures(hall: Hall) -> None:
         "prefix": "P",
         "open": True,
         "reason": None,
+        "paused": False,
+        "paused_until": None,
         "waiting": 2,
         "open_desks": 0,
         "estimated_wait_s": 600,  # 2 tickets x 10 min shared by the 2 configured desks
     }
     assert services["bibliotek"]["waiting"] == 1
     assert {a["id"]: a["waiting"] for a in body["areas"]} == {"kvik": 1, "service": 2}
+
+
+async def test_a_paused_service_is_listed_as_paused_and_refuses_tickets(hall: Hall) -> None:
+    waiting = (await hall.issue("pas"))[1]
+    await hall.do(PauseService(service="pas"))
+
+    _, body, _ = await hall.get(f"/api/v1/branches/{hall.branch}/services")
+    pas = next(s for s in body["services"] if s["id"] == "pas")
+    assert (pas["open"], pas["reason"], pas["paused"], pas["paused_until"]) == (
+        False,
+        "paused",
+        True,
+        None,
+    )
+    status, problem, headers = await hall.issue("pas")
+    assert (status, problem["code"], problem["until"]) == (409, "paused", None)
+    assert headers["Content-Type"].startswith("application/problem+json")
+    assert (await hall.ticket(waiting["ticket_id"]))["status"] == "waiting"
+
+    await hall.do(ResumeService(service="pas"))
+    status, again, _ = await hall.issue("pas")
+    assert (status, again["number"]) == (201, "P002")
 
 
 async def test_a_retry_with_the_same_key_is_the_same_ticket(hall: Hall) -> None:

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.ticketing.options import DEFAULT_RATE_LIMIT, TicketingOptions
-from services.ticketing.pages import display_address, render
+from services.ticketing.pages import render
 from shared.errors import ConfigError
+from shared.http.display_address import display_address
 from shared.http.idempotency import derived_command_id
 from shared.http.limits import RateLimiter
 from shared.http.requester import client_key

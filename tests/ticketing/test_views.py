@@ -85,3 +85,28 @@ def test_a_called_ticket_names_its_desk_and_a_waiting_one_its_place() -> None:
     assert (waiting["position"], waiting["estimated_wait_s"]) == (1, 540)
     assert waiting["counter"] is None
     assert called["seq"] == waiting["seq"] == hall.state.seq
+
+
+def test_a_paused_service_stays_listed_with_why_until_its_pause_ends() -> None:
+    hall = hall_at(local(2026, 11, 30, 11, 0))
+    hall.ok("pause_service", service="pas", until=local(2026, 11, 30, 14, 0))
+    hall.ok("pause_service", service="skat")
+    view = services_view(hall.config, hall.state, hall.now)
+    by_id = {s["id"]: s for s in view["services"]}
+    assert {k: by_id["pas"][k] for k in ("open", "reason", "paused", "paused_until")} == {
+        "open": False,
+        "reason": "paused",
+        "paused": True,
+        "paused_until": "14:00",
+    }
+    assert (by_id["skat"]["paused"], by_id["skat"]["paused_until"]) == (True, None)
+    others = [s for s in view["services"] if s["id"] not in ("pas", "skat")]
+    assert others and all(s["open"] and not s["paused"] for s in others)
+
+    hall.set_clock(local(2026, 11, 30, 14, 0))
+    after = {s["id"]: s for s in services_view(hall.config, hall.state, hall.now)["services"]}
+    assert (after["pas"]["open"], after["pas"]["paused"], after["pas"]["reason"]) == (
+        True,
+        False,
+        None,
+    )

@@ -69,11 +69,14 @@ async def test_every_kind_of_response_carries_the_headers(hall: WholeHall) -> No
         got, _, response = await hall.request(method, service, path)
         assert got == status, (service, method, path)
         assert_hardened(response.headers)
-        # Only ticketing adds a source (the phone page's socket to the display).
+        # Ticketing adds the phone page's socket to the display, staff the
+        # manager page's read of the display's status; nobody else adds a source.
         expected = dict(STRICT)
+        display = hall.host("display")
         if service == "ticketing":
-            display = hall.host("display")
             expected["connect-src"] = ["'self'", f"ws://{display}", f"wss://{display}"]
+        if service == "staff":
+            expected["connect-src"] = ["'self'", f"http://{display}", f"https://{display}"]
         assert policy(response.headers) == expected, (service, path)
 
 
@@ -129,22 +132,24 @@ async def test_a_signage_player_may_frame_the_hall_screens_only(
 
 
 @pytest.mark.parametrize(
-    ("public_display_url", "sources"),
+    ("public_display_url", "sockets", "reads"),
     [
-        ("", []),  # one origin behind a proxy: 'self' covers the socket
-        ("https://skaerm.example.dk/", ["wss://skaerm.example.dk"]),
-        ("http://10.0.0.9:9083", ["ws://10.0.0.9:9083"]),
+        ("", [], []),  # one origin behind a proxy: 'self' covers the display
+        ("https://skaerm.example.dk/", ["wss://skaerm.example.dk"], ["https://skaerm.example.dk"]),
+        ("http://10.0.0.9:9083", ["ws://10.0.0.9:9083"], ["http://10.0.0.9:9083"]),
     ],
 )
-async def test_the_phone_pages_socket_is_where_the_page_looks_for_it(
-    tmp_path: Path, branch_id: str, public_display_url: str, sources: list[str]
+async def test_the_display_is_where_the_phone_and_manager_pages_look_for_it(
+    tmp_path: Path, branch_id: str, public_display_url: str, sockets: list[str], reads: list[str]
 ) -> None:
     config = hall_branch(branch_id)
     async with whole_hall(
-        tmp_path, config, ("ticketing",), public_display_url=public_display_url
+        tmp_path, config, ("ticketing", "staff"), public_display_url=public_display_url
     ) as hall:
-        _, _, response = await hall.request("GET", "ticketing", "/t/{branch}/some-ticket")
-        assert policy(response.headers)["connect-src"] == ["'self'", *sources]
+        _, _, phone = await hall.request("GET", "ticketing", "/t/{branch}/some-ticket")
+        _, _, manager = await hall.request("GET", "staff", "/manager/{branch}")
+        assert policy(phone.headers)["connect-src"] == ["'self'", *sockets]
+        assert policy(manager.headers)["connect-src"] == ["'self'", *reads]
 
 
 async def test_a_host_header_cannot_write_into_the_policy(hall: WholeHall) -> None:

@@ -1,8 +1,9 @@
 // Hall screen: follows /ws/display/{branch}/{area}, shows who is called to which
-// desk, and announces each call (chime, then Danish speech). Never reloads: on a
-// lost connection it shows "offline", reconnects with back-off, and starts over
-// from the snapshot the server sends on connect.
-"use strict";
+// desk, and announces each call (display-voice.js). Never reloads: on a lost
+// connection it shows "offline", reconnects with back-off, and starts over from
+// the snapshot the server sends on connect. The clock and the opening time are
+// the branch's, whatever zone the screen's own clock is set to.
+import { createAnnouncer } from "./display-voice.js";
 
 (() => {
   const [branch, area] = location.pathname.split("/").filter(Boolean).slice(-2).map(decodeURIComponent);
@@ -19,7 +20,7 @@
 
   // ---- what the screen shows --------------------------------------------------
 
-  const view = { seq: 0, serving: [], recent: [], waiting: {} };
+  const view = { seq: 0, serving: [], recent: [], waiting: {}, hours: null, zone: undefined };
   const FLASH_MS = 8000;
   let flash = { key: null, since: 0 };
 
@@ -77,6 +78,61 @@
         return row;
       }),
     );
+    fitRecent(); // last: the waiting figures take their room first
+  }
+
+  // Only whole rows: a row the section cannot show in full is hidden, with
+  // every row after it (older calls), never clipped to a sliver.
+  function fitRecent() {
+    const rows = [...$("recent").children];
+    rows.forEach((row) => { row.hidden = false; });
+    const bottom = $("recent").closest("section").getBoundingClientRect().bottom;
+    const overflow = rows.findIndex((row) => row.getBoundingClientRect().bottom > bottom + 0.5);
+    if (overflow >= 0) rows.slice(overflow).forEach((row) => { row.hidden = true; });
+  }
+
+  // ---- the branch's clock and hours -------------------------------------------
+
+  // As the kiosk shows a time: "09:05", in the branch's zone.
+  function clockText(date, timeZone) {
+    const options = { hour: "2-digit", minute: "2-digit", hour12: false, timeZone };
+    return new Intl.DateTimeFormat("da-DK", options).format(date).replace(".", ":");
+  }
+
+  function localDate(date, timeZone) {
+    const options = { year: "numeric", month: "2-digit", day: "2-digit", timeZone };
+    return new Intl.DateTimeFormat("en-CA", options).format(date); // "2025-05-16"
+  }
+
+  // "i morgen kl. 10:00" / "tomorrow at 10:00", from the branch's local days.
+  function whenText(lang, iso, timeZone, now) {
+    const at = new Date(iso);
+    const time = clockText(at, timeZone);
+    const days = Math.round((Date.parse(localDate(at, timeZone)) - Date.parse(localDate(now, timeZone))) / 86400000);
+    const da = lang === "da";
+    if (days <= 0) return da ? `i dag kl. ${time}` : `today at ${time}`;
+    if (days === 1) return da ? `i morgen kl. ${time}` : `tomorrow at ${time}`;
+    const options = { weekday: "long", timeZone };
+    if (days >= 7) Object.assign(options, { day: "numeric", month: "long" });
+    const day = new Intl.DateTimeFormat(da ? "da-DK" : "en-GB", options).format(at).replace(",", "");
+    return da ? `${day} kl. ${time}` : `${day} at ${time}`;
+  }
+
+  function renderHours() {
+    const hours = view.hours;
+    const closed = hours !== null && !hours.open;
+    document.body.dataset.hours = hours === null ? "unknown" : closed ? "closed" : "open";
+    $("closed").hidden = !closed;
+    if (!closed) return;
+    const now = new Date();
+    $("opens-da").textContent = hours.opens_at ? `Åbner ${whenText("da", hours.opens_at, view.zone, now)}` : "";
+    $("opens-en").textContent = hours.opens_at ? `Opens ${whenText("en", hours.opens_at, view.zone, now)}` : "";
+  }
+
+  function tickClock() {
+    // Nothing until the branch's zone is known: the screen's own zone may be another.
+    $("clock").textContent = view.zone ? clockText(new Date(), view.zone) : "";
+    renderHours(); // "i morgen" becomes "i dag" at midnight
   }
 
   function onSnapshot(frame, reconnected) {
@@ -85,7 +141,11 @@
     $("area-name").textContent = frame.area?.name ?? area;
     $("branch-name").textContent = frame.branch?.name ?? branch;
     document.title = `${frame.area?.name ?? area} · Kaldeskærm`;
-    Object.assign(view, { seq: frame.seq, serving: frame.serving, recent: frame.recent, waiting: frame.waiting });
+    Object.assign(view, {
+      seq: frame.seq, serving: frame.serving, recent: frame.recent, waiting: frame.waiting,
+      hours: frame.hours ?? null, zone: frame.branch?.timezone,
+    });
+    tickClock();
     if (reconnected) {
       // Calls made while we were away for a moment are still announced, oldest first.
       const missed = frame.recent
@@ -116,112 +176,16 @@
     render();
   }
 
-  // ---- announcements: a queue, one at a time, none cut off --------------------
+  // ---- announcements (display-voice.js) ------------------------------------
 
-  window.qmsAnnouncements = []; // test hook: every announcement and how it went
-  const queue = [];
-  let speaking = false;
-  const AudioContextClass = window.AudioContext || window.webkitAudioContext;
-  const audio = AudioContextClass ? new AudioContextClass() : null;
-
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  const within = (promise, ms) => Promise.race([promise, sleep(ms)]);
-
-  function spoken(number, deskName) {
-    // "P012" is read "P 12", not "P 0 1 2".
-    return `Nummer ${number.slice(0, 1)} ${Number.parseInt(number.slice(1), 10)}, ${deskName}`;
-  }
-
-  function announce(call, kind) {
-    const entry = {
-      number: call.number, counter: call.counter, kind, text: spoken(call.number, call.counter_name),
-      state: "queued", via: null, queuedAt: performance.now(), startedAt: null, finishedAt: null,
-    };
-    window.qmsAnnouncements.push(entry);
-    queue.push(entry);
-    if (!speaking) void drain();
-  }
-
-  async function drain() {
-    speaking = true;
-    while (queue.length) {
-      const entry = queue.shift();
-      entry.state = "playing";
-      entry.startedAt = performance.now();
-      try {
-        await chime();
-        entry.via = await speak(entry.text);
-      } catch (error) {
-        entry.via = "chime";
-        entry.error = String(error);
-      }
-      entry.state = "done";
-      entry.finishedAt = performance.now();
-      await sleep(500); // a breath between two announcements
-    }
-    speaking = false;
-  }
-
-  async function audioRunning() {
-    if (!audio) return false;
-    if (audio.state !== "running") await within(audio.resume().catch(() => {}), 500);
-    return audio.state === "running";
-  }
-
-  async function chime() {
-    if (!(await audioRunning())) return;
-    const start = audio.currentTime + 0.05;
-    [[659.25, 0], [523.25, 0.45]].forEach(([hz, offset]) => {
-      const osc = audio.createOscillator();
-      const gain = audio.createGain();
-      osc.type = "sine";
-      osc.frequency.value = hz;
-      gain.gain.setValueAtTime(0.0001, start + offset);
-      gain.gain.exponentialRampToValueAtTime(0.5, start + offset + 0.02);
-      gain.gain.exponentialRampToValueAtTime(0.0001, start + offset + 0.9);
-      osc.connect(gain).connect(audio.destination);
-      osc.start(start + offset);
-      osc.stop(start + offset + 0.95);
-    });
-    await sleep(1450);
-  }
-
-  function danishVoice() {
-    if (!("speechSynthesis" in window)) return null;
-    return speechSynthesis.getVoices().find((v) => v.lang.toLowerCase().replace("_", "-").startsWith("da")) ?? null;
-  }
-  if ("speechSynthesis" in window) speechSynthesis.getVoices(); // voices load lazily
-
-  // How it spoke: "speech" (the browser's Danish voice), "espeak" (audio from the
-  // display service), or "chime" (neither is there: the chime alone).
-  async function speak(text) {
-    const voice = danishVoice();
-    if (voice) {
-      const utterance = new SpeechSynthesisUtterance(text);
-      utterance.voice = voice;
-      utterance.lang = voice.lang;
-      utterance.rate = 0.9;
-      const done = new Promise((resolve) => { utterance.onend = resolve; utterance.onerror = resolve; });
-      speechSynthesis.speak(utterance);
-      await within(done, 15000);
-      return "speech";
-    }
-    if (!(await audioRunning())) return "chime";
-    const response = await within(fetch(new URL(`../tts?text=${encodeURIComponent(text)}`, location.href)), 8000);
-    if (!response || !response.ok) return "chime";
-    const buffer = await audio.decodeAudioData(await response.arrayBuffer());
-    const source = audio.createBufferSource();
-    source.buffer = buffer;
-    source.connect(audio.destination);
-    const ended = new Promise((resolve) => { source.onended = resolve; });
-    source.start();
-    // The timer too: a context that stops rendering never fires `ended`.
-    await within(ended, buffer.duration * 1000 + 500);
-    return "espeak";
-  }
-
-  // A click or key (if a kiosk was started without the autoplay flag) unlocks sound.
-  for (const type of ["pointerdown", "keydown"]) addEventListener(type, () => audio?.resume(), { passive: true });
+  const announcer = createAnnouncer({
+    statusUrl: new URL("../status", location.href),
+    ttsUrl: (text) => new URL(`../tts?text=${encodeURIComponent(text)}`, location.href),
+    clipUrl: (word) => new URL(`../_static/voice/${word}.wav`, location.href),
+    onVoice: (voice) => tellVoice(voice),
+  });
+  window.qmsAnnouncements = announcer.log; // test hook: every announcement and how it went
+  const announce = (call, kind) => announcer.announce(call, kind);
 
   // ---- the connection -----------------------------------------------------------
 
@@ -268,6 +232,10 @@
           view.waiting = frame.waiting;
           render();
           break;
+        case "hours":
+          view.hours = { open: frame.open, closes_at: frame.closes_at, opens_at: frame.opens_at };
+          renderHours();
+          break;
         case "error":
           goneFor = frame;
           break;
@@ -276,6 +244,7 @@
       if (frame.seq !== undefined) view.seq = Math.max(view.seq, frame.seq);
     };
     ws.onopen = () => {
+      tellVoice(announcer.voice());
       pinger = setInterval(() => {
         if (Date.now() - lastHeard > SILENT_LIMIT_MS) ws.close(); // then onclose reconnects
         else if (ws.readyState === WebSocket.OPEN) ws.send("ping");
@@ -297,10 +266,13 @@
     };
   }
 
-  function tickClock() {
-    $("clock").textContent = new Date().toLocaleTimeString("da-DK", { hour: "2-digit", minute: "2-digit" });
+  // The display service shows the manager what each screen can say (/display/status).
+  function tellVoice(voice) {
+    if (socket && socket.readyState === WebSocket.OPEN && voice) socket.send(`voice:${voice}`);
   }
 
+  // Whenever the room for the calls changes (the window, the waiting figures, fonts).
+  new ResizeObserver(fitRecent).observe($("recent").closest("section"));
   tickClock();
   setInterval(tickClock, 5000);
   render();

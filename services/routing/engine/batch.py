@@ -99,6 +99,7 @@ class _Scratch:
             applied_ids=set(),
             lost_decisions=set(state.lost_decisions),
             recent_calls={area: dict(rows) for area, rows in state.recent_calls.items()},
+            pauses=dict(state.pauses),
         )
 
     def apply(self, events: Sequence[Event]) -> None:

@@ -12,7 +12,12 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from services.routing.engine import appointment_commands, desk_commands, ticket_commands
+from services.routing.engine import (
+    appointment_commands,
+    desk_commands,
+    service_commands,
+    ticket_commands,
+)
 from services.routing.engine.context import Context
 from services.routing.engine.decision import Decision, Refusal, StateMismatch
 from services.routing.engine.ids import IdSource
@@ -47,6 +52,8 @@ _HANDLERS: dict[CommandType, _Handler] = {
     CommandType.BOOK_APPOINTMENT: appointment_commands.book_appointment,
     CommandType.CANCEL_APPOINTMENT: appointment_commands.cancel_appointment,
     CommandType.CHECK_IN: appointment_commands.check_in,
+    CommandType.PAUSE_SERVICE: service_commands.pause_service,
+    CommandType.RESUME_SERVICE: service_commands.resume_service,
 }
 
 

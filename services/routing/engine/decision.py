@@ -43,6 +43,9 @@ class Refusal(StrEnum):
     APPOINTMENT_CHECKED_IN = "appointment_checked_in"  # cancelling a booking checked in
     TOO_EARLY = "too_early"  # check-in before start - early_min (details.opens_at)
     TOO_LATE = "too_late"  # check-in after start + late_min, or cancelling a missed booking
+    # Managers (docs/queue-rules.md, "Pausing a service")
+    PAUSED = "paused"  # issue_ticket for a paused service (details.until)
+    NOT_PAUSED = "not_paused"  # resume_service of a service that is not paused
     EXPIRED = "expired"  # the command waited in the queue past COMMAND_TTL_S
     # A command id done today, sent again with other data: an Idempotency-Key
     # reused for another request (docs/queue-rules.md).

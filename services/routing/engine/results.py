@@ -20,6 +20,8 @@ from shared.contract.events import (
     CounterClosed,
     CounterOpened,
     DayClosed,
+    ServicePaused,
+    ServiceResumed,
     TicketCalled,
     TicketCancelled,
     TicketFinished,
@@ -174,6 +176,11 @@ def _result(
         }
     if isinstance(data, CounterClosed):
         return {"counter": data.counter, "status": "closed"}
+    if isinstance(data, ServicePaused):
+        until = data.until.isoformat() if data.until is not None else None
+        return {"service": data.service, "paused": True, "until": until, "staff": data.staff}
+    if isinstance(data, ServiceResumed):
+        return {"service": data.service, "paused": False, "until": None, "staff": data.staff}
     if isinstance(data, DayClosed):
         return {"day": state.day.isoformat(), "cancelled": list(data.cancelled)}
     return {}

@@ -28,7 +28,9 @@ from shared.contract.commands import (
     IssueTicket,
     NoShow,
     OpenCounter,
+    PauseService,
     Recall,
+    ResumeService,
     StartServing,
     Transfer,
 )
@@ -39,6 +41,8 @@ from shared.contract.events import (
     CounterOpened,
     DayClosed,
     EventData,
+    ServicePaused,
+    ServiceResumed,
     TicketCalled,
     TicketCancelled,
     TicketFinished,
@@ -159,6 +163,29 @@ def _check_in(
     return booking is not None and booking.id == event.appointment_id
 
 
+def _pause(
+    data: PauseService,
+    event: ServicePaused,
+    _r: CommandRecord,
+    _c: BranchConfig,
+    _k: Calendar | None,
+) -> bool:
+    def instant(at: Any) -> float | None:
+        return at.timestamp() if at is not None else None
+
+    return (data.service, instant(data.until)) == (event.service, instant(event.until))
+
+
+def _resume(
+    data: ResumeService,
+    event: ServiceResumed,
+    _r: CommandRecord,
+    _c: BranchConfig,
+    _k: Calendar | None,
+) -> bool:
+    return bool(data.service == event.service)
+
+
 # Each command's data type, the type of the last event it writes, and the comparison.
 # call_next and call_ticket both end in ticket.called: a call_ticket retry of a
 # call_next (or the reverse) that names the same desk and ticket asks for the
@@ -179,6 +206,8 @@ _RULES: dict[type[CommandData], tuple[type[EventData], _Same]] = {
     BookAppointment: (AppointmentBooked, _book),
     CancelAppointment: (AppointmentCancelled, _cancel_booking),
     CheckIn: (TicketIssued, _check_in),
+    PauseService: (ServicePaused, _pause),
+    ResumeService: (ServiceResumed, _resume),
 }
 
 

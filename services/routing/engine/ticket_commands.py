@@ -6,6 +6,7 @@ import datetime as dt
 
 from services.routing.engine.context import Context
 from services.routing.engine.decision import Decision, Refusal
+from services.routing.engine.service_commands import paused
 from shared.contract.commands import CancelTicket, IssueTicket
 from shared.contract.events import DayClosed, TicketCancelled, TicketIssued
 from shared.projection import (
@@ -29,6 +30,9 @@ def issue_ticket(ctx: Context, data: IssueTicket) -> Decision:
     if closes is None:
         why = "the day is closed" if state.day_closed else "staffed service is closed now"
         return closed(why, opens)
+    pause = state.pause_of(service.id, now)
+    if pause is not None:
+        return paused(pause)
     estimate = estimate_new(state, config, service.id, data.priority, now)
     if runs_past_closing(closes, now, estimate.wait_s):
         return Decision.refuse(

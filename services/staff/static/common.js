@@ -10,10 +10,11 @@ export const state = { lang: localStorage.getItem(LANG_KEY) === "en" ? "en" : "d
 
 let texts = { da: {}, en: {} };
 
+// Adds a page's (or a page part's) words; each module of a page may bring its own.
 export function useTexts(pageTexts) {
   texts = {
-    da: { ...COMMON.da, ...pageTexts.da },
-    en: { ...COMMON.en, ...pageTexts.en },
+    da: { ...COMMON.da, ...texts.da, ...pageTexts.da },
+    en: { ...COMMON.en, ...texts.en, ...pageTexts.en },
   };
 }
 
@@ -28,6 +29,9 @@ const COMMON = {
     "signin.slowed": "For mange forkerte nøgler fra denne computer. Vent et minut, og prøv igen.",
     "live.connecting": "Forbinder …",
     "live.offline": "Forbindelsen er afbrudt – prøver igen …",
+    "svc.paused": "på pause",
+    "svc.paused_until": "på pause til kl. {time}",
+    "err.paused": "Ydelsen er sat på pause: der trækkes ikke nye numre til den.",
     "min": "min",
     "none": "–",
     "lt1": "under 1 min",
@@ -85,6 +89,9 @@ const COMMON = {
     "err.unavailable": "The queue engine is not answering. Try again shortly.",
     "err.not_ready": "The queue system is starting. Try again shortly.",
     "err.invalid_request": "Invalid input: {detail}",
+    "svc.paused": "paused",
+    "svc.paused_until": "paused until {time}",
+    "err.paused": "The service is paused: no new tickets are issued for it.",
   },
 };
 
@@ -109,6 +116,12 @@ export function setupLanguage(button, onChange) {
 
 export function serviceName(service) {
   return service.name?.[state.lang] ?? service.service;
+}
+
+// "på pause til kl. 14:00" for a paused service of the overview, else "".
+export function pauseNote(service) {
+  if (!service.paused) return "";
+  return service.paused_until ? t("svc.paused_until", { time: service.paused_until }) : t("svc.paused");
 }
 
 export function minutes(seconds) {
@@ -188,6 +201,17 @@ export async function api(method, path, body, extraHeaders = {}) {
     throw new ApiError(response.status, problem);
   }
   return type.includes("json") ? response.json() : response;
+}
+
+// Save what GET `path` answers as the file `filename` (e.g. a CSV); an ApiError if refused.
+export async function download(path, filename) {
+  const response = await api("GET", path);
+  const url = URL.createObjectURL(await response.blob());
+  const link = el("a", { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 // --- the live socket -------------------------------------------------------

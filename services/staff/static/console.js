@@ -1,7 +1,7 @@
 // The desk console: sign in, pick a desk, act on it with buttons or single keys.
 // Live figures come over the staff WebSocket; actions go to the staff API.
 import {
-  api, applyTexts, branch, connectLive, el, minutes, secondsSince, serviceName, setupLanguage,
+  api, applyTexts, branch, connectLive, el, minutes, pauseNote, secondsSince, serviceName, setupLanguage,
   setupSignIn, state, t, token, useTexts,
 } from "./common.js";
 import {
@@ -156,7 +156,8 @@ function renderQueue(desk) {
       const longest = s.longest_since ? secondsSince(s.longest_since, now) : 0;
       const over = s.waiting && longest > s.target_wait_s;
       return el("tr", { class: deskServices(desk).includes(id) ? "" : "muted" },
-        el("td", {}, serviceName(s)),
+        el("td", { dataset: { paused: s.paused ? "true" : "false" } },
+          serviceName(s), s.paused ? el("span", { class: "muted" }, ` · ${pauseNote(s)}`) : null),
         el("td", { class: "num" }, String(s.waiting ?? 0)),
         el("td", { class: over ? "num late" : "num" }, s.waiting ? minutes(longest) : t("none")),
         el("td", { class: "num" }, minutes(s.estimated_wait_s)));
@@ -252,10 +253,10 @@ function openForm(id, desk) {
   for (const form of document.querySelectorAll("form.sub")) form.hidden = form.id !== id;
   const select = $(id === "transfer-form" ? "transfer-service" : "issue-service");
   const current = desk.ticket?.service;
-  // Grouped by area, as the hall is: KVIK's services, then SERVICE's.
+  // Grouped by area, as the hall is: KVIK's services, then SERVICE's; a paused one says so.
   const groups = overview.areas.map((area) => {
     const options = area.services.filter((s) => s.service !== current)
-      .map((s) => el("option", { value: s.service }, serviceName(s)));
+      .map((s) => el("option", { value: s.service }, s.paused ? `${serviceName(s)} (${pauseNote(s)})` : serviceName(s)));
     return options.length ? el("optgroup", { label: area.name }, options) : null;
   });
   select.replaceChildren(...groups.filter(Boolean));

@@ -1,11 +1,13 @@
 // The manager page: live figures per area and service (staff WebSocket), hints to open a
 // desk, and the statistics of a chosen day with charts and a CSV download.
 import {
-  api, applyTexts, branch, connectLive, el, minutes, secondsSince, serviceName, setupLanguage,
+  api, applyTexts, branch, connectLive, download, el, minutes, secondsSince, serviceName, setupLanguage,
   setupSignIn, state, t, token, useTexts,
 } from "./common.js";
-import { barChart, legend } from "./charts.js";
+import { barChart, chartInto, minutesText } from "./charts.js";
+import { redrawHistory, setupHistory, showHistory } from "./manager-history.js";
 import { MANAGER_TEXTS } from "./manager-texts.js";
+import { render as renderControls } from "./manager-controls.js";
 
 useTexts(MANAGER_TEXTS);
 
@@ -36,7 +38,11 @@ function render() {
   renderHints();
   renderAreas();
   renderDesks();
-  if (first) loadStats();
+  renderControls(overview);
+  if (first) {
+    loadStats();
+    showHistory(overview);
+  }
 }
 
 function renderHints() {
@@ -131,14 +137,7 @@ async function loadStats() {
 
 async function downloadCsv() {
   try {
-    const response = await api("GET", statsPath("csv"));
-    const blob = await response.blob();
-    const url = URL.createObjectURL(blob);
-    const link = el("a", { href: url, download: `qms-${branch}-${$("stats-date").value}.csv` });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    await download(statsPath("csv"), `qms-${branch}-${$("stats-date").value}.csv`);
   } catch (error) {
     $("stats-error").textContent = error.text;
     $("stats-error").className = "message error";
@@ -188,13 +187,6 @@ function renderAppointmentStats() {
   $("appointment-rows").replaceChildren(...(services.length ? rows : []));
 }
 
-function chartInto(id, svg, items) {
-  const figure = $(id);
-  figure.querySelector("svg")?.remove();
-  figure.querySelector(".legend")?.remove();
-  figure.append(svg, legend(items));
-}
-
 function drawCharts() {
   const hours = stats.total.hours;
   const used = hours.filter((h) => h.arrivals > 0).map((h) => h.hour);
@@ -206,9 +198,9 @@ function drawCharts() {
     title: t("chart.hours"),
     categories: shown.map((h) => String(h.hour).padStart(2, "0")),
     series: [{ label: t("legend.arrivals"), color: COLORS.a, values: shown.map((h) => h.arrivals) }],
-    line: { label: t("legend.wait"), color: COLORS.line, values: shown.map((h) => toMin(h.average_wait_s)), format: (v) => `${Math.round(v)}`, minStep: 1 },
+    line: { label: t("legend.wait"), color: COLORS.line, values: shown.map((h) => toMin(h.average_wait_s)), format: minutesText, integer: true },
     format: (v) => String(Math.round(v)),
-    minStep: 1,
+    integer: true,
   }), [
     { label: t("legend.arrivals"), color: COLORS.a },
     { label: t("legend.wait"), color: COLORS.line },
@@ -223,7 +215,8 @@ function drawCharts() {
       { label: t("legend.p90"), color: COLORS.a, values: services.map((s) => toMin(s.wait_p90_s)) },
     ],
     marks: [{ label: t("legend.target"), color: COLORS.target, values: services.map((s) => toMin(s.target_wait_s)) }],
-    format: (v) => `${Math.round(v)}`,
+    format: minutesText,
+    horizontal: true,
   }), [
     { label: t("legend.p50"), color: COLORS.b },
     { label: t("legend.p90"), color: COLORS.a },
@@ -237,7 +230,8 @@ function drawCharts() {
       { label: t("legend.no_show"), color: COLORS.bad, values: services.map((s) => s.no_show) },
     ],
     format: (v) => String(Math.round(v)),
-    minStep: 1,
+    integer: true,
+    horizontal: true,
   }), [
     { label: t("legend.served"), color: COLORS.a },
     { label: t("legend.no_show"), color: COLORS.bad },
@@ -262,7 +256,8 @@ function drawAppointmentCharts(toMin) {
     series: outcomes.map((o) => ({ label: o.label, color: o.color, values: booked.map((s) => s[o.key]) })),
     marks: [{ label: t("appt.booked"), color: COLORS.line, values: booked.map((s) => s.appointments_booked) }],
     format: (v) => String(Math.round(v)),
-    minStep: 1,
+    integer: true,
+    horizontal: true,
   }), [...outcomes, { label: t("appt.booked"), color: COLORS.line }]);
   chartInto("chart-punctuality", barChart({
     title: t("chart.punctuality"),
@@ -271,7 +266,8 @@ function drawAppointmentCharts(toMin) {
       { label: t("legend.p50"), color: COLORS.b, values: booked.map((s) => toMin(s.punctuality_p50_s)) },
       { label: t("legend.p90"), color: COLORS.a, values: booked.map((s) => toMin(s.punctuality_p90_s)) },
     ],
-    format: (v) => String(Math.round(v * 10) / 10),
+    format: minutesText,
+    horizontal: true,
   }), [
     { label: t("legend.p50"), color: COLORS.b },
     { label: t("legend.p90"), color: COLORS.a },
@@ -321,7 +317,9 @@ setupSignIn($("sign-in-form"), $("token-input"), startLive);
 setupLanguage($("lang"), () => {
   render();
   renderStats();
+  redrawHistory();
 });
+setupHistory();
 
 applyTexts();
 // Waits move with the clock: redraw the live table every second (no requests).

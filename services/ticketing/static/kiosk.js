@@ -83,10 +83,27 @@ const WORDS = {
     printed_at: "Issued {time}",
   },
 };
+// A service a manager paused: listed, not choosable, with why (and when it opens again).
+const PAUSE_WORDS = {
+  da: {
+    paused: "Midlertidigt lukket",
+    paused_until: "Midlertidigt lukket – åbner igen kl. {time}",
+    p_paused_title: "Midlertidigt lukket",
+  },
+  en: {
+    paused: "Temporarily closed",
+    paused_until: "Temporarily closed – opens again at {time}",
+    p_paused_title: "Temporarily closed",
+  },
+};
 const t = translator({
-  da: { ...WORDS.da, ...CHECKIN_WORDS.da },
-  en: { ...WORDS.en, ...CHECKIN_WORDS.en },
+  da: { ...WORDS.da, ...CHECKIN_WORDS.da, ...PAUSE_WORDS.da },
+  en: { ...WORDS.en, ...CHECKIN_WORDS.en, ...PAUSE_WORDS.en },
 });
+
+function pausedText(lang, until) {
+  return until ? t(lang, "paused_until", { time: until }) : t(lang, "paused");
+}
 
 const REFRESH_MS = 30000;
 const BACK_AFTER_S = 15;
@@ -193,6 +210,9 @@ function serviceButton(service) {
   info.className = "service-info";
   if (service.reason === "would_exceed_closing") {
     info.textContent = t(kiosk.lang, "full");
+  } else if (service.paused) {
+    button.classList.add("paused");
+    info.textContent = pausedText(kiosk.lang, service.paused_until);
   } else if (service.open) {
     const wait = waitText(kiosk.lang, service.estimated_wait_s);
     info.textContent = waitingText(service.waiting) + (wait && service.waiting ? ` · ${wait}` : "");
@@ -317,6 +337,9 @@ function showProblem(answer) {
   } else if (problem.code === "would_exceed_closing") {
     title = t(lang, "p_full_title");
     text = t(lang, "p_full", { time: clockText(problem.closes_at, kiosk.services?.timezone) });
+  } else if (problem.code === "paused") {
+    title = t(lang, "p_paused_title");
+    text = pausedText(lang, problem.until ? clockText(problem.until, kiosk.services?.timezone) : null);
   } else if (problem.code === "rate_limited") {
     title = t(lang, "p_busy_title");
     text = t(lang, "p_busy");

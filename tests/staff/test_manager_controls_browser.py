@@ -1,0 +1,198 @@
+"""The manager steers the hall from the manager page; kiosk, hall screen and overview follow.
+
+The whole hall (all four services, the shipped Magion hall staffed all day,
+where it is mid-morning now) in headless Chromium: a manager's page beside a
+kiosk and a hall screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.support.whole_hall import MANAGER_TOKEN, STAFF_TOKEN, WholeHall, whole_hall
+from tests.web.conftest import hall_branch
+
+pytestmark = pytest.mark.browser
+
+WITHIN_MS = 10_000
+# The kiosk asks for the services every 30 s (no WebSocket): its clock is run past that.
+KIOSK_REFRESH_MS = 31_000
+
+
+@pytest.fixture
+async def hall(tmp_path: Path, branch_id: str) -> AsyncIterator[WholeHall]:
+    async with whole_hall(tmp_path, hall_branch(branch_id)) as running:
+        yield running
+
+
+async def new_page(browser: Browser) -> Page:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK")
+    return await context.new_page()
+
+
+async def manager_page(browser: Browser, hall: WholeHall) -> Page:
+    page = await new_page(browser)
+    await page.goto(hall.url("staff", "/manager/{branch}"))
+    await page.fill("#token-input", MANAGER_TOKEN)
+    await page.press("#token-input", "Enter")
+    await expect(page.locator("#control-desks tr")).not_to_have_count(0, timeout=WITHIN_MS)
+    return page
+
+
+async def console_page(browser: Browser, hall: WholeHall, counter: str) -> Page:
+    """A staff member's desk console at `counter`."""
+    page = await new_page(browser)
+    await page.goto(hall.url("staff", "/staff/{branch}"))
+    await page.fill("#token-input", STAFF_TOKEN)
+    await page.press("#token-input", "Enter")
+    await page.select_option("#desk-select", counter, timeout=WITHIN_MS)
+    await page.click("#use-desk")
+    await expect(page.locator("#desk")).to_be_visible()
+    return page
+
+
+async def staff(hall: WholeHall, method: str, path: str, body: object = None) -> object:
+    status, data, _ = await hall.request(
+        method,
+        "staff",
+        path.replace("{branch}", hall.branch),
+        json=body,
+        headers={"Authorization": f"Bearer {STAFF_TOKEN}"},
+    )
+    assert status in (200, 201), data
+    return data
+
+
+async def take_ticket(hall: WholeHall, service: str) -> tuple[int, dict[str, object]]:
+    status, data, _ = await hall.request(
+        "POST", "ticketing", "/api/v1/branches/{branch}/tickets", json={"service": service}
+    )
+    return status, data
+
+
+async def test_a_paused_service_shows_why_on_the_kiosk_and_takes_no_ticket_until_resumed(
+    hall: WholeHall, browser: Browser, artifacts: Path
+) -> None:
+    kiosk = await new_page(browser)
+    await kiosk.clock.install()
+    await kiosk.goto(hall.url("ticketing", "/kiosk/{branch}"))
+    pas = kiosk.locator('button.service[data-service="pas"]')
+    await expect(pas).to_be_enabled(timeout=WITHIN_MS)
+    console = await console_page(browser, hall, "service-1")
+    console_pas = console.locator("#queue-rows td[data-paused]").filter(has_text="Pas")
+    await expect(console_pas).to_have_attribute("data-paused", "false", timeout=WITHIN_MS)
+    manager = await manager_page(browser, hall)
+
+    row = manager.locator('#control-services tr[data-service="pas"]')
+    await row.locator("input.until").fill("14:00")
+    await row.locator("button.pause").click()
+    await expect(row).to_have_attribute("data-paused", "true", timeout=WITHIN_MS)
+    await expect(row.locator(".state")).to_have_text("på pause til kl. 14:00")
+    await expect(manager.locator("#controls-message")).to_have_text(
+        "Pas er sat på pause til kl. 14:00."
+    )
+    # The desk console marks it at once (live socket).
+    await expect(console_pas).to_have_text("Pas · på pause til kl. 14:00")
+
+    # A citizen taps passport on a kiosk that has not asked since: told why, no ticket.
+    await pas.click()
+    await expect(kiosk.locator("#problem-title")).to_have_text("Midlertidigt lukket")
+    await expect(kiosk.locator("#problem-text")).to_have_text(
+        "Midlertidigt lukket – åbner igen kl. 14:00"
+    )
+    await kiosk.click("#problem-back")
+    # Back at the start the list is fresh: passport is there, greyed, with the reason.
+    await expect(pas).to_be_disabled()
+    await expect(pas.locator(".service-info")).to_have_text(
+        "Midlertidigt lukket – åbner igen kl. 14:00"
+    )
+    await expect(kiosk.locator('button.service[data-service="koerekort"]')).to_be_enabled()
+    await kiosk.screenshot(path=artifacts / "kiosk-paused.png")
+    status, problem = await take_ticket(hall, "pas")
+    assert (status, problem["code"]) == (409, "paused")
+
+    await row.locator("button.resume").click()
+    await expect(row).to_have_attribute("data-paused", "false", timeout=WITHIN_MS)
+    await expect(console_pas).to_have_text("Pas")
+    await kiosk.clock.fast_forward(KIOSK_REFRESH_MS)
+    await expect(pas).to_be_enabled(timeout=WITHIN_MS)
+    await expect(pas.locator(".service-info")).not_to_contain_text("Midlertidigt")
+    await pas.click()
+    await expect(kiosk.locator("#number")).to_have_text("P001", timeout=WITHIN_MS)
+
+
+async def test_a_staff_token_cannot_pause(hall: WholeHall) -> None:
+    status, data, _ = await hall.request(
+        "POST",
+        "staff",
+        f"/api/v1/branches/{hall.branch}/services/pas/pause",
+        headers={"Authorization": f"Bearer {STAFF_TOKEN}"},
+    )
+    assert (status, data["code"]) == (403, "forbidden")
+
+
+async def test_the_manager_opens_changes_and_closes_a_desk_and_the_hall_follows(
+    hall: WholeHall, browser: Browser, artifacts: Path
+) -> None:
+    await staff(hall, "POST", "/api/v1/branches/{branch}/counters/service-2/open", {})
+    for _ in range(3):
+        assert (await take_ticket(hall, "pas"))[0] == 201
+    screen = await new_page(browser)
+    await screen.goto(hall.url("display", "/display/{branch}/service"))
+    eta = screen.locator('#waiting [data-service="pas"] .eta')
+    # Three passports at 10 minutes each, at the one desk open for them.
+    await expect(eta).to_have_text(" · ca. 30 min", timeout=WITHIN_MS)
+    console = await console_page(browser, hall, "service-1")
+    await expect(console.locator("#desk-state")).to_have_text("Lukket", timeout=WITHIN_MS)
+    manager = await manager_page(browser, hall)
+    await expect(manager.locator('#hints li[data-area="service"]')).to_contain_text(
+        "Åbn Skranke 1 i SERVICE"
+    )
+
+    desk = manager.locator('#control-desks tr[data-counter="service-1"]')
+    await expect(desk).to_have_attribute("data-open", "false")
+    for other in ("koerekort", "mitid", "skat"):
+        await desk.locator(f'input[value="{other}"]').uncheck()
+    await desk.locator("button.open").click()
+    await expect(desk).to_have_attribute("data-open", "true", timeout=WITHIN_MS)
+    await expect(desk.locator(".state")).to_have_text("åben · mads")
+    await expect(manager.locator("#controls-message")).to_have_text("Skranke 1 er åben: Pas")
+    pas_row = manager.locator('#overview-rows tr[data-service="pas"]')
+    koerekort_row = manager.locator('#overview-rows tr[data-service="koerekort"]')
+    await expect(pas_row).to_contain_text("Skranke 1 (mads)")
+    await expect(koerekort_row).not_to_contain_text("Skranke 1")
+    await expect(manager.locator('#desks [data-counter="service-1"]')).to_have_class("desk open")
+    # The desk's own console shows it open by the manager, for passports only.
+    await expect(console.locator("#desk-state")).to_have_text("Åben · mads")
+    await expect(console.locator("#service-boxes input:checked")).to_have_count(1)
+    await expect(console.locator('#service-boxes input[value="pas"]')).to_be_checked()
+    # The hall screen: two desks take passports now, the wait halves.
+    await expect(eta).to_have_text(" · ca. 15 min", timeout=WITHIN_MS)
+
+    # The manager moves the desk from passports to driving licences.
+    await desk.locator('input[value="koerekort"]').check()
+    await desk.locator('input[value="pas"]').uncheck()
+    await desk.locator("button.save").click()
+    await expect(koerekort_row).to_contain_text("Skranke 1 (mads)", timeout=WITHIN_MS)
+    await expect(pas_row).not_to_contain_text("Skranke 1")
+    await expect(eta).to_have_text(" · ca. 30 min", timeout=WITHIN_MS)
+    await expect(console.locator('#service-boxes input[value="koerekort"]')).to_be_checked()
+    await expect(console.locator('#service-boxes input[value="pas"]')).not_to_be_checked()
+
+    await desk.locator("button.close").click()
+    await expect(desk).to_have_attribute("data-open", "false", timeout=WITHIN_MS)
+    await expect(manager.locator('#desks [data-counter="service-1"]')).to_have_class("desk closed")
+    await expect(console.locator("#desk-state")).to_have_text("Lukket")
+    await expect(koerekort_row).not_to_contain_text("Skranke 1")
+
+    # The hint names the closed desk again; one click opens it for its skills.
+    hint = manager.locator('#hints li[data-area="service"]')
+    await hint.locator("button.take-hint").click()
+    await expect(desk).to_have_attribute("data-open", "true", timeout=WITHIN_MS)
+    await expect(pas_row).to_contain_text("Skranke 1 (mads)")
+    await expect(eta).to_have_text(" · ca. 15 min", timeout=WITHIN_MS)
+    await manager.screenshot(path=artifacts / "staff-manager-controls.png", full_page=True)
