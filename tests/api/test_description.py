@@ -14,6 +14,7 @@ from shared.http.openapi import API_KEY
 from tests.api.apps import SERVICES, api_branch, build_apps
 from tests.support.buses import BusFactory
 from tests.support.hall import Hall
+from tests.support.whole_hall import ALL
 
 # Files under a static prefix are described by their page, not one by one.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^{}]*)?\}")
@@ -139,8 +140,8 @@ async def test_every_service_serves_the_pages_icon_and_focus_ring(
     """From the kit: a page of any service links `/favicon.ico` and the one focus stylesheet."""
     hall = Hall(api_branch("t-api-assets").config(), embedded)
     try:
-        await hall.start(*SERVICES)
-        for service in SERVICES:
+        await hall.start(*ALL)
+        for service in ALL:
             async with http.get(hall.url(service, "/favicon.ico")) as response:
                 assert (response.status, response.content_type) == (200, "image/x-icon")
                 assert (await response.read()).startswith(b"\0\0\1\0")  # an ICO file
