@@ -85,6 +85,17 @@ async def test_a_wrong_token_is_sent_back_to_sign_in(embedded_hall: Hall, page: 
     assert await page.evaluate("sessionStorage.getItem('qms.staff.token')") is None
 
 
+async def open_and_call(page: Page, hall: Hall, number: str) -> None:
+    """Sign in at service-1, open it (O) and call (N), each once the console is done before."""
+    await sign_in_at_desk(page, hall, STAFF_TOKEN, "service-1")
+    await page.keyboard.press("o")
+    await expect(page.locator("#desk-state")).to_have_text("Åben · anna", timeout=WITHIN_MS)
+    # Enabled once the open's own answer is in (the console takes no key while one is out).
+    await expect(page.locator("#actions button[data-action=call-next]")).to_be_enabled()
+    await page.keyboard.press("n")
+    await expect(page.locator("#current-number")).to_have_text(number, timeout=WITHIN_MS)
+
+
 TRANSPARENT = "rgba(0, 0, 0, 0)"
 BOX = "(el) => [getComputedStyle(el).borderTopColor, getComputedStyle(el).backgroundColor]"
 
@@ -110,11 +121,7 @@ async def test_no_show_waits_for_the_recalls_the_engine_asks_for(
 ) -> None:
     hall = embedded_hall  # two recalls before a no-show
     await hall.issue("pas")
-    await sign_in_at_desk(page, hall, STAFF_TOKEN, "service-1")
-    await page.keyboard.press("o")
-    await expect(page.locator("#desk-state")).to_have_text("Åben · anna", timeout=WITHIN_MS)
-    await page.keyboard.press("n")
-    await expect(page.locator("#current-number")).to_have_text("P001", timeout=WITHIN_MS)
+    await open_and_call(page, hall, "P001")
 
     no_show = page.locator("#actions button[data-action=no-show]")
     why = page.locator("#no-show-why")
@@ -149,10 +156,7 @@ async def test_the_transfer_list_is_grouped_by_area(
 ) -> None:
     hall = embedded_hall
     await hall.issue("pas")
-    await sign_in_at_desk(page, hall, STAFF_TOKEN, "service-1")
-    await page.keyboard.press("o")
-    await page.keyboard.press("n")
-    await expect(page.locator("#current-number")).to_have_text("P001", timeout=WITHIN_MS)
+    await open_and_call(page, hall, "P001")
     await page.keyboard.press("t")
     await expect(page.locator("#transfer-form")).to_be_visible()
     groups = await page.locator("#transfer-service").evaluate(
