@@ -34,22 +34,23 @@ def _file_handler(name: str, content_type: str) -> Callable[[web.Request], Await
     return serve
 
 
+# (path, file, media type, summary)
+FILES = (
+    (FAVICON_PATH, "favicon.ico", "image/x-icon", "The icon of every page"),
+    (FOCUS_CSS_PATH, "focus.css", "text/css", "The focus ring every page shares (a stylesheet)"),
+)
+
+
 def add_asset_routes(app: web.Application) -> None:
-    route(
-        app,
-        "GET",
-        FAVICON_PATH,
-        _file_handler("favicon.ico", "image/x-icon"),
-        summary="The icon of every page",
-        tag=ASSETS_TAG,
-        replies=[Reply(200, "The icon", schema={"type": "string"}, media_type="image/x-icon")],
-    )
-    route(
-        app,
-        "GET",
-        FOCUS_CSS_PATH,
-        _file_handler("focus.css", "text/css"),
-        summary="The focus ring every page shares (a stylesheet)",
-        tag=ASSETS_TAG,
-        replies=[Reply(200, "The stylesheet", schema={"type": "string"}, media_type="text/css")],
-    )
+    for path, name, media_type, summary in FILES:
+        route(
+            app,
+            "GET",
+            path,
+            _file_handler(name, media_type),
+            summary=summary,
+            tag=ASSETS_TAG,
+            replies=[
+                Reply(200, f"The file ({name})", schema={"type": "string"}, media_type=media_type)
+            ],
+        )

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Page
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.npm import REPO, npm_env
+
 AXE = "axe-core@4.10.3"
 AXE_PREFIX = REPO / ".cache" / "axe"
 AXE_SCRIPT = AXE_PREFIX / "node_modules" / "axe-core" / "axe.min.js"
-NPM_CACHE = REPO / ".cache" / "npm"
 # Every rule axe has for WCAG 2.x A and AA, and its best practices.
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
@@ -34,18 +32,11 @@ def axe_source() -> str:
         npm = shutil.which("npm")
         if npm is None:
             raise AssertionError("npm is missing: the accessibility tests need Node.js with npm")
-        env = {
-            **os.environ,
-            "npm_config_cache": str(NPM_CACHE),
-            "npm_config_update_notifier": "false",
-            "npm_config_fund": "false",
-            "npm_config_audit": "false",
-        }
         done = subprocess.run(
             [npm, "install", "--no-save", "--prefer-offline", "--prefix", str(AXE_PREFIX), AXE],
             capture_output=True,
             text=True,
-            env=env,
+            env=npm_env(),
             timeout=300,
             check=False,
         )
