@@ -209,6 +209,12 @@ class Stack:
                 p.kill()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def commands_answered(port: int) -> float:
     """The routing replica's qms_commands_total, summed: did it hold the active consumer?"""
     try:

@@ -7,12 +7,15 @@ import contextlib
 import math
 import statistics
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import aio_pika
 import aiohttp
 import orjson
+
+from shared.bus.rabbit_stream import StreamConnection
 
 
 def percentile(values: list[float], p: int) -> float:
@@ -75,6 +78,83 @@ async def broker_floor(amqp_url: str, hops: int = 2000, burst: int = 5_000) -> F
     finally:
         await connection.close()
     return Floor(percentile(took, 50), percentile(took, 99), rate)
+
+
+@dataclass
+class PathFloor:
+    """The broker hops a call makes on its way to a screen, each measured alone."""
+
+    quorum_p50_ms: float  # a command: publish with confirm -> consume, quorum queue
+    quorum_p99_ms: float
+    stream_p50_ms: float  # an event: publish with confirm -> a stream consumer's delivery
+    stream_p99_ms: float
+
+    @property
+    def p50_ms(self) -> float:
+        return self.quorum_p50_ms + self.stream_p50_ms
+
+    @property
+    def p99_ms(self) -> float:
+        return self.quorum_p99_ms + self.stream_p99_ms
+
+
+async def path_floor(amqp_url: str, hops: int = 500) -> PathFloor:
+    """The call -> screen path's broker part: a quorum-queue hop, then a stream hop.
+
+    What any call pays before a screen can know of it: the command crosses
+    the branch's quorum queue to routing, the event crosses the branch's
+    stream to the display (each publish awaits its confirm, as ours do).
+    The stream is read by the bus's own stream client.
+    """
+    name = f"bench-floor-{uuid.uuid4().hex[:8]}"
+    connection = await aio_pika.connect_robust(amqp_url)
+    stream: StreamConnection | None = None
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        quorum = await channel.declare_queue(
+            f"{name}-quorum", durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        await channel.declare_queue(
+            f"{name}-stream", durable=True, arguments={"x-queue-type": "stream"}
+        )
+        loop = asyncio.get_running_loop()
+        arrived: asyncio.Future[None] = loop.create_future()
+
+        def got() -> None:
+            if not arrived.done():
+                arrived.set_result(None)
+
+        async def on_command(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            got()
+            await message.ack()
+
+        def on_entry(tag: int, _key: bytes, _offset: int | None, _body: bytes) -> None:
+            assert stream is not None
+            stream.ack(tag)
+            got()
+
+        consumer = await quorum.consume(on_command)
+        stream = await StreamConnection.open(amqp_url, on_entry, heartbeat=10, name="floor")
+        await stream.consume(f"{name}-stream", prefetch=10, arguments={"x-stream-offset": "next"})
+        body = b'{"bench": "floor"}'
+        figures = []
+        for queue in (f"{name}-quorum", f"{name}-stream"):
+            took: list[float] = []
+            for _ in range(hops):
+                arrived = loop.create_future()
+                started = time.perf_counter()
+                await channel.default_exchange.publish(aio_pika.Message(body), queue)
+                await arrived
+                took.append((time.perf_counter() - started) * 1000)
+            figures += [percentile(took, 50), percentile(took, 99)]
+        await quorum.cancel(consumer)
+        await channel.queue_delete(f"{name}-quorum")
+        await channel.queue_delete(f"{name}-stream")
+    finally:
+        if stream is not None:
+            await stream.close()
+        await connection.close()
+    return PathFloor(*figures)
 
 
 @dataclass

@@ -46,7 +46,16 @@ from typing import NoReturn
 import aiormq
 from aiormq.channel import Channel as AmqpChannel
 from busy_days import busy_branch_toml, busy_log
-from localstack import REPO, Proc, Stack, free_port, health, own_vhost, zone_at_hour
+from localstack import (
+    REPO,
+    Proc,
+    Stack,
+    cpu_seconds,
+    free_port,
+    health,
+    own_vhost,
+    zone_at_hour,
+)
 from suite_tools import Row, fmt, print_table, ratio, verdict
 
 from shared.bus import EVENTS_EXCHANGE, event_log_stream
@@ -142,12 +151,6 @@ def python_start(code: str) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
     return time.perf_counter() - started
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU the process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def until_healthy(procs: list[Proc], cpu: dict[int, float] | None = None) -> list[float]:

@@ -1,37 +1,48 @@
-"""`make bench`: the system's figures, each beside the raw broker floor of the same run.
+"""`make bench`: every figure of the system, each beside its floor measured in the same run.
 
-    .venv/bin/python bench/suite.py [--seconds 20] [--profile DIR]
+    .venv/bin/python bench/suite.py [--seconds 20] [--screens 5000] [--startup-runs 1]
+                                    [--skip-scripts] [--branches N] [--profile DIR]
 
 In a RabbitMQ vhost of its own (created, then deleted), it runs routing (two
 replicas), staff, display and ticketing as real processes and measures:
 
-1. the broker floor: an aio-pika publish -> consume hop on a plain classic
-   queue in this process (p50/p99), and its pipelined messages/s;
+1. the broker floors: an aio-pika publish -> consume hop on a plain classic
+   queue in this process (p50/p99), and its pipelined messages/s; and the
+   call path's own (`measure.path_floor`): a quorum-queue hop (a command)
+   plus a stream hop (its event), each publish awaiting its confirm;
 2. ticket issue throughput: POST /api/v1/branches/{b}/tickets on ticketing
    from 64 concurrent clients for `--seconds` (rate limit off);
-3. call -> screen: call-next on the staff API at 50/s over 20 desks for
-   `--seconds`, timed to the `called` frame at a hall WebSocket client of the
-   display (tickets issued beforehand on a branch of its own);
+3. call -> screen: call-next on the staff API at 5/s (5 s), then at 50/s
+   over 20 desks for `--seconds`, timed to the `called` frame at a hall
+   WebSocket client of the display (tickets issued beforehand on a branch of
+   its own);
 4. failover: kill -9 of the active routing replica while calling, to the next
    successful reply; three times (a fresh replica is started after each);
-5. fan-out (bench/fanout.py, defaults) and replay (bench/engine.py), run as
-   they are, their figures taken from their output.
+5. the other scripts, run as they are, their figures taken from their output
+   (bench/suite_scripts.py): the services list with 1,000 waiting beside none
+   waiting (bench/queue_length.py), the fenced writer's commands/s
+   (bench/writer.py), replay from the stream beside the bare stream read
+   (bench/engine.py), `--screens` hall screens of one display (bench/fanout.py)
+   and routing's and staff's start-up on 30 busy days beside an empty log
+   (bench/startup.py, `--startup-runs` runs; 0 skips it);
 6. with `--branches N` (minutes): bench/branches.py, one hall's start-up and
    statistics alone and among N other branches, in a vhost of its own;
-7. with `--startup` (about 4 minutes): bench/startup.py, routing's and
-   staff's start-up on 30 days of a busy branch with appointments.
+7. with `--demand` (a few minutes): bench/demand.py, the demand fold over
+   8 weeks of a busy branch (about 88,000 events).
 
-Every part stops by itself; processes and the vhost are cleaned up on any
-exit. With `--profile DIR`, py-spy records routing and ticketing during the
-throughput run (flame graphs in DIR). The summary table comes last.
+Every branch lives in a zone where it is 01:MM (or, for start-up, 20:MM) when
+the run starts, so the hall is open and no ticket waits past midnight at any
+hour. Every part stops by itself (about 8 minutes in all); processes and the
+vhost are cleaned up on any exit. With `--profile DIR`, py-spy records
+routing, ticketing, staff and display during the runs (raw stacks in DIR).
+The summary table comes last, with the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import math
-import re
+import os
 import secrets
 import shutil
 import signal
@@ -50,23 +61,33 @@ from localstack import (
     own_vhost,
 )
 from measure import (
+    Floor,
     broker_floor,
     call_to_screen,
     failover_once,
     issue_tickets,
     open_desks,
+    path_floor,
     percentile,
+)
+from suite_scripts import (
+    FANOUT_CLIENTS,
+    branches_rows,
+    demand_rows,
+    fanout_rows,
+    replay_rows,
+    services_list_rows,
+    startup_rows,
+    writer_rows,
 )
 from suite_tools import (
     Disturbance,
     Row,
     broker_lost,
     fmt,
-    number,
     print_table,
     profile,
     ratio,
-    run_script,
     verdict,
 )
 
@@ -74,8 +95,19 @@ ISSUE_BRANCH = "bench-issue"
 CALL_BRANCH = "bench-call"
 DESKS = [f"service-{n}" for n in range(1, 21)]
 CALL_RATE = 50.0
-NAN = float("nan")
 FAILOVERS = 3
+
+
+def latency_row(label: str, ours: float, floor: float, target_ms: float | None) -> Row:
+    """A latency beside the broker's floor for the same path (the call path floor)."""
+    return (
+        label,
+        fmt(ours, "ms"),
+        f"{fmt(floor, 'ms')} path",
+        ratio(ours, floor),
+        f"<= {target_ms:.0f} ms" if target_ms is not None else "-",
+        verdict(ours <= target_ms) if target_ms is not None else "-",
+    )
 
 
 def report_command_times(routing: list[Proc], when: str) -> None:
@@ -90,7 +122,7 @@ def report_command_times(routing: list[Proc], when: str) -> None:
                 )
 
 
-async def measure_stack(stack: Stack, args: argparse.Namespace, rows: list[Row]) -> None:
+async def measure_stack(stack: Stack, args: argparse.Namespace, rows: list[Row]) -> Floor:
     routing = [stack.start("routing")]
     stack.wait_healthy(routing)  # first: the active consumer of every branch's commands
     routing.append(stack.start("routing"))
@@ -103,10 +135,17 @@ async def measure_stack(stack: Stack, args: argparse.Namespace, rows: list[Row])
 
     mark = Disturbance(stack.work)
     floor = await broker_floor(stack.amqp_url)
+    path = await path_floor(stack.amqp_url)
     floor_note = mark.since()
     print(
         f"broker floor: hop p50 {floor.hop_p50_ms:.2f} ms, p99 {floor.hop_p99_ms:.2f} ms; "
         f"{floor.messages_per_s:,.0f} msg/s pipelined{floor_note}",
+        flush=True,
+    )
+    print(
+        f"call path floor: quorum-queue hop p50 {path.quorum_p50_ms:.2f} ms "
+        f"(p99 {path.quorum_p99_ms:.2f}) + stream hop p50 {path.stream_p50_ms:.2f} ms "
+        f"(p99 {path.stream_p99_ms:.2f})",
         flush=True,
     )
 
@@ -129,14 +168,16 @@ async def measure_stack(stack: Stack, args: argparse.Namespace, rows: list[Row])
     calls = int(CALL_RATE * args.seconds)
     await issue_tickets(ticketing, CALL_BRANCH, count=calls + 3 * 200 + 100)
     await open_desks(staff, CALL_BRANCH, DESKS, stack.token)
+    callers = [*routing, others["staff"], others["display"]]
+    spies = profile(callers, 5, args.profile, "quiet")
     quiet = await call_to_screen(
         staff, display, CALL_BRANCH, DESKS, stack.token, rate=5.0, seconds=5.0
     )
+    for spy in spies:
+        spy.wait(timeout=60)
     q50, q99 = percentile(quiet.latencies_ms, 50), percentile(quiet.latencies_ms, 99)
     print(f"call -> screen at 5 calls/s: p50 {q50:.2f} ms, p99 {q99:.2f} ms", flush=True)
-    spies = profile(
-        [*routing, others["staff"], others["display"]], int(args.seconds), args.profile, "call"
-    )
+    spies = profile(callers, int(args.seconds), args.profile, "call")
     mark = Disturbance(stack.work)
     screen = await call_to_screen(
         staff, display, CALL_BRANCH, DESKS, stack.token, rate=CALL_RATE, seconds=args.seconds
@@ -184,38 +225,11 @@ async def measure_stack(stack: Stack, args: argparse.Namespace, rows: list[Row])
         stack.wait_healthy(routing)
 
     rows += [
-        (
-            "call -> screen p50" + call_note,
-            fmt(c50, "ms"),
-            fmt(floor.hop_p50_ms, "ms"),
-            ratio(c50, floor.hop_p50_ms),
-            "<= 5 ms",
-            verdict(c50 <= 5),
-        ),
-        (
-            "call -> screen p99" + call_note,
-            fmt(c99, "ms"),
-            fmt(floor.hop_p99_ms, "ms"),
-            ratio(c99, floor.hop_p99_ms),
-            "<= 20 ms",
-            verdict(c99 <= 20),
-        ),
-        (
-            "call -> screen p50 @5/s (info)",
-            fmt(q50, "ms"),
-            fmt(floor.hop_p50_ms, "ms"),
-            ratio(q50, floor.hop_p50_ms),
-            "-",
-            "-",
-        ),
-        (
-            "call-next reply p50 (info)" + call_note,
-            fmt(r50, "ms"),
-            fmt(floor.hop_p50_ms, "ms"),
-            ratio(r50, floor.hop_p50_ms),
-            "-",
-            "-",
-        ),
+        latency_row("call -> screen p50 at 50 calls/s" + call_note, c50, path.p50_ms, 5),
+        latency_row("call -> screen p99 at 50 calls/s" + call_note, c99, path.p99_ms, 10),
+        latency_row("call -> screen p50 at 5 calls/s", q50, path.p50_ms, 5),
+        latency_row("call -> screen p99 at 5 calls/s", q99, path.p99_ms, 10),
+        latency_row("call-next reply p50 (info)" + call_note, r50, path.p50_ms, None),
         (
             "tickets issued (HTTP)" + issue_note,
             fmt(issued.per_s, "/s"),
@@ -244,93 +258,7 @@ async def measure_stack(stack: Stack, args: argparse.Namespace, rows: list[Row])
             verdict(max(failovers) <= 2),
         ),
     ]
-    # Kept for the fan-out row: the same floor, measured once per run.
-    rows.append(("_floor", str(floor.hop_p50_ms), str(floor.hop_p99_ms), "", "", ""))
-
-
-def script_rows(amqp_url: str, rows: list[Row]) -> None:
-    floor = next(r for r in rows if r[0] == "_floor")
-    rows.remove(floor)
-    f50, f99 = float(floor[1]), float(floor[2])
-    out = run_script("fanout.py", [], amqp_url, within=300)
-    p50 = number(r"frame at each client: p50 ([\d.]+) ms", out)
-    p99 = number(r"p99 ([\d.]+) ms", out)
-    kib = number(r"([\d.]+) KiB per client", out)
-    rows += [
-        ("fan-out p50 (2,000 screens)", fmt(p50, "ms"), fmt(f50, "ms"), ratio(p50, f50), "-", "-"),
-        (
-            "fan-out p99 (2,000 screens)",
-            fmt(p99, "ms"),
-            fmt(f99, "ms"),
-            ratio(p99, f99),
-            "<= 250 ms",
-            verdict(p99 <= 250) if not math.isnan(p99) else "n/a",
-        ),
-        (
-            "fan-out memory per screen",
-            fmt(kib, "KiB"),
-            "-",
-            "-",
-            "<= 50 KiB",
-            verdict(kib <= 50) if not math.isnan(kib) else "n/a",
-        ),
-    ]
-    out = run_script("engine.py", [], amqp_url, within=300)
-    ours = number(r"replay from stream:\s+([\d,]+) events/s", out)
-    raw = number(r"raw stream read:\s+([\d,]+) events/s", out)
-    memory = number(r"replay in memory:\s+([\d,]+) events/s", out)
-    rows += [
-        (
-            "replay from stream",
-            fmt(ours, "ev/s"),
-            fmt(raw, "ev/s"),
-            f"{ours / raw:.0%}" if raw else "n/a",
-            "-",
-            "-",
-        ),
-        ("replay in memory (info)", fmt(memory, "ev/s"), "-", "-", "-", "-"),
-    ]
-
-
-def branches_rows(others: int, rows: list[Row]) -> None:
-    """bench/branches.py: one hall alone and among `others` branches (its own vhost)."""
-    out = run_script("branches.py", ["--branches", str(others)], "", within=1500)
-    for label, pattern, unit, target in (
-        ("start -> all healthy", r"start -> all healthy\s+([\d.,]+) s\s+([\d.,]+) s", "s", 10.0),
-        ("day statistics", r"day statistics\s+([\d.,]+) ms\s+([\d.,]+) ms", "ms", 1000.0),
-    ):
-        found = re.search(pattern, out)
-        alone, among = (float(g.replace(",", "")) for g in found.groups()) if found else (NAN, NAN)
-        rows.append(
-            (
-                f"{label} among {others} branches",
-                fmt(among, unit),
-                f"{fmt(alone, unit)} alone",
-                ratio(among, alone),
-                f"<= {target:,.0f} {unit}",
-                verdict(among <= target) if not math.isnan(among) else "n/a",
-            )
-        )
-
-
-def startup_rows(rows: list[Row]) -> None:
-    """bench/startup.py: routing and staff starting on 30 days of a busy branch (own vhost)."""
-    out = run_script("startup.py", [], "", within=1500)
-    for service in ("routing", "staff"):
-        found = re.search(
-            rf"{service} start -> healthy\s+([\d.,]+) s \(.*?\)\s+([\d.,]+) s empty log", out
-        )
-        ours, floor = (float(g.replace(",", "")) for g in found.groups()) if found else (NAN, NAN)
-        rows.append(
-            (
-                f"{service} start -> healthy, 30 busy days",
-                fmt(ours, "s"),
-                f"{fmt(floor, 's')} empty log",
-                ratio(ours, floor),
-                "<= 3 s",
-                verdict(ours <= 3.0) if not math.isnan(ours) else "n/a",
-            )
-        )
+    return floor
 
 
 def on_sigterm(_signum: int, _frame: object) -> NoReturn:
@@ -341,24 +269,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--profile", type=Path, default=None)
-    parser.add_argument("--skip-scripts", action="store_true", help="no fanout.py, engine.py")
+    parser.add_argument(
+        "--skip-scripts", action="store_true", help="the stack's figures only (no other scripts)"
+    )
+    parser.add_argument("--screens", type=int, default=FANOUT_CLIENTS, help="fan-out clients")
     parser.add_argument(
         "--branches", type=int, default=0, help="also bench/branches.py with N other branches"
     )
     parser.add_argument(
-        "--startup", action="store_true", help="also bench/startup.py (30 busy days at start)"
+        "--startup-runs", type=int, default=1, help="bench/startup.py runs (0: none)"
     )
+    parser.add_argument("--demand", action="store_true", help="also bench/demand.py (8 weeks)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_sigterm)
     rows: list[Row] = []
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     with own_vhost() as amqp_url, tempfile.TemporaryDirectory(prefix="qms-bench-") as folder:
         work = Path(folder)
         for branch in (ISSUE_BRANCH, CALL_BRANCH):
             (work / f"{branch}.toml").write_text(branch_toml(branch, len(DESKS)))
         stack = Stack(work, amqp_url, secrets.token_urlsafe(16))
         try:
-            asyncio.run(measure_stack(stack, args, rows))
+            floor = asyncio.run(measure_stack(stack, args, rows))
         finally:
             stack.stop()
             disturbed = broker_lost(work)
@@ -366,14 +299,18 @@ def main() -> int:
                 for log in work.glob("*.log"):
                     shutil.copy(log, args.profile / log.name)
         if not args.skip_scripts:
-            script_rows(amqp_url, rows)
-        else:
-            rows[:] = [r for r in rows if r[0] != "_floor"]
-        if args.branches:
-            branches_rows(args.branches, rows)
-        if args.startup:
-            startup_rows(rows)
-    print_table(rows, "summary (floor: aio-pika publish -> consume, classic queue, this run)")
+            rows += services_list_rows()
+            rows += writer_rows(amqp_url, floor.messages_per_s)
+            rows += replay_rows(amqp_url)
+            rows += fanout_rows(amqp_url, floor.hop_p50_ms, floor.hop_p99_ms, args.screens)
+    if args.branches:
+        rows += branches_rows(args.branches)
+    if args.startup_runs and not args.skip_scripts:
+        rows += startup_rows(args.startup_runs)
+    if args.demand:
+        rows += demand_rows()
+    load = f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    print_table(rows, f"summary (floor: measured in this run; {load}, {os.cpu_count()} cores)")
     if disturbed:
         print(
             "\nWARNING: the services lost their broker connection during the run (RabbitMQ "

@@ -44,7 +44,7 @@ def run_script(name: str, args: list[str], amqp_url: str, within: float) -> str:
     )
     print(done.stdout, end="", flush=True)
     if done.returncode != 0:
-        print(f"bench/{name} failed ({done.returncode}):\n{done.stderr[-2000:]}", flush=True)
+        print(f"bench/{name} exited {done.returncode}:\n{done.stderr[-2000:]}", flush=True)
     return done.stdout
 
 
@@ -73,6 +73,9 @@ def profile(
                 "200",
                 "--format",
                 "raw",
+                # Not pausing the process at each sample: the figures measured
+                # meanwhile stay the service's own (still: one core less).
+                "--nonblocking",
                 "--output",
                 str(folder / f"{phase}-{p.service}-{p.port}.txt"),
             ],

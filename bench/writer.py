@@ -4,9 +4,10 @@
                                      [--max-batch 1 100]
 
 In this process: a `FencedWriter` consuming a fresh branch's command queue
-(RabbitMQ unless `--embedded`), its own log reader feeding the state, and
-`--clients` requesters on a connection of their own, in a process of their
-own (on RabbitMQ; the embedded bus is in-process). Each client issues a ticket,
+(RabbitMQ at `QMS_AMQP_URL`, by default the broker's default vhost, unless
+`--embedded`), its own log reader feeding the state, and `--clients`
+requesters on a connection of their own, in a process of their own (on
+RabbitMQ; the embedded bus is in-process). Each client issues a ticket,
 then calls the next at a desk of its own, so the queue stays short and the
 figure is the writer's, not the call order's over a long queue. Runs with
 `max_batch=1` (the protocol before group commit) and with batches, in turn,
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -48,7 +50,7 @@ from shared.contract import (
 from shared.runtime.clock import utc_now
 from shared.runtime.live import LiveBranch
 
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+AMQP_URL = os.environ.get("QMS_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 DESKS = 20
 
 

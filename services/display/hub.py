@@ -150,10 +150,10 @@ class BranchHub:
 
     def _frames_for(self, live: LiveBranch, event: Event) -> None:
         self._snapshots.clear()
-        if self._lag is not None and self._is_live():  # not the morning's replay
-            self._lag.observe(max(0.0, self._clock().timestamp() - event.at.timestamp()))
         now = self._clock()
         self._update_screens(live.state, now, event)
+        if self._lag is not None and self._is_live():  # not the morning's replay
+            self._lag.observe(max(0.0, now.timestamp() - event.at.timestamp()))
         if self._phones:
             self._refresh_phones(now)
 
@@ -179,18 +179,17 @@ class BranchHub:
                     self._fanout.broadcast(watchers, frame_of(frame), "screen")
         elif not self._areas:
             return
-        elif event is not None:
-            for area, frames in self.screens.deltas(state, event, now).items():
-                self._send_screens(area, frames)
-                self._log_calls(event, frames)
         else:
-            figures = self.screens.figures(state, now)
-            hours = self.screens.hours_update(state, now)  # the desks opened or closed
-            for area in list(self._areas):
-                update = self.screens.waiting_update(state, area, figures)
-                frames = [frame for frame in (update, hours) if frame is not None]
-                if frames:
-                    self._send_screens(area, frames)
+            # A call first: it is what the hall waits for, and it needs no figures.
+            calls = self.screens.desk_changes(state, event) if event is not None else {}
+            for area, frames in calls.items():
+                self._send_screens(area, frames)
+            # Then what had to be worked out: the waiting figures, the hours.
+            for area, frames in self.screens.figure_updates(state, now).items():
+                self._send_screens(area, frames)
+            if event is not None:  # the log lines last, off the way to the screens
+                for frames in calls.values():
+                    self._log_calls(event, frames)
 
     def seconds_to_midnight(self) -> float:
         now = self._clock()

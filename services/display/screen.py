@@ -188,19 +188,37 @@ class ScreenFrames:
             self._hours = None  # nobody follows the hours now: the next screen starts afresh
 
     def deltas(self, state: BranchState, event: Event, now: dt.datetime) -> dict[str, list[Frame]]:
-        """Frames for each watched area after `event` was applied to `state` (in order)."""
-        if not self._desks:
-            return {}
-        figures = self.figures(state, now)
-        hours_changed = self.hours_update(state, now)  # e.g. staff closed the day
+        """Frames for each watched area after `event` was applied to `state` (in order):
+        `desk_changes`, then `figure_updates`."""
+        out = self.desk_changes(state, event)
+        for area, frames in self.figure_updates(state, now).items():
+            out.setdefault(area, []).extend(frames)
+        return out
+
+    def desk_changes(self, state: BranchState, event: Event) -> dict[str, list[Frame]]:
+        """The `cleared`, `called` and `recalled` frames of each watched area after `event`.
+
+        Apart from the figures: these need none computed, so the display
+        sends them before it works out the rest.
+        """
         out: dict[str, list[Frame]] = {}
         for area in self._desks:
             frames = [*self._cleared(state, event, area), *self._calls(state, event, area)]
+            if frames:
+                out[area] = frames
+        return out
+
+    def figure_updates(self, state: BranchState, now: dt.datetime) -> dict[str, list[Frame]]:
+        """Per watched area: a `waiting` frame if its figures changed, and an `hours`
+        frame (the same for every area) if the hours did (e.g. staff closed the day)."""
+        if not self._desks:
+            return {}
+        figures = self.figures(state, now)
+        hours_changed = self.hours_update(state, now)
+        out: dict[str, list[Frame]] = {}
+        for area in self._desks:
             update = self.waiting_update(state, area, figures)
-            if update is not None:
-                frames.append(update)
-            if hours_changed is not None:
-                frames.append(hours_changed)
+            frames = [frame for frame in (update, hours_changed) if frame is not None]
             if frames:
                 out[area] = frames
         return out

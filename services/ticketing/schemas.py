@@ -44,6 +44,12 @@ class AreaWaiting(Document):
     waiting: int
 
 
+class QuietHour(Document):
+    from_: str = Field(alias="from", description="Local time HH:MM")
+    to: str = Field(description="Local time HH:MM (24:00: midnight)")
+    estimated_wait_s: int = Field(description="The usual wait then (Erlang C on the log's weeks)")
+
+
 class ServiceNow(Document):
     id: str
     name: Names
@@ -59,6 +65,12 @@ class ServiceNow(Document):
     waiting: int
     open_desks: int
     estimated_wait_s: int | None
+    target_wait_s: int = Field(
+        description="The service's target wait; a longer one is a long queue"
+    )
+    quiet_hours: list[QuietHour] = Field(
+        description="Later today's staffed hours, usually quietest first (none without history)"
+    )
 
 
 class ServicesView(Document):

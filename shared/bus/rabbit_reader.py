@@ -84,7 +84,7 @@ class RabbitEventReader(EventReader):
         self._skim = skim
         self._prefetch = prefetch
         # Ack a quarter of the credit at a time: few ack frames, yet the broker
-        # never runs dry, and the reader acks everything before it waits.
+        # never runs dry.
         self._ack_every = max(1, prefetch // 4)
         self._name = f"qms-reader-{next(_names)} pid {os.getpid()}"
         # (delivery tag, routing key, offset, body) of the current connection only.
@@ -171,7 +171,9 @@ class RabbitEventReader(EventReader):
                 raise StopAsyncIteration
             if self._failure is not None:
                 raise BusError(f"event reader {self._name} failed") from self._failure
-            self._flush_acks()
+            # No ack before waiting: what is unacked now is under `_ack_every`,
+            # so the broker still holds three quarters of the credit; an ack
+            # per wake-up was a system call per event in every reader.
             waiter = self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await waiter

@@ -31,6 +31,7 @@ from shared.bus.base import (
     command_queue,
     event_log_stream,
 )
+from shared.bus.coalesce import CoalescingTCP
 
 log = structlog.get_logger(__name__)
 
@@ -228,10 +229,13 @@ class Session:
     async def open(
         cls, url: str, *, heartbeat: int, stream_max_age: str, on_lost: Callable[[], None]
     ) -> Session:
+        address = make_url(url, heartbeat=heartbeat)
         connection = Connection(
-            make_url(url, heartbeat=heartbeat),
-            client_properties={"connection_name": f"qms-bus pid {os.getpid()}"},
+            address, client_properties={"connection_name": f"qms-bus pid {os.getpid()}"}
         )
+        if address.scheme == "amqp":
+            # Handed to aiormq's connection as is (aio-pika keeps no such parameter).
+            connection.kwargs["transport_factory"] = CoalescingTCP()
         try:
             await connection.connect(timeout=CONNECT_TIMEOUT)
             session = cls(connection, on_lost, stream_max_age)

@@ -40,7 +40,7 @@ from shared.contract.events import (
     TicketTransferred,
 )
 from shared.projection.calendar import Calendar, DayFence, fold
-from shared.projection.fence import Verdict, admit, refused
+from shared.projection.fence import APPLY, Verdict, admit, refused
 from shared.projection.state import (
     RECENT_CALLS,
     BranchState,
@@ -125,7 +125,7 @@ def start_day(state: BranchState, horizon_days: int, day: dt.date) -> Calendar |
 def apply(state: BranchState, event: Event) -> Verdict:
     """Apply `event` to `state` in place if admitted; return the verdict either way."""
     verdict = admit(state, event)
-    if verdict is not Verdict.APPLY:
+    if verdict is not APPLY:
         return refused(state, event, verdict)
     data = event.data
     ticket_id: str | None = getattr(data, "ticket_id", None)

@@ -123,10 +123,49 @@ def test_every_screen_of_an_area_gets_the_same_bytes_once_per_change() -> None:
 
     sent = [transport.written for _, transport in screens]
     assert sent[0] == sent[1] == sent[2]
-    assert len(sent[0]) == 2  # the snapshot; then the event's frames in one write
+    assert len(sent[0]) == 3  # the snapshot; then the call; then the waiting figures
     assert [f["type"] for f in screens[0][1].frames()] == ["snapshot", "called", "waiting"]
     assert sent[0][0] is sent[1][0]  # one encoded snapshot for all three
+    assert sent[0][1] is sent[1][1]  # one encoded call for all three
     assert [f["type"] for f in kvik_transport.frames()] == ["snapshot"]
+
+
+class WatchingTransport(FakeTransport):
+    """Notes, at each write, the waiting count the hub's baseline for the area holds then."""
+
+    def __init__(self, branch: Branch) -> None:
+        super().__init__()
+        self.branch = branch
+        self.baselines: list[int] = []
+
+    def write(self, data: bytes) -> None:
+        super().write(data)
+        shown = self.branch.hub.screens._waiting.get("service", {})
+        self.baselines.append(sum(figure["count"] for figure in shown.values()))
+
+
+def test_a_call_reaches_the_screens_before_the_waiting_figures_are_worked_out() -> None:
+    branch = Branch()
+    first = branch.issue("P001")
+    branch.issue("P002")
+    branch.add(CounterOpened(counter="service-1", staff="s", services=["pas"]))
+    transport = WatchingTransport(branch)
+    ws = cast(web.WebSocketResponse, object())
+    screen = Subscriber(ws, transport, "screen", branch.config.branch.id, "service")  # type: ignore[arg-type]
+    branch.hub.add_screen("service", screen)
+
+    branch.add(
+        TicketCalled(ticket_id=first, number="P001", counter="service-1", area="service", staff="s")
+    )
+
+    frames = transport.frames()
+    assert [f["type"] for f in frames] == ["snapshot", "called", "waiting"]
+    assert frames[1]["seq"] == frames[2]["seq"]  # both of the one event
+    assert len(transport.written) == 3  # the call in a write of its own, first
+    # When the call was written, the figures still said two waiting: the
+    # display had not yet computed the one left, which the next write carries.
+    assert transport.baselines == [2, 2, 1]
+    assert frames[2]["waiting"]["pas"]["count"] == 1
 
 
 def test_a_client_past_the_bound_is_dropped_and_the_rest_still_get_the_frame() -> None:

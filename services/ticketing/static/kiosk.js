@@ -12,6 +12,7 @@ import {
   applyLanguage, backoffMs, clockText, postRetrying, request, show, translator, waitText, whenText,
 } from "./common.js";
 import { CHECKIN_WORDS, appointmentLine, setupCheckIn } from "./checkin.js";
+import { quietHint } from "./quiet.js";
 
 const WORDS = {
   da: {
@@ -218,6 +219,13 @@ function serviceButton(service) {
     info.textContent = waitingText(service.waiting) + (wait && service.waiting ? ` · ${wait}` : "");
   }
   button.append(name, info);
+  const quiet = service.open ? quietHint(kiosk.lang, service, service.estimated_wait_s) : "";
+  if (quiet) {
+    const hint = document.createElement("span");
+    hint.className = "service-quiet";
+    hint.textContent = quiet;
+    button.append(hint);
+  }
   button.addEventListener("click", () => issue(service));
   return button;
 }

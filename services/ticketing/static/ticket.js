@@ -11,6 +11,7 @@
 import {
   applyLanguage, backoffMs, keepTogether, rememberedLang, rememberLang, request, show, translator, waitText,
 } from "./common.js";
+import { quietHint } from "./quiet.js";
 
 const WORDS = {
   da: {
@@ -94,6 +95,7 @@ const page = {
   retryTimer: null,
   connected: false,
   unknown: false,
+  service: null, // the ticket's service in the services list (its quiet hours)
   pinger: null,
   lastMessageAt: 0,
 };
@@ -147,6 +149,8 @@ function render() {
     document.title = `${ticket.number} · ${status === "called" ? t(lang, "go", { counter }) : main}`;
   }
   body.dataset.status = status;
+  // A long wait now: when the service is usually quiet, for another time.
+  $("quiet").textContent = status === "waiting" ? quietHint(lang, page.service, ticket.estimated_wait_s) : "";
   show($("called"), status === "called");
   $("state-main").textContent = main;
   $("state-wait").textContent = wait;
@@ -327,6 +331,21 @@ async function start() {
     await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
   }
   connect();
+  loadService();
+}
+
+// Once: the ticket's service with its quiet hours (nothing lost if it fails).
+async function loadService() {
+  if (!page.ticket) return;
+  try {
+    const answer = await request(`/api/v1/branches/${encodeURIComponent(branch)}/services`, { timeoutMs: 8000 });
+    if (answer.status !== 200) return;
+    page.service = answer.body.services.find((s) => s.id === page.ticket.service) || null;
+    render();
+    body.dataset.serviceLoaded = "yes"; // for tests: the hint has had its chance
+  } catch {
+    // The hint is a nicety: the ticket works without it.
+  }
 }
 
 start();
