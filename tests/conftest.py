@@ -21,8 +21,9 @@ import uuid
 
 import pytest
 
-# The test kit's fixtures (branch_id, bus_factory, embedded, http), for every suite.
-pytest_plugins = ["tests.support.fixtures"]
+# The test kit's fixtures (branch_id, bus_factory, embedded, http; the log `stream`),
+# for every suite.
+pytest_plugins = ["tests.support.fixtures", "tests.support.logs"]
 
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 

@@ -150,11 +150,11 @@ def _counter(
         "staff": desk.staff,
         "services": list(desk.services),
         "opened_at": _iso(desk.opened_at),
-        "ticket": _ticket(ticket, now) if ticket is not None else None,
+        "ticket": _ticket(ticket, config, now) if ticket is not None else None,
     }
 
 
-def _ticket(ticket: Ticket, now: dt.datetime) -> dict[str, Any]:
+def _ticket(ticket: Ticket, config: BranchConfig, now: dt.datetime) -> dict[str, Any]:
     called = ticket.called_at or now
     return {
         "number": ticket.number,
@@ -162,6 +162,7 @@ def _ticket(ticket: Ticket, now: dt.datetime) -> dict[str, Any]:
         "status": ticket.status.value,
         "priority": ticket.priority,
         "recalls": ticket.recalls,
+        "recalls_before_no_show": ticket.recalls_before_no_show(config.branch.max_recalls),
         "issued_at": _iso(ticket.issued_at),
         "called_at": _iso(ticket.called_at),
         "serving_at": _iso(ticket.serving_at),

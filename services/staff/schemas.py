@@ -167,6 +167,9 @@ class HeldTicket(Document):
     status: TicketStatus
     priority: int
     recalls: int
+    recalls_before_no_show: int = Field(
+        description="Recalls still needed before the desk may mark it no-show (0: now)"
+    )
     issued_at: dt.datetime | None
     called_at: dt.datetime | None
     serving_at: dt.datetime | None

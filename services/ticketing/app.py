@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from aiohttp import web
 
 from services.ticketing import api, appointments_routes, booking_pages, pages
@@ -24,13 +25,24 @@ from services.ticketing.keys import (
 from services.ticketing.options import TicketingOptions
 from services.ticketing.ratelimit import DailyBookings
 from shared.http.limits import RateLimiter
+from shared.http.urls import qr_loopback
 from shared.runtime import CONTEXT_KEY, FOLLOWER_KEY, ServiceSpec
 from shared.runtime.commands import CommandClient
 from shared.runtime.demand_board import DemandBoard
 
+log = structlog.get_logger(__name__)
+
 
 def setup(app: web.Application) -> None:
     ctx, options = app[CONTEXT_KEY], app[OPTIONS_KEY]
+    loopback = qr_loopback(ctx.settings)
+    if loopback is not None:
+        # The kiosk works, but no phone can open what its QR codes hold.
+        log.warning(
+            "ticket QR codes point at this machine only: phones cannot open them",
+            qr_address=loopback.points_at,
+            set=f"QMS_PUBLIC_TICKETING_URL={loopback.suggested}",
+        )
     app[TICKETING_KEY] = Ticketing(
         ctx=ctx,
         options=options,

@@ -23,7 +23,7 @@ from shared.contract.events import CODE_ALPHABET
 from shared.http import problem
 from shared.http.display_address import display_address, display_sources
 from shared.http.openapi import Reply, page, route
-from shared.http.urls import ticket_urls
+from shared.http.urls import is_loopback_url, public_ticketing_base, ticket_urls
 from shared.runtime.requests import branch_of
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -65,6 +65,10 @@ def html_page(text: str, status: int = 200) -> web.Response:
 
 async def kiosk_page(request: web.Request) -> web.Response:
     config = branch_of(request)
+    try:
+        qr_base = public_ticketing_base(request, request.app[TICKETING_KEY].ctx.settings)
+    except ValueError:  # a Host header that is no host: no address to judge
+        qr_base = ""
     values = {
         "branch": config.id,
         "branch_name": config.branch.name,
@@ -72,6 +76,9 @@ async def kiosk_page(request: web.Request) -> web.Response:
         # "Jeg har en tid" only where bookings exist; its keys are the codes' alphabet.
         "appointments": "yes" if config.appointments is not None else "",
         "code_alphabet": CODE_ALPHABET,
+        # What the tickets' QR codes hold: the page warns the operator if no phone reaches it.
+        "qr_base": qr_base,
+        "qr_loopback": "yes" if is_loopback_url(qr_base) else "",
     }
     return html_page(render(request.app[TEMPLATES_KEY].kiosk, values))
 

@@ -2,7 +2,8 @@
 
 `add_base_routes` gives the app its registry (shared/http/openapi.py), whose
 `path_values` list this deployment's branches, desks and areas, then
-declares `/healthz`, `/metrics`, `/api/v1/openapi.json` and `/api/docs`.
+declares `/healthz`, `/metrics`, `/api/v1/openapi.json`, `/api/docs`, and the pages'
+icon and focus stylesheet (shared/http/assets.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 from aiohttp import web
 
 from shared.config.schema import BranchConfig
+from shared.http.assets import add_asset_routes
 from shared.http.docs_page import add_docs_routes
 from shared.http.health import Health, healthz
 from shared.http.metrics import metrics
@@ -62,6 +64,7 @@ def add_base_routes(app: web.Application, service: str, branches: Iterable[Branc
         replies=[Reply(200, "The metrics", schema={"type": "string"}, media_type="text/plain")],
     )
     add_docs_routes(app)
+    add_asset_routes(app)
 
 
 def _version() -> str:

@@ -127,6 +127,14 @@ class Ticket:
         """Where service time counts from: start of service, else the call."""
         return self.serving_at or self.called_at
 
+    def recalls_before_no_show(self, max_recalls: int) -> int:
+        """How many more recalls before the desk may mark it no-show (0: it may now).
+
+        The engine refuses a no-show before then; the console greys the button
+        out by the same figure.
+        """
+        return max(0, max_recalls - self.recalls)
+
 
 @dataclass(slots=True)
 class CounterState:

@@ -14,6 +14,7 @@ from shared.http.openapi import API_KEY
 from tests.api.apps import SERVICES, api_branch, build_apps
 from tests.support.buses import BusFactory
 from tests.support.hall import Hall
+from tests.support.whole_hall import ALL
 
 # Files under a static prefix are described by their page, not one by one.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^{}]*)?\}")
@@ -129,5 +130,25 @@ async def test_each_service_serves_its_description_and_the_page(
             assert "//" not in asset
             async with http.get(hall.url("ticketing", "/api/" + asset)) as response:
                 assert response.status == 200, asset
+    finally:
+        await hall.stop_all()
+
+
+async def test_every_service_serves_the_pages_icon_and_focus_ring(
+    embedded: BusFactory, http: aiohttp.ClientSession
+) -> None:
+    """From the kit: a page of any service links `/favicon.ico` and the one focus stylesheet."""
+    hall = Hall(api_branch("t-api-assets").config(), embedded)
+    try:
+        await hall.start(*ALL)
+        for service in ALL:
+            async with http.get(hall.url(service, "/favicon.ico")) as response:
+                assert (response.status, response.content_type) == (200, "image/x-icon")
+                assert (await response.read()).startswith(b"\0\0\1\0")  # an ICO file
+            async with http.get(hall.url(service, "/static/qms/focus.css")) as response:
+                assert (response.status, response.content_type) == (200, "text/css")
+                assert "outline: 3px solid" in await response.text()
+            paths = hall.running[service].runner.app[API_KEY].document()["paths"]
+            assert {"/favicon.ico", "/static/qms/focus.css"} <= set(paths)
     finally:
         await hall.stop_all()

@@ -10,7 +10,6 @@ the file itself with a comment that says why.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -20,9 +19,9 @@ from typing import Any
 import pytest
 
 from tests.deploy.compose_model import COMPOSE_FILE, DOCKERFILE, REPO
+from tests.support.npm import npm_env
 
 DCLINT = "dclint@3.1.0"
-NPM_CACHE = REPO / ".cache" / "npm"
 
 
 def hadolint_binary() -> Path:
@@ -58,13 +57,7 @@ def run_dclint(compose_file: Path) -> tuple[int, list[dict[str, Any]], str]:
     npx = shutil.which("npx")
     if npx is None:
         raise AssertionError("npx is missing: dclint needs Node.js 20.19 or newer with npm")
-    env = {
-        **os.environ,
-        "npm_config_cache": str(NPM_CACHE),
-        "npm_config_update_notifier": "false",
-        "npm_config_fund": "false",
-        "npm_config_audit": "false",
-    }
+    env = npm_env()
     done = subprocess.run(
         [
             npx,

@@ -4,31 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 import structlog
 
 from shared.logs import bind_service, configure_logging, get_logger, log_format_from_env
-
-
-@pytest.fixture
-def stream() -> Iterator[io.StringIO]:
-    """Configure logging into a buffer; put structlog and the root logger back afterwards."""
-    out = io.StringIO()
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield out
-    structlog.reset_defaults()
-    structlog.contextvars.clear_contextvars()
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-def lines(out: io.StringIO) -> list[dict[str, object]]:
-    return [json.loads(line) for line in out.getvalue().splitlines()]
+from tests.support.logs import lines
 
 
 def test_json_lines_carry_the_service(stream: io.StringIO) -> None:

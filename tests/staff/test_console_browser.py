@@ -83,3 +83,86 @@ async def test_a_wrong_token_is_sent_back_to_sign_in(embedded_hall: Hall, page: 
         "Nøglen blev ikke godkendt.", timeout=WITHIN_MS
     )
     assert await page.evaluate("sessionStorage.getItem('qms.staff.token')") is None
+
+
+async def open_and_call(page: Page, hall: Hall, number: str) -> None:
+    """Sign in at service-1, open it (O) and call (N), each once the console is done before."""
+    await sign_in_at_desk(page, hall, STAFF_TOKEN, "service-1")
+    await page.keyboard.press("o")
+    await expect(page.locator("#desk-state")).to_have_text("Åben · anna", timeout=WITHIN_MS)
+    # Enabled once the open's own answer is in (the console takes no key while one is out).
+    await expect(page.locator("#actions button[data-action=call-next]")).to_be_enabled()
+    await page.keyboard.press("n")
+    await expect(page.locator("#current-number")).to_have_text(number, timeout=WITHIN_MS)
+
+
+TRANSPARENT = "rgba(0, 0, 0, 0)"
+BOX = "(el) => [getComputedStyle(el).borderTopColor, getComputedStyle(el).backgroundColor]"
+
+
+async def test_the_sign_in_has_no_error_box_until_there_is_an_error(
+    embedded_hall: Hall, page: Page, artifacts: Path
+) -> None:
+    await page.goto(embedded_hall.url("/staff/{branch}"))
+    error = page.locator("#sign-in-error")
+    await expect(error).to_have_text("")
+    assert await error.evaluate(BOX) == [TRANSPARENT, TRANSPARENT]
+    await page.screenshot(path=artifacts / "staff-sign-in.png")
+
+    await page.fill("#token-input", "not-a-token")
+    await page.press("#token-input", "Enter")
+    await expect(error).to_have_text("Nøglen blev ikke godkendt.", timeout=WITHIN_MS)
+    border, ground = await error.evaluate(BOX)
+    assert TRANSPARENT not in (border, ground)
+
+
+async def test_no_show_waits_for_the_recalls_the_engine_asks_for(
+    embedded_hall: Hall, page: Page, artifacts: Path
+) -> None:
+    hall = embedded_hall  # two recalls before a no-show
+    await hall.issue("pas")
+    await open_and_call(page, hall, "P001")
+
+    no_show = page.locator("#actions button[data-action=no-show]")
+    why = page.locator("#no-show-why")
+    info = page.locator("#current-info")
+    await expect(no_show).to_be_disabled()
+    await expect(why).to_have_text("efter 2 genkald til")
+    await expect(info).not_to_contain_text("kaldt igen")
+    await page.screenshot(path=artifacts / "staff-no-show-waits.png")
+
+    await page.keyboard.press("r")
+    await expect(info).to_contain_text("kaldt igen 1 gang", timeout=WITHIN_MS)
+    await expect(info).not_to_contain_text("gang(e)")
+    await expect(why).to_have_text("efter 1 genkald til")
+    await expect(no_show).to_be_disabled()
+
+    await page.keyboard.press("r")
+    await expect(info).to_contain_text("kaldt igen 2 gange", timeout=WITHIN_MS)
+    await expect(no_show).to_be_enabled()
+    await expect(why).to_be_hidden()
+    await page.click("#lang")
+    await expect(info).to_contain_text("recalled 2 times")
+    await page.click("#lang")
+
+    await page.keyboard.press("x")
+    await expect(page.locator("#message")).to_have_text(
+        "P001 er meldt udeblevet", timeout=WITHIN_MS
+    )
+
+
+async def test_the_transfer_list_is_grouped_by_area(
+    embedded_hall: Hall, page: Page, artifacts: Path
+) -> None:
+    hall = embedded_hall
+    await hall.issue("pas")
+    await open_and_call(page, hall, "P001")
+    await page.keyboard.press("t")
+    await expect(page.locator("#transfer-form")).to_be_visible()
+    groups = await page.locator("#transfer-service").evaluate(
+        "(select) => [...select.querySelectorAll('optgroup')].map((group) =>"
+        " [group.label, [...group.querySelectorAll('option')].map((o) => o.value)])"
+    )
+    # The ticket's own service (pas) is not offered.
+    assert groups == [["KVIK", ["bibliotek"]], ["SERVICE", ["koerekort"]]]
+    await page.screenshot(path=artifacts / "staff-transfer.png")

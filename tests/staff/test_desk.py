@@ -15,6 +15,15 @@ from tests.staff.conftest import MANAGER_TOKEN, Hall
 HELD_ACTIONS = ("recall", "start", "finish", "no-show")
 
 
+async def recalls_before_no_show(hall: Hall, counter: str = "service-1") -> int:
+    """The overview's figure for the desk's ticket (what the console greys no-show out by)."""
+    path = "/api/v1/branches/{branch}/overview"
+    status, overview, _ = await hall.call("GET", path, token=MANAGER_TOKEN)
+    assert status == 200, overview
+    (desk,) = [c for c in overview["counters"] if c["counter"] == counter]
+    return int(desk["ticket"]["recalls_before_no_show"])
+
+
 async def test_a_day_at_one_desk_walks_through_every_action(hall: Hall) -> None:
     # Every action on a desk that is not open: 409 counter_closed.
     for action, body in [
@@ -57,12 +66,15 @@ async def test_a_day_at_one_desk_walks_through_every_action(hall: Hall) -> None:
         "counter": "service-1",
         "status": "called",
     }
+    assert await recalls_before_no_show(hall) == 2
     status, data = await hall.desk("service-1", "recall")
     assert (status, data["recalls"]) == (200, 1)
+    assert await recalls_before_no_show(hall) == 1  # and the engine refuses a no-show:
     status, data = await hall.desk("service-1", "no-show")
     assert (status, data["code"]) == (409, "recalls_remaining")
     status, data = await hall.desk("service-1", "recall")
     assert (status, data["recalls"]) == (200, 2)
+    assert await recalls_before_no_show(hall) == 0
     status, data = await hall.desk("service-1", "recall")
     assert (status, data["code"]) == (409, "max_recalls_reached")
     status, data = await hall.desk("service-1", "no-show")

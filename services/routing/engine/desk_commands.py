@@ -175,7 +175,7 @@ def no_show(ctx: Context, data: NoShow) -> Decision:
         return Decision.refuse(
             Refusal.ALREADY_SERVING, f"{ticket.number} is being served; finish it instead"
         )
-    missing = ctx.config.branch.max_recalls - ticket.recalls
+    missing = ticket.recalls_before_no_show(ctx.config.branch.max_recalls)
     if missing > 0:
         return Decision.refuse(
             Refusal.RECALLS_REMAINING,

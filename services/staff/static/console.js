@@ -91,13 +91,20 @@ function renderTicket(desk) {
     waited: minutes(ticket.waited_s),
     since: minutes(secondsSince(ticket.called_at)),
   });
-  if (ticket.recalls) info += t("ticket.recalls", { recalls: ticket.recalls });
+  if (ticket.recalls) info += t(ticket.recalls === 1 ? "ticket.recalls.one" : "ticket.recalls.other", { recalls: ticket.recalls });
   if (ticket.priority) info += t("ticket.priority");
   $("current-info").textContent = info;
 }
 
 function renderButtons(desk) {
   const ticket = desk.ticket;
+  // The engine's own figure: recalls still needed before a no-show is allowed.
+  const recallsFirst = ticket?.status === "called" ? ticket.recalls_before_no_show : 0;
+  const why = $("no-show-why");
+  why.textContent = recallsFirst
+    ? t(recallsFirst === 1 ? "act.no-show-after.one" : "act.no-show-after.other", { recalls: recallsFirst })
+    : "";
+  why.hidden = !recallsFirst;
   const enabled = {
     toggle: true,
     issue: true,
@@ -106,7 +113,7 @@ function renderButtons(desk) {
     recall: desk.open && ticket?.status === "called",
     start: desk.open && ticket?.status === "called",
     finish: desk.open && Boolean(ticket),
-    "no-show": desk.open && ticket?.status === "called",
+    "no-show": desk.open && ticket?.status === "called" && recallsFirst === 0,
     transfer: desk.open && Boolean(ticket),
   };
   for (const button of $("actions").querySelectorAll("button")) {
@@ -245,12 +252,14 @@ function done(action, r) {
 function openForm(id, desk) {
   for (const form of document.querySelectorAll("form.sub")) form.hidden = form.id !== id;
   const select = $(id === "transfer-form" ? "transfer-service" : "issue-service");
-  const all = services();
   const current = desk.ticket?.service;
-  select.replaceChildren(
-    ...all.filter((s) => s.service !== current).map((s) =>
-      el("option", { value: s.service }, s.paused ? `${serviceName(s)} (${pauseNote(s)})` : serviceName(s))),
-  );
+  // Grouped by area, as the hall is: KVIK's services, then SERVICE's; a paused one says so.
+  const groups = overview.areas.map((area) => {
+    const options = area.services.filter((s) => s.service !== current)
+      .map((s) => el("option", { value: s.service }, s.paused ? `${serviceName(s)} (${pauseNote(s)})` : serviceName(s)));
+    return options.length ? el("optgroup", { label: area.name }, options) : null;
+  });
+  select.replaceChildren(...groups.filter(Boolean));
   select.focus();
 }
 

@@ -92,8 +92,17 @@ function render() {
   $("state-main").textContent = main;
   $("state-wait").textContent = wait;
   $("state-sub").textContent = sub;
+  announce(status === "called" ? "" : [main, wait].filter(Boolean).join(". "));
   show($("leave"), status === "waiting" || status === "called");
   renderLive();
+}
+
+// The polite live region: written only when its sentence changes (a new
+// position or estimate, another status), so a re-render says nothing twice.
+// A call is announced by the "called" alert itself.
+function announce(sentence) {
+  const region = $("announce");
+  if (region.textContent !== sentence) region.textContent = sentence;
 }
 
 function renderLive() {
@@ -219,13 +228,21 @@ async function cancel() {
   refresh();
 }
 
-$("cancel").addEventListener("click", () => {
+// The question takes the focus (on the safe answer) and Esc takes it back.
+function openConfirm() {
   show($("cancel"), false);
   show($("confirm"), true);
-});
-$("confirm-no").addEventListener("click", () => {
+  $("confirm-no").focus();
+}
+function closeConfirm() {
   show($("confirm"), false);
   show($("cancel"), true);
+  $("cancel").focus();
+}
+$("cancel").addEventListener("click", openConfirm);
+$("confirm-no").addEventListener("click", closeConfirm);
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && !$("confirm").hidden) closeConfirm();
 });
 $("confirm-yes").addEventListener("click", cancel);
 // Phones freeze background tabs: coming back, reconnect at once.

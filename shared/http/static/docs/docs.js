@@ -9,7 +9,8 @@ window.addEventListener("DOMContentLoaded", () => {
   window.ui = window.SwaggerUIBundle({
     url,
     domNode: root,
-    deepLinking: true,
+    // No links inside the operations' buttons (a link in a button is two controls in one).
+    deepLinking: false,
     presets: [window.SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
     // No call to the public validator service: same origin only.
