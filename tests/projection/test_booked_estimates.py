@@ -166,8 +166,13 @@ def _walk_ins_then_early(walk_ins: int) -> list[tuple[object, ...]]:
     With 4, the last walk-in is called before 10:15, with 5 after it (two
     desks, 8 minutes each): the cases random states seldom reach.
     """
-    issue = ("issue", "pas", 0, None, -600)
-    booked = [("book", "pas", 1), ("book", "pas", 2), ("check_in", 0, 0), ("check_in", 0, 0)]
+    issue: tuple[object, ...] = ("issue", "pas", 0, None, -600)
+    booked: list[tuple[object, ...]] = [
+        ("book", "pas", 1),
+        ("book", "pas", 2),
+        ("check_in", 0, 0),
+        ("check_in", 0, 0),
+    ]
     return [issue] * walk_ins + booked
 
 
