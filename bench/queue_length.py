@@ -53,6 +53,7 @@ from shared.contract import (
     Event,
     IssueTicket,
     OpenCounter,
+    Reply,
 )
 from shared.logs import configure_logging
 from shared.projection import BranchState, estimate_for, local_day, slots_on
@@ -136,18 +137,24 @@ def book_slots(
             if not now < start <= until:
                 continue
             data = BookAppointment(service=service.id, start=start)
-            reply, events = decide_and_apply(
-                state,
-                command(config, CommandType.BOOK_APPOINTMENT, data, now),
-                config=config,
-                now=now,
-                ids=ids,
-                writer="bench",
-            )
+            reply, events = run(config, state, ids, CommandType.BOOK_APPOINTMENT, data, now)
             if not reply.ok:
                 raise SystemExit(f"booking refused at {start}: {reply.error}")
             log.extend(events)
     return log
+
+
+def run(
+    config: BranchConfig,
+    state: BranchState,
+    ids: CountingIds,
+    kind: CommandType,
+    data: CommandData,
+    now: dt.datetime,
+) -> tuple[Reply, tuple[Event, ...]]:
+    return decide_and_apply(
+        state, command(config, kind, data, now), config=config, now=now, ids=ids, writer="bench"
+    )
 
 
 def issued_us(config: BranchConfig, state: BranchState, service: str) -> tuple[float, float]:
@@ -174,14 +181,7 @@ def issued_us(config: BranchConfig, state: BranchState, service: str) -> tuple[f
             estimate_for(state, config, ticket_id, now)
             estimate_s += time.perf_counter() - started
             cancel = CancelTicket(ticket_id=ticket_id)
-            decide_and_apply(
-                state,
-                command(config, CommandType.CANCEL_TICKET, cancel, now),
-                config=config,
-                now=now,
-                ids=ids,
-                writer="bench",
-            )
+            run(config, state, ids, CommandType.CANCEL_TICKET, cancel, now)
         issues.append(issue_s / 100 * 1e6)
         estimates.append(estimate_s / 100 * 1e6)
     return min(issues), min(estimates)

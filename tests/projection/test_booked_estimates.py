@@ -8,6 +8,7 @@ walk-in's call, in slot order, into the work as it grows.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -153,6 +154,21 @@ def _step(log: EventLog, state: BranchState, step: tuple[object, ...], n: int) -
     return queue_step(log, state, step, n)
 
 
+def _day(
+    steps: list[tuple[object, ...]],
+    after_each: Callable[[EventLog, BranchState], None] | None = None,
+) -> tuple[EventLog, BranchState]:
+    """The day `steps` make, with `after_each` run after every step."""
+    log, state = EventLog(DAY), BranchState.fresh(CONFIG, DAY)
+    for n, step in enumerate(steps):
+        event = _step(log, state, step, n)
+        if event is not None:
+            apply(state, event)
+        if after_each is not None:
+            after_each(log, state)
+    return log, state
+
+
 def _check(state: BranchState, now: dt.datetime) -> None:
     state.memo.clear()  # counted, not read from a walk shared this second
     counted = {tid: estimate_for(state, CONFIG, tid, now) for tid in state.waiting}
@@ -186,13 +202,11 @@ def _walk_ins_then_early(walk_ins: int) -> list[tuple[object, ...]]:
 def test_one_ticket_counted_with_bookings_is_the_walk_of_the_call_order(
     steps: list[tuple[object, ...]], moments: list[int]
 ) -> None:
-    log, state = EventLog(DAY), BranchState.fresh(CONFIG, DAY)
-    for n, step in enumerate(steps):
-        event = _step(log, state, step, n)
-        if event is not None:
-            apply(state, event)
+    def check(log: EventLog, state: BranchState) -> None:
         for moment in moments:
             _check(state, log.now + dt.timedelta(seconds=moment))
+
+    _day(steps, check)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -200,11 +214,7 @@ def test_one_ticket_counted_with_bookings_is_the_walk_of_the_call_order(
 def test_a_walk_in_is_told_at_issue_what_it_gets_right_after(
     steps: list[tuple[object, ...]],
 ) -> None:
-    log, state = EventLog(DAY), BranchState.fresh(CONFIG, DAY)
-    for n, step in enumerate(steps):
-        event = _step(log, state, step, n)
-        if event is not None:
-            apply(state, event)
+    log, state = _day(steps)
     for n, service in enumerate(SERVICES):
         told = estimate_new(state, CONFIG, service, 0, log.now)
         twin = state.copy()
