@@ -26,7 +26,9 @@ replicas), staff, display and ticketing as real processes and measures:
    and routing's and staff's start-up on 30 busy days beside an empty log
    (bench/startup.py, `--startup-runs` runs; 0 skips it);
 6. with `--branches N` (minutes): bench/branches.py, one hall's start-up and
-   statistics alone and among N other branches, in a vhost of its own.
+   statistics alone and among N other branches, in a vhost of its own;
+7. with `--demand` (a few minutes): bench/demand.py, the demand fold over
+   8 weeks of a busy branch (about 88,000 events).
 
 Every branch lives in a zone where it is 01:MM (or, for start-up, 20:MM) when
 the run starts, so the hall is open and no ticket waits past midnight at any
@@ -71,6 +73,7 @@ from measure import (
 from suite_scripts import (
     FANOUT_CLIENTS,
     branches_rows,
+    demand_rows,
     fanout_rows,
     replay_rows,
     services_list_rows,
@@ -276,6 +279,7 @@ def main() -> int:
     parser.add_argument(
         "--startup-runs", type=int, default=1, help="bench/startup.py runs (0: none)"
     )
+    parser.add_argument("--demand", action="store_true", help="also bench/demand.py (8 weeks)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_sigterm)
     rows: list[Row] = []
@@ -303,6 +307,8 @@ def main() -> int:
         rows += branches_rows(args.branches)
     if args.startup_runs and not args.skip_scripts:
         rows += startup_rows(args.startup_runs)
+    if args.demand:
+        rows += demand_rows()
     load = f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     print_table(rows, f"summary (floor: measured in this run; {load}, {os.cpu_count()} cores)")
     if disturbed:

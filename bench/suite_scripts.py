@@ -165,3 +165,20 @@ def startup_rows(runs: int) -> list[Row]:
             )
         )
     return rows
+
+
+def demand_rows() -> list[Row]:
+    """bench/demand.py: the demand fold over 8 weeks of a busy branch (CPU s; own vhost)."""
+    out = run_script("demand.py", [], "", within=1500)
+    found = re.search(r"demand fold, 8 weeks .*?\)\s+([\d.,]+) s\s+([\d.,]+) s envelopes", out)
+    ours, floor = (float(g.replace(",", "")) for g in found.groups()) if found else (NAN, NAN)
+    return [
+        (
+            "demand fold, 8 busy weeks (CPU)",
+            fmt(ours, "s"),
+            f"{fmt(floor, 's')} envelopes",
+            ratio(ours, floor),
+            "<= 2 s",
+            verdict(ours <= 2.0) if not math.isnan(ours) else "n/a",
+        )
+    ]

@@ -25,7 +25,6 @@ from services.staff.desk_api import commands_counted, send_command
 from services.staff.keys import AUTH_KEY, STATS_KEY
 from services.staff.query import query_date
 from services.staff.schemas import DayBookings, StaffBookingMade
-from services.staff.stats_service import ReplayTimeout
 from shared.config.schema import BranchConfig
 from shared.contract import BookAppointment, CancelAppointment
 from shared.http.body import STAFF_BODY, json_body
@@ -37,6 +36,7 @@ from shared.projection import BranchState, day_bookings, local_day
 from shared.projection.documents import BookingCancelled
 from shared.runtime import CONTEXT_KEY
 from shared.runtime.commands import RETRY_AFTER_S, refusals
+from shared.runtime.history import ReplayTimeout
 from shared.runtime.requests import branch_of, live_of, require_caught_up
 from shared.runtime.slots import add_slots_route, slots_document
 

@@ -1,4 +1,5 @@
-"""Manager routes: the live overview and the statistics of a day or of a range of days."""
+"""Manager routes: the live overview, the statistics of a day or of a range of days,
+and demand and staffing over weeks."""
 
 from __future__ import annotations
 
@@ -11,16 +12,19 @@ from services.staff.auth import MANAGER
 from services.staff.keys import AUTH_KEY, STATS_KEY
 from services.staff.overview import build_overview
 from services.staff.query import invalid, query_date
-from services.staff.schemas import Overview, Stats
+from services.staff.schemas import DemandFigures, Overview, Stats
 from services.staff.stats import range_document
 from services.staff.stats_csv import days_csv
-from services.staff.stats_service import ReplayTimeout
+from shared.http.body import STAFF_BODY
 from shared.http.openapi import Reply, query, route
 from shared.http.problem import problem
 from shared.projection import local_day
+from shared.projection.demand import DEMAND_WEEKS, MAX_WEEKS, demand_document
 from shared.runtime import CONTEXT_KEY
 from shared.runtime.commands import RETRY_AFTER_S
+from shared.runtime.history import ReplayTimeout
 from shared.runtime.requests import NOT_READY, branch_of, live_of, require_caught_up
+from shared.runtime.slots import query_count
 
 TAG = "manager"
 # A quarter of a year: one pass over that much of the log stays within the replay's time.
@@ -69,6 +73,24 @@ def add_routes(app: web.Application) -> None:
         ],
         errors={422: ["invalid_request"], 503: ["not_ready", "unavailable"]},
     )
+    route(
+        app,
+        "GET",
+        "/api/v1/branches/{branch}/demand",
+        demand,
+        summary="Arrivals, service time and desks needed per service and weekday-hour (the log)",
+        tag=TAG,
+        role=MANAGER,
+        params=[
+            query(
+                "weeks",
+                f"Whole weeks before today, 1 to {MAX_WEEKS}; default {DEMAND_WEEKS}",
+                {"type": "integer", "minimum": 1, "maximum": MAX_WEEKS},
+            ),
+        ],
+        replies=[Reply(200, "The figures, per service and weekday-hour", DemandFigures)],
+        errors={422: ["invalid_request"], 503: ["unavailable"]},
+    )
 
 
 async def overview(request: web.Request) -> web.Response:
@@ -114,6 +136,19 @@ async def stats(request: web.Request) -> web.Response:
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+async def demand(request: web.Request) -> web.Response:
+    request.app[AUTH_KEY].authorize(request, MANAGER)
+    config = branch_of(request)
+    weeks = query_count(STAFF_BODY, "weeks", request.query.get("weeks"), DEMAND_WEEKS, MAX_WEEKS)
+    try:
+        figures = await request.app[STATS_KEY].demand(config, weeks)
+    except ReplayTimeout as exc:
+        raise problem(
+            503, "unavailable", str(exc), headers={"Retry-After": str(RETRY_AFTER_S)}
+        ) from exc
+    return web.json_response(demand_document(config, figures))
 
 
 def _days(params: Mapping[str, str], today: dt.date) -> tuple[dt.date, dt.date, bool]:

@@ -264,3 +264,34 @@ class RangeStats(Document):
 
 class Stats(RootModel[DayStats | RangeStats]):
     """`date` (or nothing): one day; `from` (and `to`): a range."""
+
+
+# --- demand and staffing -------------------------------------------------------------
+
+
+class HourDemand(Document):
+    """One weekday-hour of one service, averaged over the weeks."""
+
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    hour: int = Field(ge=0, le=23)
+    arrivals_per_h: float = Field(description="Tickets issued per hour (check-ins included)")
+    service_min: float | None = Field(description="Mean service time; null: nobody came")
+    desks_needed: int = Field(description="Erlang C: desks serving 80 % within the target")
+    desks_open: float = Field(description="Desks open that took the service, on average")
+    traffic: float = Field(description="Erlangs: arrivals x service time, desks kept busy")
+
+
+class ServiceDemand(Document):
+    service: str
+    name: Names
+    target_wait_s: int
+    hours: list[HourDemand] = Field(description="Weekday-hours with arrivals or open desks")
+
+
+class DemandFigures(Document):
+    branch: str
+    weeks: int
+    first: dt.date = Field(alias="from", description="First day counted")
+    last: dt.date = Field(alias="to", description="Last day counted (yesterday)")
+    days: int = Field(description="Days of the window the log holds (a day without events: none)")
+    services: list[ServiceDemand]

@@ -1,19 +1,16 @@
 """Recomputing a day's statistics and bookings by replaying that day's part of the log.
 
-A fresh reader of the branch's own stream (no other branch's events reach
-it, however many share the broker) starts at the local midnight of
-`calendar_start(day)`: the day itself, or for a branch with appointments
-`horizon_days` earlier, where the day's bookings may have been made. Events
-of that branch from then to the day are collected; the replay stops at the
-first event of a later day or, whichever comes first, at a marker published
-for this replay ("read up to now"), so today and a quiet past day both end.
-A replay that takes longer than `within_s` for each month of the log it reads
+The replay (`log_events`, shared/runtime/history.py) starts at the local
+midnight of `calendar_start(day)`: the day itself, or for a branch with
+appointments `horizon_days` earlier, where the day's bookings may have been
+made. A replay that takes longer than `within_s` for each month of the log it reads
 is abandoned (503, try again).
 
 The same replay answers the statistics and a past day's booking list (the
 live calendar holds today and later days only in full). Finished days never
 change again (the engine writes only today's events), so their results are
 kept in a small cache. A range of days is replayed in one pass (`replays`).
+Demand over weeks (`demand`) is a replay of its own, kept for the day.
 """
 
 from __future__ import annotations
@@ -22,9 +19,7 @@ import asyncio
 import datetime as dt
 import math
 import time
-import uuid
 from collections import OrderedDict
-from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -34,17 +29,18 @@ from prometheus_client import CollectorRegistry, Histogram
 from services.staff.stats import DayTallies, day_document, tally_day
 from shared.bus.base import Bus
 from shared.config.schema import BranchConfig
-from shared.contract import EngineSync, Event, EventType
+from shared.contract import Event
 from shared.projection import (
     BranchState,
     Calendar,
     calendar_start,
     day_bookings,
-    day_start,
     local_day,
     start_day,
 )
+from shared.projection.demand import Demand
 from shared.runtime.clock import Clock
+from shared.runtime.history import ReplayTimeout, log_events, read_demand
 
 REPLAY_WITHIN_S = 30.0
 # The replay of one past day reads its month before (`horizon_days`, 30 at most halls): a
@@ -52,11 +48,8 @@ REPLAY_WITHIN_S = 30.0
 BOUND_DAYS = 31
 # Two of the longest ranges (92 days, README): a range asked for again is not read again.
 CACHED_DAYS = 184
+CACHED_DEMANDS = 8
 PARALLEL_REPLAYS = 2
-
-
-class ReplayTimeout(Exception):
-    """The log did not deliver the day (and the marker) in time."""
 
 
 async def read_day(
@@ -84,42 +77,6 @@ async def read_day(
     return events
 
 
-async def log_events(
-    bus: Bus, config: BranchConfig, first: dt.date, last: dt.date, writer: str, now: dt.datetime
-) -> AsyncGenerator[Event]:
-    """The branch's events of the days `first` to `last`, as the log delivers them.
-
-    Ends at the first event of a later day or at the marker it publishes
-    (stamped `now`), whichever comes first. The caller bounds the time.
-    """
-    nonce = uuid.uuid4().hex
-    marker = Event(
-        id=str(uuid.uuid4()),
-        type=EventType.ENGINE_SYNC,
-        branch=config.id,
-        day=local_day(config, now),
-        seq=None,
-        at=now,
-        writer=writer,
-        data=EngineSync(nonce=nonce),
-    )
-    reader = bus.read_events(day_start(config, first), frozenset({config.id}))
-    try:
-        await bus.publish_events([marker])
-        async for event in reader:
-            if event.type is EventType.ENGINE_SYNC:
-                if isinstance(event.data, EngineSync) and event.data.nonce == nonce:
-                    break
-                continue
-            if event.branch != config.id or event.day < first:
-                continue  # a timestamp offset may start a little early
-            if event.day > last:
-                break
-            yield event
-    finally:
-        await reader.close()
-
-
 @dataclass(frozen=True)
 class DayReplay:
     """What one replay of a day gives: its statistics, raw tallies and bookings (with ids)."""
@@ -144,6 +101,7 @@ class StatsService:
         self._writer = writer
         self._within_s = within_s
         self._cache: OrderedDict[tuple[str, dt.date], DayReplay] = OrderedDict()
+        self._demands: OrderedDict[tuple[str, int, dt.date], Demand] = OrderedDict()
         self._replays = asyncio.Semaphore(PARALLEL_REPLAYS)
         self._seconds = Histogram(
             "qms_stats_replay_seconds",
@@ -264,3 +222,26 @@ class StatsService:
         self._cache[(branch, day)] = replayed
         while len(self._cache) > CACHED_DAYS:
             self._cache.popitem(last=False)
+
+    async def demand(self, config: BranchConfig, weeks: int) -> Demand:
+        """The demand figures of the `weeks` whole weeks before today.
+
+        Finished days only, so they hold for the whole day: kept per
+        (branch, weeks, today), a few at a time.
+        """
+        now = self._clock()
+        key = (config.id, weeks, local_day(config, now))
+        cached = self._demands.get(key)
+        if cached is not None:
+            self._demands.move_to_end(key)
+            return cached
+        # Like a range of statistics: the time allowed grows with the days read.
+        within_s = self._within_s * math.ceil(7 * weeks / BOUND_DAYS)
+        async with self._replays:
+            demand = await read_demand(
+                self._bus, config, weeks, writer=self._writer, within_s=within_s, now=now
+            )
+        self._demands[key] = demand
+        while len(self._demands) > CACHED_DEMANDS:
+            self._demands.popitem(last=False)
+        return demand

@@ -51,7 +51,8 @@ async def list_services(request: web.Request) -> web.Response:
     config = branch_of(request)
     require_caught_up(request, config.id)
     now = t.ctx.clock()
-    return json_response(services_view(config, live_of(request, config.id).state_for(now), now))
+    state = live_of(request, config.id).state_for(now)
+    return json_response(services_view(config, state, now, t.demand.figures(config.id)))
 
 
 async def issue_ticket(request: web.Request) -> web.Response:

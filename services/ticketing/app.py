@@ -8,6 +8,8 @@ and the follower has read each branch's day up to now.
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from aiohttp import web
 
@@ -22,8 +24,9 @@ from services.ticketing.keys import (
 from services.ticketing.options import TicketingOptions
 from services.ticketing.ratelimit import DailyBookings
 from shared.http.limits import RateLimiter
-from shared.runtime import CONTEXT_KEY, ServiceSpec
+from shared.runtime import CONTEXT_KEY, FOLLOWER_KEY, ServiceSpec
 from shared.runtime.commands import CommandClient
+from shared.runtime.demand_board import DemandBoard
 
 
 def setup(app: web.Application) -> None:
@@ -42,7 +45,15 @@ def setup(app: web.Application) -> None:
         bookings=DailyBookings(),
         metrics=TicketMetrics.create(ctx.registry),
         appointments=AppointmentMetrics.create(ctx.registry),
+        demand=DemandBoard(ctx, app[FOLLOWER_KEY]),
     )
+
+
+@asynccontextmanager
+async def keep_demand(app: web.Application) -> AsyncIterator[None]:
+    """The weeks of demand behind quiet hours, read once the follower has caught up."""
+    async with app[TICKETING_KEY].demand.running():
+        yield
 
 
 # Options from QMS_TICKET_RATE_LIMIT (options.py).
@@ -58,6 +69,7 @@ SPEC = ServiceSpec(
     ),
     follows_log=True,
     setup=setup,
+    running=(keep_demand,),
     # The phone page follows its ticket over the display's WebSocket.
     connect_sources=pages.display_socket_sources,
 )

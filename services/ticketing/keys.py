@@ -17,6 +17,7 @@ from services.ticketing.ratelimit import DailyBookings
 from shared.http.limits import RateLimiter
 from shared.runtime import ServiceContext
 from shared.runtime.commands import CommandClient
+from shared.runtime.demand_board import DemandBoard
 
 # The engine's ticket ids are url-safe base64 (22 characters); anything else
 # cannot be a ticket, so it is a 404 without a look at the state.
@@ -114,6 +115,7 @@ class Ticketing:
     bookings: DailyBookings  # per client per branch-local day: bookings made
     metrics: TicketMetrics
     appointments: AppointmentMetrics
+    demand: DemandBoard  # the weeks before today, for quiet hours
 
 
 OPTIONS_KEY = web.AppKey("ticketing.options", TicketingOptions)

@@ -41,7 +41,16 @@ class SelfService(Document):
 class AreaWaiting(Document):
     id: str
     name: str
+    description: Names | None = Field(
+        description="The kiosk's line under the name; null: the kiosk lists the services"
+    )
     waiting: int
+
+
+class QuietHour(Document):
+    from_: str = Field(alias="from", description="Local time HH:MM")
+    to: str = Field(description="Local time HH:MM (24:00: midnight)")
+    estimated_wait_s: int = Field(description="The usual wait then (Erlang C on the log's weeks)")
 
 
 class ServiceNow(Document):
@@ -59,6 +68,12 @@ class ServiceNow(Document):
     waiting: int
     open_desks: int
     estimated_wait_s: int | None
+    target_wait_s: int = Field(
+        description="The service's target wait; a longer one is a long queue"
+    )
+    quiet_hours: list[QuietHour] = Field(
+        description="Later today's staffed hours, usually quietest first (none without history)"
+    )
 
 
 class ServicesView(Document):
@@ -75,6 +90,9 @@ class ServicesView(Document):
     self_service: SelfService
     areas: list[AreaWaiting]
     services: list[ServiceNow]
+    other_service: str = Field(
+        description="The service the kiosk's 'Andet / ved ikke' issues a ticket for"
+    )
 
 
 class CreatedTicket(Document):

@@ -26,6 +26,8 @@ from shared.projection import (
     service_figures,
     staffed_window,
 )
+from shared.projection.demand import Demand
+from shared.projection.quiet import quiet_hours
 
 
 def moment(config: BranchConfig, at: dt.datetime, now: dt.datetime) -> dict[str, Any]:
@@ -43,7 +45,9 @@ def moment(config: BranchConfig, at: dt.datetime, now: dt.datetime) -> dict[str,
     }
 
 
-def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) -> dict[str, Any]:
+def services_view(
+    config: BranchConfig, state: BranchState, now: dt.datetime, demand: Demand | None = None
+) -> dict[str, Any]:
     """`GET /api/v1/branches/{branch}/services`.
 
     `open` is "staffed now" (and the day not closed by staff). Each service
@@ -52,6 +56,8 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
     opens again by itself, or null until resumed), or `would_exceed_closing`
     when a ticket taken now is estimated to wait past closing time (the
     engine refuses those; the kiosk greys the button).
+    `quiet_hours`: the hours later today when it is usually quiet, best first
+    (shared/projection/quiet.py; `demand` None: none known yet).
     """
     closes, opens_at = staffed_window(state, config, now)
     is_open = closes is not None
@@ -84,6 +90,8 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
                 "waiting": figure.waiting,
                 "open_desks": figure.open_desks,
                 "estimated_wait_s": figure.estimated_wait_s,
+                "target_wait_s": round(service.target_wait_min * 60),
+                "quiet_hours": quiet_hours(config, service, demand, now),
             }
         )
     self_service_closes = self_service_until(config, now)
@@ -101,9 +109,16 @@ def services_view(config: BranchConfig, state: BranchState, now: dt.datetime) ->
             "until": clock_text(config, self_service_closes) if self_service_closes else None,
         },
         "areas": [
-            {"id": a.id, "name": a.name, "waiting": by_area[a.id].waiting} for a in config.areas
+            {
+                "id": a.id,
+                "name": a.name,
+                "description": a.description.model_dump() if a.description else None,
+                "waiting": by_area[a.id].waiting,
+            }
+            for a in config.areas
         ],
         "services": services,
+        "other_service": config.other_service.id,
     }
 
 

@@ -128,6 +128,9 @@ def cross_check(config: BranchConfig) -> None:
                 f"{service.prefix!r} is already the prefix of {prefixes[service.prefix]!r}",
             )
         prefixes[service.prefix] = service.id
+    other = config.kiosk.other_service
+    if other is not None and other not in service_ids:
+        raise ConfigError(src, "kiosk.other_service", f"unknown service {other!r}")
     _check_appointments(config, prefixes)
 
 

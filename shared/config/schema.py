@@ -118,6 +118,9 @@ class Branch(_Model):
 class Area(_Model):
     id: ItemId
     name: Annotated[str, Field(min_length=1)]
+    # The kiosk's plain line under the name ("Hurtige ærinder: ..."); None:
+    # the kiosk lists the area's services instead.
+    description: LocalizedName | None = None
 
 
 class Counter(_Model):
@@ -161,6 +164,15 @@ class Appointments(_Model):
     per_client_per_day: Annotated[int, Field(ge=1)] = 3
 
 
+class Kiosk(_Model):
+    """`[kiosk]`: what the kiosk's "Andet / ved ikke" choice issues a ticket for.
+
+    None: the first service of the first area (in the file's order).
+    """
+
+    other_service: ItemId | None = None
+
+
 class BranchConfig(_Model):
     """One validated branch file."""
 
@@ -170,6 +182,7 @@ class BranchConfig(_Model):
     counters: list[Counter] = Field(default_factory=list)
     services: Annotated[list[Service], Field(min_length=1)]
     appointments: Appointments | None = None
+    kiosk: Kiosk = Field(default_factory=Kiosk)
     source: str = ""
 
     @property
@@ -184,6 +197,16 @@ class BranchConfig(_Model):
 
     def area(self, area_id: str) -> Area | None:
         return next((a for a in self.areas if a.id == area_id), None)
+
+    @property
+    def other_service(self) -> Service:
+        """The service a citizen who is unsure gets a ticket for (`[kiosk] other_service`)."""
+        chosen = self.kiosk.other_service
+        first_area = self.areas[0].id
+        return next(
+            (s for s in self.services if s.id == chosen),
+            next((s for s in self.services if s.area == first_area), self.services[0]),
+        )
 
     @property
     def appointment_hours(self) -> Hours:

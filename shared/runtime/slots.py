@@ -76,13 +76,18 @@ def query_day(rules: BodyRules, name: str, text: str | None, default: dt.date) -
     return day
 
 
-def _days(rules: BodyRules, text: str | None) -> int:
+def query_count(rules: BodyRules, name: str, text: str | None, default: int, most: int) -> int:
+    """A whole-number query parameter from 1 to `most`; absent means `default`."""
     if text is None:
-        return DEFAULT_DAYS
-    if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= MAX_DAYS:
-        detail = f"{text!r}: a whole number from 1 to {MAX_DAYS}"
-        raise invalid_field(rules.invalid_code, "days", detail)
+        return default
+    if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= most:
+        detail = f"{text!r}: a whole number from 1 to {most}"
+        raise invalid_field(rules.invalid_code, name, detail)
     return int(text)
+
+
+def _days(rules: BodyRules, text: str | None) -> int:
+    return query_count(rules, "days", text, DEFAULT_DAYS, MAX_DAYS)
 
 
 def slots_document(

@@ -89,6 +89,7 @@ CONTRACT_ROUTES: list[tuple[str, str, bool, str]] = [
     ("POST", f"{API}/services/pas/pause", True, "staff"),
     ("POST", f"{API}/services/pas/resume", True, "staff"),
     ("GET", f"{API}/stats?date=2026-11-29&format=csv", True, "staff"),
+    ("GET", f"{API}/demand?weeks=8", True, "staff"),
     ("GET", "/staff/magion", False, "staff"),
     ("GET", "/manager/magion", False, "staff"),
     ("GET", "/manager/magion/display", False, "staff"),

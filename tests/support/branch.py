@@ -107,6 +107,9 @@ class Branch:
     hours: Days = dataclasses.field(default_factory=lambda: ALL_WEEK)
     self_service: Days | None = None
     areas: tuple[tuple[str, str], ...] = (("kvik", "KVIK"), ("service", "SERVICE"))
+    # An area's kiosk line by area id ({"da": ..., "en": ...}); absent: none.
+    area_lines: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+    kiosk: Mapping[str, Any] | None = None  # `[kiosk]`; None: the loader's defaults
     desks: tuple[Desk, ...] = ()
     services: tuple[Service, ...] = ()
     # `[appointments]` (e.g. {"horizon_days": 30}; {} takes every default); None: no bookings.
@@ -125,7 +128,9 @@ class Branch:
             sections.append(_table("hours.appointments", self.appointment_hours))
         if self.appointments is not None:
             sections.append(_table("appointments", self.appointments))
-        sections += [_table("[areas]", {"id": a, "name": n}) for a, n in self.areas]
+        if self.kiosk is not None:
+            sections.append(_table("kiosk", self.kiosk))
+        sections += [_table("[areas]", self._area_fields(a, n)) for a, n in self.areas]
         sections += [_table("[counters]", _desk_fields(d)) for d in self.desks]
         sections += [_table("[services]", _service_fields(s)) for s in self.services]
         return "\n".join(sections)
@@ -146,6 +151,12 @@ class Branch:
     def branches(self, folder: Path | None = None) -> dict[str, BranchConfig]:
         return {self.id: self.config(folder)}
 
+    def _area_fields(self, area_id: str, name: str) -> dict[str, Any]:
+        fields: dict[str, Any] = {"id": area_id, "name": name}
+        if area_id in self.area_lines:
+            fields["description"] = self.area_lines[area_id]
+        return fields
+
     def _head(self) -> dict[str, Any]:
         head: dict[str, Any] = {"id": self.id, "name": self.name, "timezone": self.zone}
         if self.recalls is not None:
@@ -165,6 +176,8 @@ class Branch:
             hours=hours.get("staffed", {}),
             self_service=hours.get("self_service"),
             areas=tuple((a["id"], a["name"]) for a in raw["areas"]),
+            area_lines={a["id"]: a["description"] for a in raw["areas"] if "description" in a},
+            kiosk=raw.get("kiosk"),
             desks=tuple(
                 Desk(c["id"], c["area"], c["name"], tuple(c["skills"])) for c in raw["counters"]
             ),

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from shared.bus import Bus
 from shared.config import BranchConfig
 from shared.contract import COMMAND_DATA, Command, CommandData, CommandType, Event, EventData
-from shared.contract.events import data_type
+from shared.contract.events import TicketCalled, TicketFinished, TicketIssued, data_type
 from shared.runtime.live import LiveBranch, read_up_to_now
 
 _COMMAND_TYPES = {model: kind for kind, model in COMMAND_DATA.items()}
@@ -135,6 +135,26 @@ class Day:
         )
         self.events.append(written)
         return written
+
+
+def served(log: Day, ticket: str, n: int, counter: str, at: dt.datetime, service_s: float) -> None:
+    """Passport ticket P{n} issued at `at`, called at once at `counter`, done `service_s` later."""
+    number = f"P{n:03d}"
+    issued = TicketIssued(
+        ticket_id=ticket,
+        number=number,
+        service="pas",
+        area="service",
+        channel="kiosk",
+        issued_at=at,
+    )
+    log.add(issued, at=at)
+    log.add(
+        TicketCalled(ticket_id=ticket, number=number, counter=counter, area="service", staff="s"),
+        at=at,
+    )
+    finished = TicketFinished(ticket_id=ticket, counter=counter, service_s=service_s)
+    log.add(finished, at=at + dt.timedelta(seconds=service_s))
 
 
 async def take(events: AsyncIterator[Event], count: int, within: float = 15.0) -> list[Event]:

@@ -85,6 +85,8 @@ async def test_the_service_list_has_live_figures(hall: Hall) -> None:
         "waiting": 2,
         "open_desks": 0,
         "estimated_wait_s": 600,  # 2 tickets x 10 min shared by the 2 configured desks
+        "target_wait_s": 900,
+        "quiet_hours": [],  # no weeks of log before today
     }
     assert services["bibliotek"]["waiting"] == 1
     assert {a["id"]: a["waiting"] for a in body["areas"]} == {"kvik": 1, "service": 2}

@@ -8,6 +8,7 @@ import { barChart, chartInto, minutesText } from "./charts.js";
 import { redrawHistory, setupHistory, showHistory } from "./manager-history.js";
 import { MANAGER_TEXTS } from "./manager-texts.js";
 import { render as renderControls } from "./manager-controls.js";
+import { loadDemand, renderDemand } from "./manager-demand.js";
 
 useTexts(MANAGER_TEXTS);
 
@@ -42,6 +43,7 @@ function render() {
   if (first) {
     loadStats();
     showHistory(overview);
+    loadDemand();
   }
 }
 
@@ -318,6 +320,7 @@ setupLanguage($("lang"), () => {
   render();
   renderStats();
   redrawHistory();
+  renderDemand();
 });
 setupHistory();
 

@@ -9,78 +9,10 @@
 // Each step is a group of radio buttons (arrow keys move, labels are the
 // accessible names); a step appears once the one before has an answer.
 
-import {
-  addDays, applyLanguage, daysBetween, dateText, localParts, postRetrying, rememberedLang, rememberLang,
-  request, show, translator,
-} from "./common.js";
+import { addDays, daysBetween, dateText, localParts, postRetrying, request, show, timeText } from "./common.js";
+import { DANISH, applyLanguage, localName, phoneLanguage, words } from "./i18n.js";
 
-const WORDS = {
-  da: {
-    lang: "English",
-    title: "Bestil tid",
-    intro: "Vælg hvad du skal, en dag og et tidspunkt. Du får en kode, som du tjekker ind med i hallen.",
-    no_bookings: "Her kan man ikke bestille tid. Træk et nummer i hallen.",
-    choose_service: "Hvad skal du?",
-    choose_day: "Vælg en dag",
-    choose_time: "Vælg et tidspunkt",
-    slot_length: "{n} min.",
-    today: "I dag",
-    tomorrow: "I morgen",
-    free_none: "Ingen ledige tider",
-    free_one: "1 ledig tid",
-    free_many: "{n} ledige tider",
-    taken: "optaget",
-    more_days: "Vis flere dage",
-    retry: "Prøv igen",
-    loading: "Henter ledige tider …",
-    no_days: "Der er ingen ledige tider de næste {n} dage. Træk et nummer i hallen, eller prøv igen senere.",
-    no_more: "Der kan bestilles op til {n} dage frem.",
-    load_failed: "Vi kunne ikke hente de ledige tider. Prøv igen.",
-    summary_title: "Din tid",
-    summary: "{service}, {day} kl. {start}–{end}",
-    book: "Bestil tiden",
-    booking: "Bestiller …",
-    e_taken: "Den tid er lige blevet taget. Vælg en anden.",
-    e_past: "Den tid er begyndt. Vælg en senere.",
-    e_gone: "Den tid kan ikke bestilles længere. Vælg en anden.",
-    e_limit: "Der er bestilt mange tider fra denne forbindelse i dag. Prøv igen i morgen, eller spørg ved KVIK.",
-    e_offline: "Ingen forbindelse. Prøv igen om lidt.",
-    e_error: "Det gik ikke. Prøv igen.",
-  },
-  en: {
-    lang: "Dansk",
-    title: "Book a time",
-    intro: "Choose what you need, a day and a time. You get a code to check in with in the hall.",
-    no_bookings: "This place takes no bookings. Take a number in the hall.",
-    choose_service: "What do you need?",
-    choose_day: "Choose a day",
-    choose_time: "Choose a time",
-    slot_length: "{n} min",
-    today: "Today",
-    tomorrow: "Tomorrow",
-    free_none: "No free times",
-    free_one: "1 free time",
-    free_many: "{n} free times",
-    taken: "taken",
-    more_days: "Show more days",
-    retry: "Try again",
-    loading: "Loading free times …",
-    no_days: "There are no free times in the next {n} days. Take a number in the hall, or try again later.",
-    no_more: "Times can be booked up to {n} days ahead.",
-    load_failed: "We could not load the free times. Please try again.",
-    summary_title: "Your appointment",
-    summary: "{service}, {day} at {start}–{end}",
-    book: "Book this time",
-    booking: "Booking …",
-    e_taken: "That time was just taken. Please choose another.",
-    e_past: "That time has begun. Please choose a later one.",
-    e_gone: "That time can no longer be booked. Please choose another.",
-    e_limit: "Many times have been booked from this connection today. Try again tomorrow, or ask at KVIK.",
-    e_offline: "No connection. Please try again shortly.",
-    e_error: "That did not work. Please try again.",
-  },
-};
-const t = translator(WORDS);
+const t = words("book");
 const BATCH_DAYS = 14;
 const REFUSALS = {
   slot_full: "e_taken",
@@ -100,7 +32,7 @@ const api = `/api/v1/branches/${encodeURIComponent(branch)}`;
 const $ = (id) => document.getElementById(id);
 
 const page = {
-  lang: rememberedLang(),
+  lang: DANISH, // the remembered one once its catalogue is in (below)
   service: null,
   days: [], // the API's days so far, in order
   nextFrom: null, // the first day not asked for yet
@@ -116,8 +48,8 @@ const page = {
 const today = () => localParts(new Date(), zone).date;
 const lastDay = () => addDays(today(), horizon);
 const serviceOf = (id) => services.find((s) => s.id === id);
-const nameOf = (service) => (service ? service.name[page.lang] || service.name.da : "");
-const timeOf = (iso) => localParts(iso, zone).time;
+const nameOf = (service) => (service ? localName(service.name, page.lang) : "");
+const timeOf = (iso) => timeText(page.lang, localParts(iso, zone).time);
 const upcoming = (slot) => Date.parse(slot.start) > Date.now();
 
 function radio(name, value, main, sub, { checked = false, disabled = false } = {}) {
@@ -143,16 +75,15 @@ function radio(name, value, main, sub, { checked = false, disabled = false } = {
 }
 
 function freeText(n) {
-  if (!n) return t(page.lang, "free_none");
-  return n === 1 ? t(page.lang, "free_one") : t(page.lang, "free_many", { n });
+  return n ? t(page.lang, "free", { n }) : t(page.lang, "free_none");
 }
 
 function dayLabel(date) {
-  const words = dateText(page.lang, date, today().slice(0, 4));
+  const written = dateText(page.lang, date, today().slice(0, 4));
   const away = daysBetween(today(), date);
-  if (away === 0) return `${t(page.lang, "today")} · ${words}`;
-  if (away === 1) return `${t(page.lang, "tomorrow")} · ${words}`;
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  if (away === 0) return `${t(page.lang, "today")} · ${written}`;
+  if (away === 1) return `${t(page.lang, "tomorrow")} · ${written}`;
+  return written.charAt(0).toUpperCase() + written.slice(1);
 }
 
 // Days that have slots at all (a closed weekday is left out), with the free count.
@@ -232,7 +163,7 @@ function renderSteps() {
 }
 
 function render() {
-  applyLanguage(t, page.lang, $("lang"));
+  applyLanguage(t, page.lang);
   const none = !services.length;
   show($("none"), none);
   show($("intro"), !none);
@@ -359,12 +290,10 @@ $("book").addEventListener("change", (event) => {
 });
 $("book").addEventListener("submit", book);
 $("more-days").addEventListener("click", () => loadDays());
-$("lang").addEventListener("click", () => {
-  page.lang = page.lang === "da" ? "en" : "da";
-  rememberLang(page.lang);
+page.lang = await phoneLanguage($("lang"), (lang) => {
+  page.lang = lang;
   render();
 });
-
 render();
 // One bookable service: nothing to choose, go straight to its days.
 if (services.length === 1) {

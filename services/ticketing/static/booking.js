@@ -8,76 +8,10 @@
 // missed. While booked it asks again every 30 s (and when the phone comes
 // back to the page), so a check-in at the kiosk shows here with its number.
 
-import {
-  applyLanguage, backoffMs, clockText, dateText, localParts, rememberedLang, rememberLang, request, show,
-  translator,
-} from "./common.js";
+import { backoffMs, clockText, dateText, localParts, request, show } from "./common.js";
+import { DANISH, applyLanguage, localName, phoneLanguage, words } from "./i18n.js";
 
-const WORDS = {
-  da: {
-    lang: "English",
-    actions: "Handlinger",
-    your_booking: "Din tid",
-    your_code: "Din kode",
-    qr_caption: "Vis QR-koden ved standeren i hallen, eller skriv koden",
-    qr_alt: "QR-kode til denne side",
-    when_time: "kl. {start}–{end}",
-    loading: "Henter din tid …",
-    offline: "Ingen forbindelse – prøver igen …",
-    booked: "Tiden er bestilt",
-    booked_sub: "Tjek ind ved standeren i hallen mellem kl. {from} og {until} med koden eller QR-koden.",
-    checked_in: "Du er tjekket ind – dit nummer er {number}",
-    checked_in_sub: "Vent i hallen. Du bliver kaldt på skærmen.",
-    cancelled: "Tiden er aflyst",
-    cancelled_sub: "Tiden er givet fri, så andre kan bestille den.",
-    missed: "Tiden er overskredet",
-    missed_sub: "Du tjekkede ikke ind. Bestil en ny tid, eller træk et nummer i hallen.",
-    unknown: "Tiden findes ikke",
-    unknown_sub: "Tjek adressen, eller bestil en ny tid.",
-    follow_ticket: "Følg dit nummer",
-    add_calendar: "Tilføj til kalender",
-    book_again: "Bestil en ny tid",
-    cancel: "Aflys tiden",
-    confirm: "Vil du aflyse tiden? En anden kan så bestille den.",
-    confirm_yes: "Ja, aflys tiden",
-    confirm_no: "Nej, behold tiden",
-    cancel_failed: "Det lykkedes ikke. Prøv igen.",
-    cancel_checked_in: "Du er allerede tjekket ind. Forlad køen fra dit nummer i stedet.",
-    cancel_too_late: "Tiden er overskredet og kan ikke aflyses.",
-  },
-  en: {
-    lang: "Dansk",
-    actions: "Actions",
-    your_booking: "Your appointment",
-    your_code: "Your code",
-    qr_caption: "Show the QR code at the kiosk in the hall, or type the code",
-    qr_alt: "QR code of this page",
-    when_time: "at {start}–{end}",
-    loading: "Loading your appointment …",
-    offline: "No connection – retrying …",
-    booked: "Your time is booked",
-    booked_sub: "Check in at the kiosk in the hall between {from} and {until} with the code or the QR code.",
-    checked_in: "You are checked in – your number is {number}",
-    checked_in_sub: "Wait in the hall. You will be called on the screen.",
-    cancelled: "The appointment is cancelled",
-    cancelled_sub: "The time is free again for others to book.",
-    missed: "The appointment time has passed",
-    missed_sub: "You did not check in. Book a new time, or take a number in the hall.",
-    unknown: "This appointment does not exist",
-    unknown_sub: "Check the address, or book a new time.",
-    follow_ticket: "Follow your number",
-    add_calendar: "Add to calendar",
-    book_again: "Book a new time",
-    cancel: "Cancel the appointment",
-    confirm: "Cancel the appointment? Someone else can then book it.",
-    confirm_yes: "Yes, cancel it",
-    confirm_no: "No, keep it",
-    cancel_failed: "That did not work. Please try again.",
-    cancel_checked_in: "You are already checked in. Leave the queue from your number instead.",
-    cancel_too_late: "The appointment time has passed; it cannot be cancelled.",
-  },
-};
-const t = translator(WORDS);
+const t = words("booking");
 const REFRESH_MS = 30000;
 
 const body = document.body;
@@ -90,7 +24,7 @@ const pageBase = `/a/${encodeURIComponent(branch)}/${encodeURIComponent(appointm
 const $ = (id) => document.getElementById(id);
 
 const page = {
-  lang: rememberedLang(),
+  lang: DANISH, // the remembered one once its catalogue is in (below)
   booking: null,
   unknown: !appointmentId, // the server found the address malformed
   offline: false,
@@ -100,7 +34,7 @@ const page = {
 
 function serviceName(id) {
   const service = services.find((s) => s.id === id);
-  return service ? service.name[page.lang] || service.name.da : id;
+  return service ? localName(service.name, page.lang) : id;
 }
 
 // "Fredag 16. maj kl. 10:00–10:15", the time never broken over two lines.
@@ -115,15 +49,15 @@ function renderWhen(booking) {
   const time = document.createElement("span");
   time.className = "nowrap";
   time.textContent = t(page.lang, "when_time", {
-    start: clockText(booking.start, zone),
-    end: clockText(booking.end, zone),
+    start: clockText(booking.start, zone, page.lang),
+    end: clockText(booking.end, zone, page.lang),
   });
   element.replaceChildren(`${day.charAt(0).toUpperCase()}${day.slice(1)} `, time);
 }
 
 function render() {
   const lang = page.lang;
-  applyLanguage(t, lang, $("lang"));
+  applyLanguage(t, lang);
   const booking = page.booking;
   const status = page.unknown ? "unknown" : booking ? booking.status : "loading";
   body.dataset.status = status;
@@ -137,8 +71,8 @@ function render() {
   } else {
     main = t(lang, status, { number: booking.number || "" });
     sub = t(lang, `${status}_sub`, {
-      from: clockText(booking.checkin_from, zone),
-      until: clockText(booking.checkin_until, zone),
+      from: clockText(booking.checkin_from, zone, page.lang),
+      until: clockText(booking.checkin_until, zone, page.lang),
     });
   }
   $("state-main").textContent = main;
@@ -224,11 +158,6 @@ async function cancel() {
   await refresh();
 }
 
-$("lang").addEventListener("click", () => {
-  page.lang = page.lang === "da" ? "en" : "da";
-  rememberLang(page.lang);
-  render();
-});
 $("cancel").addEventListener("click", () => {
   page.cancelError = null;
   render();
@@ -250,5 +179,9 @@ if (!page.unknown) {
   $("qr").src = `${pageBase}/qr.svg`;
   $("calendar").href = `${base}/calendar.ics`;
 }
+page.lang = await phoneLanguage($("lang"), (lang) => {
+  page.lang = lang;
+  render();
+});
 render();
 tick();

@@ -8,53 +8,9 @@
 //     the kiosk then asks the API for that booking's code.
 // Either way it sends POST /api/v1/branches/{branch}/check-ins {"code"}; the
 // answer is a ticket, shown and printed like any other (the kiosk's own path).
+// Its words are the catalogues' "checkin" section (i18n/).
 
 import { clockText, request, show, whenAtText } from "./common.js";
-
-export const CHECKIN_WORDS = {
-  da: {
-    have_appointment: "Jeg har en tid",
-    have_appointment_sub: "Tjek ind med koden fra din bestilling",
-    checkin_title: "Tjek ind med din kode",
-    code_label: "Skriv koden, eller hold QR-koden fra din bestilling op foran scanneren",
-    code_example: "Koden har 8 tegn, fx 7KX2-M9QH",
-    keyboard: "Tastatur",
-    backspace: "Slet sidste tegn",
-    ok: "OK",
-    checking: "Tjekker ind …",
-    c_invalid: "Det ligner ikke en kode. En kode har 8 tegn, fx 7KX2-M9QH.",
-    c_other_branch: "Den tid er bestilt et andet sted.",
-    c_unknown: "Vi kan ikke finde en tid med den kode. Tjek koden, og prøv igen.",
-    c_too_early: "Du er her i god tid. Du kan tjekke ind {when}.",
-    c_too_late: "Tiden er overskredet, så du kan ikke tjekke ind. Træk et nummer, eller spørg ved KVIK.",
-    c_cancelled: "Den tid er aflyst. Træk et nummer, eller spørg ved KVIK.",
-    c_closed: "Skrankerne er lukket i dag. Spørg ved KVIK.",
-    c_error: "Det gik ikke. Prøv igen, eller spørg ved KVIK.",
-    c_offline: "Køsystemet svarer ikke lige nu. Prøv igen om lidt, eller spørg ved KVIK.",
-    appointment_at: "Din tid: kl. {time}",
-  },
-  en: {
-    have_appointment: "I have an appointment",
-    have_appointment_sub: "Check in with the code from your booking",
-    checkin_title: "Check in with your code",
-    code_label: "Type the code, or hold the QR code from your booking up to the scanner",
-    code_example: "The code has 8 characters, e.g. 7KX2-M9QH",
-    keyboard: "Keyboard",
-    backspace: "Delete the last character",
-    ok: "OK",
-    checking: "Checking in …",
-    c_invalid: "That does not look like a code. A code has 8 characters, e.g. 7KX2-M9QH.",
-    c_other_branch: "That appointment is booked at another place.",
-    c_unknown: "We cannot find an appointment with that code. Check the code and try again.",
-    c_too_early: "You are early. You can check in {when}.",
-    c_too_late: "Your appointment time has passed, so you cannot check in. Take a number, or ask at KVIK.",
-    c_cancelled: "That appointment is cancelled. Take a number, or ask at KVIK.",
-    c_closed: "The desks are closed today. Ask at KVIK.",
-    c_error: "That did not work. Try again, or ask at KVIK.",
-    c_offline: "The queue system is not answering right now. Try again shortly, or ask at KVIK.",
-    appointment_at: "Your appointment: {time}",
-  },
-};
 
 const GENTLE = new Set(["checking", "too_early"]);
 const IDLE_BACK_MS = 45000; // nobody typing: back to the start for the next citizen
@@ -235,5 +191,5 @@ export function setupCheckIn(kiosk) {
 // The check-in's ticket on the slip: when the booked time is.
 export function appointmentLine(t, lang, ticket, timeZone) {
   if (!ticket.appointment_at) return "";
-  return t(lang, "appointment_at", { time: clockText(ticket.appointment_at, timeZone) });
+  return t(lang, "appointment_at", { time: clockText(ticket.appointment_at, timeZone, lang) });
 }

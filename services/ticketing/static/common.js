@@ -1,87 +1,51 @@
-// Shared by the kiosk and the phone pages: words, formatting, requests, back-off.
+// Shared by the kiosk and the phone pages: formatting, requests, back-off
+// (the words are in i18n.js and its catalogues).
 // Plain ES module, no build step.
 
-export const WEEKDAYS = {
-  da: { mon: "mandag", tue: "tirsdag", wed: "onsdag", thu: "torsdag", fri: "fredag", sat: "lørdag", sun: "søndag" },
-  en: { mon: "Monday", tue: "Tuesday", wed: "Wednesday", thu: "Thursday", fri: "Friday", sat: "Saturday", sun: "Sunday" },
-};
-
-// Fill "{name}" placeholders of a phrase.
-export function fill(text, vars = {}) {
-  return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : ""));
-}
-
-// A translator over a {da: {...}, en: {...}} dictionary; Danish is the fallback.
-export function translator(words) {
-  return (lang, key, vars) => fill((words[lang] && words[lang][key]) || words.da[key] || key, vars);
-}
-
-// Put the page's words in `lang`: every [data-t] element's text, every
-// [data-t-label] element's aria-label, the page's lang, and the language
-// button (which shows the other language, in that language).
-export function applyLanguage(t, lang, button) {
-  document.documentElement.lang = lang;
-  for (const element of document.querySelectorAll("[data-t]")) element.textContent = t(lang, element.dataset.t);
-  for (const element of document.querySelectorAll("[data-t-label]")) {
-    element.setAttribute("aria-label", t(lang, element.dataset.tLabel));
-  }
-  if (button) {
-    button.textContent = t(lang, "lang");
-    button.lang = lang === "da" ? "en" : "da";
-  }
-}
-
-// The phone pages remember the citizen's language (the kiosk does not: the
-// next citizen starts in Danish).
-const LANG_KEY = "qms-lang";
-export function rememberedLang() {
-  try {
-    return localStorage.getItem(LANG_KEY) === "en" ? "en" : "da";
-  } catch {
-    return "da";
-  }
-}
-export function rememberLang(lang) {
-  try {
-    localStorage.setItem(LANG_KEY, lang);
-  } catch {
-    // Private mode without storage: the choice lasts as long as the page.
-  }
-}
+import { localeOf, phrase } from "./i18n.js";
 
 // An estimated wait in words: whole minutes, rounded up; null when unknown.
+// Lower case: it always follows other words ("3 venter · ca. 9 min.").
 export function waitText(lang, seconds) {
   if (seconds === null || seconds === undefined) return null;
   const minutes = Math.ceil(seconds / 60);
-  if (minutes <= 0) return lang === "en" ? "under 1 min" : "under 1 min.";
-  if (minutes < 60) return lang === "en" ? `About ${minutes} min` : `Ca. ${minutes} min.`;
+  if (minutes <= 0) return phrase(lang, "wait_under");
+  if (minutes < 60) return phrase(lang, "wait_min", { m: minutes });
   const hours = Math.floor(minutes / 60);
   const rest = minutes % 60;
-  const h = lang === "en" ? `${hours} h` : `${hours} t.`;
-  const m = rest ? (lang === "en" ? ` ${rest} min` : ` ${rest} min.`) : "";
-  return (lang === "en" ? "About " : "Ca. ") + h + m;
+  return rest ? phrase(lang, "wait_hours_min", { h: hours, m: rest }) : phrase(lang, "wait_hours", { h: hours });
+}
+
+// A weekday's name ("mon" from the API) in `lang`, as it stands mid-sentence.
+function weekdayName(lang, weekday) {
+  const monday = Date.UTC(2024, 0, 1); // a Monday
+  const index = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].indexOf(weekday);
+  return new Intl.DateTimeFormat(localeOf(lang), { weekday: "long", timeZone: "UTC" })
+    .format(new Date(monday + index * 86400000));
+}
+
+// A local "HH:MM" in `lang`'s digits ("10:00", Arabic "١٠:٠٠"); Danish keeps the colon.
+export function timeText(lang, hhmm) {
+  const [hour, minute] = String(hhmm).split(":").map(Number);
+  const at = new Date(Date.UTC(2024, 0, 1, hour, minute));
+  const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "UTC" };
+  return new Intl.DateTimeFormat(localeOf(lang), options).format(at).replace(".", ":");
 }
 
 // "i dag kl. 10:00" / "tomorrow at 10:00" / "mandag kl. 10:00", from the API's
 // moment {time, weekday, in_days} (already in the branch's time zone).
 export function whenText(lang, moment) {
   if (!moment) return "";
-  if (lang === "en") {
-    if (moment.in_days === 0) return `today at ${moment.time}`;
-    if (moment.in_days === 1) return `tomorrow at ${moment.time}`;
-    return `${WEEKDAYS.en[moment.weekday]} at ${moment.time}`;
-  }
-  if (moment.in_days === 0) return `i dag kl. ${moment.time}`;
-  if (moment.in_days === 1) return `i morgen kl. ${moment.time}`;
-  return `${WEEKDAYS.da[moment.weekday]} kl. ${moment.time}`;
+  const time = timeText(lang, moment.time);
+  if (moment.in_days === 0) return phrase(lang, "today_at", { time });
+  if (moment.in_days === 1) return phrase(lang, "tomorrow_at", { time });
+  return phrase(lang, "weekday_at", { weekday: weekdayName(lang, moment.weekday), time });
 }
 
-// A clock time ("15:00") of an ISO instant in the branch's time zone.
-export function clockText(iso, timeZone) {
+// A clock time ("15:00") of an ISO instant in the branch's time zone, in `lang`'s digits.
+export function clockText(iso, timeZone, lang = "da") {
   if (!iso) return "";
-  const options = { hour: "2-digit", minute: "2-digit", hour12: false };
-  if (timeZone) options.timeZone = timeZone;
-  return new Intl.DateTimeFormat("da-DK", options).format(new Date(iso)).replace(".", ":");
+  return timeText(lang, localParts(iso, timeZone).time);
 }
 
 // The parts of an instant in the branch's time zone: {date: "2025-05-16",
@@ -124,7 +88,7 @@ export function momentOf(iso, timeZone, now = new Date()) {
 export function dateText(lang, date, thisYear) {
   const options = { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" };
   if (thisYear && date.slice(0, 4) !== String(thisYear)) options.year = "numeric";
-  return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "da-DK", options)
+  return new Intl.DateTimeFormat(localeOf(lang), options)
     .format(new Date(`${date}T12:00:00Z`))
     .replace(",", "");
 }
@@ -136,7 +100,7 @@ export function whenAtText(lang, iso, timeZone, now = new Date()) {
   const moment = momentOf(iso, timeZone, now);
   if (moment.in_days >= 0 && moment.in_days < 7) return whenText(lang, moment);
   const date = dateText(lang, localParts(iso, timeZone).date, localParts(now, timeZone).date.slice(0, 4));
-  return lang === "en" ? `${date} at ${moment.time}` : `${date} kl. ${moment.time}`;
+  return phrase(lang, "date_at", { date, time: timeText(lang, moment.time) });
 }
 
 // A fresh random key for one tap. crypto.randomUUID needs a secure context

@@ -8,105 +8,25 @@
 // a half-minute-old queue length is fine on a kiosk); any failure shows a
 // message and retries with back-off until the service answers again.
 
+import { backoffMs, clockText, postRetrying, request, show, timeText, waitText, whenText } from "./common.js";
+import { appointmentLine, setupCheckIn } from "./checkin.js";
 import {
-  applyLanguage, backoffMs, clockText, postRetrying, request, show, translator, waitText, whenText,
-} from "./common.js";
-import { CHECKIN_WORDS, appointmentLine, setupCheckIn } from "./checkin.js";
+  DANISH, applyLanguage, languageButtons, loadLanguagesRetrying, localName, localeOf, words,
+} from "./i18n.js";
+import { quietHint } from "./quiet.js";
 
-const WORDS = {
-  da: {
-    choose: "Tryk på det, du kommer for",
-    loading: "Henter …",
-    your_number: "Dit nummer",
-    scan: "Scan koden og følg dit nummer på din telefon",
-    done: "Færdig",
-    back: "Tilbage",
-    lang: "English",
-    waiting_none: "Ingen venter",
-    waiting_one: "1 venter",
-    waiting_many: "{n} venter",
-    full: "Ikke flere numre i dag",
-    go_area: "Vent ved {area} – du bliver kaldt på skærmen",
-    position: "Du er nr. {n} i køen",
-    position_next: "Du er den næste",
-    estimate: "Forventet ventetid: {wait}",
-    back_in: "Skærmen går tilbage om {n} sek.",
-    closed_title: "Skrankerne er lukket",
-    closed: "De åbner igen {when}.",
-    closed_no_hours: "Der er ingen åbningstider for skrankerne lige nu.",
-    self_open: "Selvbetjeningen er åben til kl. {until}.",
-    offline: "Ingen forbindelse til køsystemet – prøver igen …",
-    retrying: "Forbindelsen svigter – prøver igen …",
-    p_closed_title: "Skrankerne er lukket",
-    p_closed: "De åbner {when}. Kom gerne igen.",
-    p_full_title: "Ikke flere numre i dag",
-    p_full: "Ventetiden rækker ud over lukketid kl. {time}. Spørg ved KVIK, eller kom igen en anden dag.",
-    p_busy_title: "Mange numre lige nu",
-    p_busy: "Vent et øjeblik, og prøv igen.",
-    p_error_title: "Det gik ikke",
-    p_error: "Vi kunne ikke trække et nummer. Prøv igen, eller spørg ved KVIK.",
-    p_offline: "Køsystemet svarer ikke lige nu. Prøv igen om lidt, eller spørg ved KVIK.",
-    printed_at: "Trukket {time}",
-  },
-  en: {
-    choose: "Tap what you have come for",
-    loading: "Loading …",
-    your_number: "Your number",
-    scan: "Scan the code to follow your number on your phone",
-    done: "Done",
-    back: "Back",
-    lang: "Dansk",
-    waiting_none: "No one waiting",
-    waiting_one: "1 waiting",
-    waiting_many: "{n} waiting",
-    full: "No more numbers today",
-    go_area: "Wait at {area} – you will be called on the screen",
-    position: "You are number {n} in the queue",
-    position_next: "You are next",
-    estimate: "Estimated wait: {wait}",
-    back_in: "Back to the start in {n} s",
-    closed_title: "The desks are closed",
-    closed: "They open again {when}.",
-    closed_no_hours: "No opening hours for the desks are set right now.",
-    self_open: "Self-service is open until {until}.",
-    offline: "No connection to the queue system – retrying …",
-    retrying: "The connection is failing – retrying …",
-    p_closed_title: "The desks are closed",
-    p_closed: "They open {when}. You are welcome back.",
-    p_full_title: "No more numbers today",
-    p_full: "The wait would run past closing time at {time}. Ask at KVIK, or come back another day.",
-    p_busy_title: "Many numbers right now",
-    p_busy: "Please wait a moment and try again.",
-    p_error_title: "That did not work",
-    p_error: "We could not issue a number. Try again, or ask at KVIK.",
-    p_offline: "The queue system is not answering right now. Try again shortly, or ask at KVIK.",
-    printed_at: "Issued {time}",
-  },
-};
-// A service a manager paused: listed, not choosable, with why (and when it opens again).
-const PAUSE_WORDS = {
-  da: {
-    paused: "Midlertidigt lukket",
-    paused_until: "Midlertidigt lukket – åbner igen kl. {time}",
-    p_paused_title: "Midlertidigt lukket",
-  },
-  en: {
-    paused: "Temporarily closed",
-    paused_until: "Temporarily closed – opens again at {time}",
-    p_paused_title: "Temporarily closed",
-  },
-};
-const t = translator({
-  da: { ...WORDS.da, ...CHECKIN_WORDS.da, ...PAUSE_WORDS.da },
-  en: { ...WORDS.en, ...CHECKIN_WORDS.en, ...PAUSE_WORDS.en },
-});
+const t = words("kiosk", "checkin");
 
+// A service a manager paused: listed, not choosable, with why (and when it
+// opens again: `until` already written in the language's digits).
 function pausedText(lang, until) {
   return until ? t(lang, "paused_until", { time: until }) : t(lang, "paused");
 }
 
 const REFRESH_MS = 30000;
 const BACK_AFTER_S = 15;
+// A citizen who walks away from the start screen: the next one finds it in Danish.
+const IDLE_RESET_MS = 30000;
 const ISSUE_GIVE_UP_MS = 20000;
 
 const body = document.body;
@@ -119,12 +39,14 @@ const areaFilter = (params.get("areas") || "").split(",").map((a) => a.trim()).f
 const $ = (id) => document.getElementById(id);
 
 const kiosk = {
-  lang: "da",
+  lang: DANISH,
   services: null, // the last GET /services answer
   ticket: null, // the ticket on screen
+  choseOther: false, // the ticket came from "Andet / ved ikke"
   busy: false,
   refreshTimer: null,
   backTimer: null,
+  idleTimer: null,
   failures: 0,
 };
 
@@ -134,7 +56,8 @@ function showScreen(name) {
 }
 
 function applyWords() {
-  applyLanguage(t, kiosk.lang, $("lang"));
+  applyLanguage(t, kiosk.lang);
+  languageButtons($("langs"), kiosk.lang, chooseLanguage);
   if (checkIn) checkIn.render();
   renderServices();
   if (kiosk.ticket) renderTicket();
@@ -145,9 +68,20 @@ function setOffline(text) {
   show($("offline"), Boolean(text));
 }
 
+function chooseLanguage(lang) {
+  kiosk.lang = lang;
+  applyWords();
+}
+
 function waitingText(n) {
-  if (!n) return t(kiosk.lang, "waiting_none");
-  return n === 1 ? t(kiosk.lang, "waiting_one") : t(kiosk.lang, "waiting_many", { n });
+  return n ? t(kiosk.lang, "waiting", { n }) : t(kiosk.lang, "waiting_none");
+}
+
+// The plain line under an area's name: the branch file's, else its services' names.
+function areaLine(area, services) {
+  if (area.description) return localName(area.description, kiosk.lang);
+  const names = services.map((service) => localName(service.name, kiosk.lang));
+  return new Intl.ListFormat(localeOf(kiosk.lang), { type: "conjunction" }).format(names);
 }
 
 function orderedAreas(data) {
@@ -170,30 +104,62 @@ function renderServices() {
       ? t(kiosk.lang, "closed", { when: whenText(kiosk.lang, data.opens_at) })
       : t(kiosk.lang, "closed_no_hours");
     $("closed-self").textContent = data.self_service.open
-      ? t(kiosk.lang, "self_open", { until: data.self_service.until })
+      ? t(kiosk.lang, "self_open", { until: timeText(kiosk.lang, data.self_service.until) })
       : "";
     show(closed, true);
   }
   const holder = $("areas");
   holder.replaceChildren();
+  const other = data.services.find((s) => s.id === data.other_service);
   for (const area of orderedAreas(data)) {
     const services = data.services.filter((s) => s.area === area.id);
     if (!services.length) continue;
-    const group = document.createElement("section");
-    group.className = "area";
-    group.dataset.area = area.id;
-    const heading = document.createElement("h2");
-    heading.textContent = area.name;
-    group.append(heading);
-    const grid = document.createElement("div");
-    grid.className = "buttons";
-    for (const service of services) grid.append(serviceButton(service));
-    group.append(grid);
-    holder.append(group);
+    const buttons = services.map(serviceButton);
+    if (other && other.area === area.id) buttons.push(otherButton(other));
+    holder.append(areaGroup(area, areaLine(area, services), buttons));
+  }
+  // A kiosk showing only other areas still sends the unsure to the "other" area.
+  if (other && !holder.querySelector(".other")) {
+    const area = data.areas.find((a) => a.id === other.area);
+    holder.append(areaGroup(area, "", [otherButton(other)]));
   }
 }
 
-function serviceButton(service) {
+function areaGroup(area, line, buttons) {
+  const group = document.createElement("section");
+  group.className = "area";
+  group.dataset.area = area.id;
+  // Taller areas for more buttons: the choices share the screen's height.
+  group.style.flexGrow = String(buttons.length);
+  const heading = document.createElement("h2");
+  heading.textContent = area.name;
+  group.append(heading);
+  if (line) {
+    const what = document.createElement("p");
+    what.className = "area-line";
+    what.dir = "auto"; // an English fallback keeps its own direction on an Arabic page
+    what.textContent = line;
+    group.append(what);
+  }
+  const grid = document.createElement("div");
+  grid.className = "buttons";
+  grid.append(...buttons);
+  group.append(grid);
+  return group;
+}
+
+// "Andet / ved ikke": a ticket for the branch's catch-all service, said as such.
+function otherButton(service) {
+  const button = serviceButton(service, true);
+  button.classList.add("other");
+  delete button.dataset.service; // [data-service] names the service's own button only
+  button.dataset.choice = "other";
+  button.querySelector(".service-name").textContent = t(kiosk.lang, "other");
+  button.querySelector(".service-info").textContent = t(kiosk.lang, "other_sub", { area: service.area_name });
+  return button;
+}
+
+function serviceButton(service, other = false) {
   const button = document.createElement("button");
   button.type = "button";
   button.className = "service";
@@ -201,7 +167,8 @@ function serviceButton(service) {
   button.disabled = !service.open || kiosk.busy;
   const name = document.createElement("span");
   name.className = "service-name";
-  name.textContent = service.name[kiosk.lang] || service.name.da;
+  name.dir = "auto";
+  name.textContent = localName(service.name, kiosk.lang);
   // Chromium has no Danish hyphenation: long single words get a smaller size instead.
   const length = name.textContent.length;
   if (length > 16) name.classList.add("longest");
@@ -212,13 +179,20 @@ function serviceButton(service) {
     info.textContent = t(kiosk.lang, "full");
   } else if (service.paused) {
     button.classList.add("paused");
-    info.textContent = pausedText(kiosk.lang, service.paused_until);
+    info.textContent = pausedText(kiosk.lang, service.paused_until && timeText(kiosk.lang, service.paused_until));
   } else if (service.open) {
     const wait = waitText(kiosk.lang, service.estimated_wait_s);
     info.textContent = waitingText(service.waiting) + (wait && service.waiting ? ` · ${wait}` : "");
   }
   button.append(name, info);
-  button.addEventListener("click", () => issue(service));
+  const quiet = service.open && !other ? quietHint(kiosk.lang, service, service.estimated_wait_s) : "";
+  if (quiet) {
+    const hint = document.createElement("span");
+    hint.className = "service-quiet";
+    hint.textContent = quiet;
+    button.append(hint);
+  }
+  button.addEventListener("click", () => issue(service, other));
   return button;
 }
 
@@ -259,12 +233,14 @@ function startTiming() {
   performance.mark("qms-tap");
 }
 
-async function issue(service) {
+async function issue(service, other) {
   if (kiosk.busy) return;
   kiosk.busy = true;
+  kiosk.choseOther = other;
   startTiming();
   for (const button of document.querySelectorAll("button.service")) button.disabled = true;
-  document.querySelector(`button.service[data-service="${service.id}"]`)?.classList.add("pressed");
+  const tapped = other ? "button.other" : `button.service[data-service="${service.id}"]`;
+  document.querySelector(tapped)?.classList.add("pressed");
   const answer = await postTicket(service.id);
   setOffline(null);
   kiosk.busy = false;
@@ -281,7 +257,9 @@ function renderTicket() {
   const ticket = kiosk.ticket;
   const lang = kiosk.lang;
   $("number").textContent = ticket.number;
-  $("slip-service").textContent = ticket.service_name ? ticket.service_name[lang] || ticket.service_name.da : ticket.service;
+  $("slip-service").textContent = kiosk.choseOther
+    ? t(lang, "other")
+    : localName(ticket.service_name, lang) || ticket.service;
   $("slip-go").textContent = t(lang, "go_area", { area: ticket.area_name });
   $("slip-position").textContent = ticket.position
     ? (ticket.position === 1 ? t(lang, "position_next") : t(lang, "position", { n: ticket.position }))
@@ -289,7 +267,7 @@ function renderTicket() {
   const wait = waitText(lang, ticket.estimated_wait_s);
   $("slip-estimate").textContent = wait ? t(lang, "estimate", { wait }) : "";
   const zone = kiosk.services ? kiosk.services.timezone : undefined;
-  $("slip-time").textContent = t(lang, "printed_at", { time: clockText(ticket.issued_at, zone) });
+  $("slip-time").textContent = t(lang, "printed_at", { time: clockText(ticket.issued_at, zone, lang) });
   $("slip-appointment").textContent = appointmentLine(t, lang, ticket, zone);
 }
 
@@ -304,6 +282,7 @@ function showIssued() {
   });
   qr.src = `/kiosk/${encodeURIComponent(branch)}/qr/${encodeURIComponent(ticket.ticket_id)}.svg`;
   showScreen("issued");
+  $("done").focus(); // the screen the focus was on is gone: keyboard users go on from "Færdig"
   requestAnimationFrame(() => {
     performance.mark("qms-number");
     performance.measure("qms-tap-to-number", "qms-tap", "qms-number");
@@ -336,10 +315,10 @@ function showProblem(answer) {
     text = when ? t(lang, "p_closed", { when }) : t(lang, "closed_no_hours");
   } else if (problem.code === "would_exceed_closing") {
     title = t(lang, "p_full_title");
-    text = t(lang, "p_full", { time: clockText(problem.closes_at, kiosk.services?.timezone) });
+    text = t(lang, "p_full", { time: clockText(problem.closes_at, kiosk.services?.timezone, lang) });
   } else if (problem.code === "paused") {
     title = t(lang, "p_paused_title");
-    text = pausedText(lang, problem.until ? clockText(problem.until, kiosk.services?.timezone) : null);
+    text = pausedText(lang, problem.until ? clockText(problem.until, kiosk.services?.timezone, lang) : null);
   } else if (problem.code === "rate_limited") {
     title = t(lang, "p_busy_title");
     text = t(lang, "p_busy");
@@ -348,22 +327,25 @@ function showProblem(answer) {
   $("problem-text").textContent = text;
   $("problem").dataset.code = problem ? problem.code || "" : "offline";
   showScreen("problem");
+  $("problem-back").focus();
   startCountdown();
 }
 
 function backToStart() {
   clearInterval(kiosk.backTimer);
   kiosk.ticket = null;
-  kiosk.lang = "da"; // the next citizen starts in Danish
+  kiosk.choseOther = false;
+  kiosk.lang = DANISH; // the next citizen starts in Danish
   if (checkIn) checkIn.close();
   showScreen("start");
   applyWords();
+  $("start-title").focus({ preventScroll: true });
   loadServices();
 }
 
 function tickClock() {
   const zone = kiosk.services ? kiosk.services.timezone : undefined;
-  $("clock").textContent = clockText(new Date().toISOString(), zone);
+  $("clock").textContent = clockText(new Date().toISOString(), zone, kiosk.lang);
 }
 
 // Only where the branch takes bookings; usable while the desks are closed
@@ -387,6 +369,7 @@ const checkIn = takesBookings
     }).finally(() => setOffline(null)),
     onTicket: (ticket) => {
       kiosk.ticket = ticket;
+      kiosk.choseOther = false;
       showIssued();
       loadServices();
     },
@@ -405,14 +388,24 @@ if (checkIn) {
   });
 }
 
-$("lang").addEventListener("click", () => {
-  kiosk.lang = kiosk.lang === "da" ? "en" : "da";
-  applyWords();
-});
+// Any touch or key restarts the wait; the other screens go back on their own timers.
+function restartIdle() {
+  clearTimeout(kiosk.idleTimer);
+  kiosk.idleTimer = setTimeout(() => {
+    if ($("start").hidden || kiosk.lang === DANISH) return;
+    kiosk.lang = DANISH;
+    applyWords();
+  }, IDLE_RESET_MS);
+}
+for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, restartIdle, true);
+
 $("done").addEventListener("click", backToStart);
 $("problem-back").addEventListener("click", backToStart);
 window.addEventListener("online", loadServices);
 
+// The catalogues first (the page's Danish stays on screen until then).
+await loadLanguagesRetrying(undefined, () => show($("offline"), true)); // its Danish words are in the page
+setOffline(null);
 applyWords();
 tickClock();
 setInterval(tickClock, 10000);

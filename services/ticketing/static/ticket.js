@@ -8,73 +8,11 @@
 // attempt also refreshes the ticket from the API, so the page never shows
 // something older than the last attempt.
 
-import {
-  applyLanguage, backoffMs, keepTogether, rememberedLang, rememberLang, request, show, translator, waitText,
-} from "./common.js";
+import { backoffMs, keepTogether, request, show, waitText } from "./common.js";
+import { DANISH, applyLanguage, localName, phoneLanguage, words } from "./i18n.js";
+import { quietHint } from "./quiet.js";
 
-const WORDS = {
-  da: {
-    your_number: "Dit nummer",
-    lang: "English",
-    loading: "Henter dit nummer …",
-    position: "Du er nr. {n} i køen",
-    position_next: "Du er den næste",
-    estimate: "Forventet ventetid: {wait}",
-    waiting_where: "Vent ved {area}. Du bliver også kaldt på skærmen.",
-    your_turn: "Det er din tur!",
-    go: "Gå til {counter}",
-    called_sub: "Skranken venter på dig.",
-    serving: "Du bliver betjent ved {counter}",
-    finished: "Tak for besøget",
-    finished_sub: "Dit nummer er afsluttet.",
-    no_show: "Du blev kaldt, men nåede ikke frem",
-    no_show_sub: "Spørg ved KVIK, hvis du stadig har brug for hjælp.",
-    cancelled: "Dit nummer er annulleret",
-    cancelled_sub: "Du står ikke længere i køen.",
-    unknown: "Nummeret findes ikke",
-    unknown_sub: "Et nummer gælder kun den dag, det er trukket.",
-    live: "Opdateres automatisk",
-    reconnecting: "Forbindelsen er afbrudt – prøver igen …",
-    offline: "Ingen forbindelse – prøver igen …",
-    leave: "Forlad køen",
-    confirm: "Vil du forlade køen? Du mister dit nummer.",
-    confirm_yes: "Ja, forlad køen",
-    confirm_no: "Nej, bliv i køen",
-    cancel_failed: "Det lykkedes ikke. Prøv igen.",
-    in_service: "Du er allerede ved skranken.",
-  },
-  en: {
-    your_number: "Your number",
-    lang: "Dansk",
-    loading: "Loading your number …",
-    position: "You are number {n} in the queue",
-    position_next: "You are next",
-    estimate: "Estimated wait: {wait}",
-    waiting_where: "Wait at {area}. You will also be called on the screen.",
-    your_turn: "It is your turn!",
-    go: "Go to {counter}",
-    called_sub: "The desk is waiting for you.",
-    serving: "You are being served at {counter}",
-    finished: "Thank you for your visit",
-    finished_sub: "Your number is done.",
-    no_show: "You were called but did not make it",
-    no_show_sub: "Ask at KVIK if you still need help.",
-    cancelled: "Your number is cancelled",
-    cancelled_sub: "You are no longer in the queue.",
-    unknown: "This number does not exist",
-    unknown_sub: "A number is valid only on the day it was taken.",
-    live: "Updates automatically",
-    reconnecting: "Connection lost – retrying …",
-    offline: "No connection – retrying …",
-    leave: "Leave the queue",
-    confirm: "Leave the queue? You will lose your number.",
-    confirm_yes: "Yes, leave the queue",
-    confirm_no: "No, stay in the queue",
-    cancel_failed: "That did not work. Please try again.",
-    in_service: "You are already at the desk.",
-  },
-};
-const t = translator(WORDS);
+const t = words("ticket");
 const ENDED = new Set(["finished", "no_show", "cancelled"]);
 const PING_MS = 20000;
 const SILENT_MS = 50000;
@@ -86,7 +24,7 @@ const statusUrl = `/api/v1/branches/${encodeURIComponent(branch)}/tickets/${enco
 const $ = (id) => document.getElementById(id);
 
 const page = {
-  lang: rememberedLang(),
+  lang: DANISH, // the remembered one once its catalogue is in (start)
   ticket: null, // the API's view, updated by frames
   seq: -1,
   socket: null,
@@ -94,6 +32,7 @@ const page = {
   retryTimer: null,
   connected: false,
   unknown: false,
+  service: null, // the ticket's service in the services list (its quiet hours)
   pinger: null,
   lastMessageAt: 0,
 };
@@ -112,7 +51,7 @@ function counterName(ticket) {
 
 function render() {
   const lang = page.lang;
-  applyLanguage(t, lang, $("lang"));
+  applyLanguage(t, lang);
   const ticket = page.ticket;
   let main = "";
   let wait = "";
@@ -128,7 +67,7 @@ function render() {
   } else {
     status = ticket.status;
     $("number").textContent = ticket.number;
-    $("service").textContent = ticket.service_name ? ticket.service_name[lang] || ticket.service_name.da : "";
+    $("service").textContent = localName(ticket.service_name, lang);
     const counter = counterName(ticket);
     if (status === "waiting") {
       main = ticket.position === 1 ? t(lang, "position_next") : ticket.position ? t(lang, "position", { n: ticket.position }) : "";
@@ -147,6 +86,8 @@ function render() {
     document.title = `${ticket.number} · ${status === "called" ? t(lang, "go", { counter }) : main}`;
   }
   body.dataset.status = status;
+  // A long wait now: when the service is usually quiet, for another time.
+  $("quiet").textContent = status === "waiting" ? quietHint(lang, page.service, ticket.estimated_wait_s) : "";
   show($("called"), status === "called");
   $("state-main").textContent = main;
   $("state-wait").textContent = wait;
@@ -278,11 +219,6 @@ async function cancel() {
   refresh();
 }
 
-$("lang").addEventListener("click", () => {
-  page.lang = page.lang === "da" ? "en" : "da";
-  rememberLang(page.lang);
-  render();
-});
 $("cancel").addEventListener("click", () => {
   show($("cancel"), false);
   show($("confirm"), true);
@@ -302,6 +238,10 @@ document.addEventListener("visibilitychange", () => {
 });
 
 async function start() {
+  page.lang = await phoneLanguage($("lang"), (lang) => {
+    page.lang = lang;
+    render();
+  });
   render();
   for (let attempt = 0; ; attempt++) {
     const status = await refresh();
@@ -310,6 +250,21 @@ async function start() {
     await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
   }
   connect();
+  loadService();
+}
+
+// Once: the ticket's service with its quiet hours (nothing lost if it fails).
+async function loadService() {
+  if (!page.ticket) return;
+  try {
+    const answer = await request(`/api/v1/branches/${encodeURIComponent(branch)}/services`, { timeoutMs: 8000 });
+    if (answer.status !== 200) return;
+    page.service = answer.body.services.find((s) => s.id === page.ticket.service) || null;
+    render();
+    body.dataset.serviceLoaded = "yes"; // for tests: the hint has had its chance
+  } catch {
+    // The hint is a nicety: the ticket works without it.
+  }
 }
 
 start();
