@@ -1,11 +1,18 @@
 """What the length of the queue costs: reads and commands with few and with many waiting.
 
     .venv/bin/python bench/queue_length.py [--waiting 1000] [--seconds 5] [--clients 16]
+        [--many 5000] [--engine-only]
 
 1. `decide` of call_next and of issue_ticket on Magion's hall (all desks open)
    with 10 and with `--waiting` tickets waiting: microseconds per decision
    (the state is not changed, so each run decides from the same queue).
-2. `GET /api/v1/branches/magion/services` on one in-process ticketing
+2. An issued `pas` ticket as routing answers it, with 10, 1,000 and
+   `--many` waiting, without and with bookings to come (Magion books `pas`
+   and `koerekort`: every slot of the next `BOOKED_HOURS` hours is booked):
+   `decide_and_apply` of issue_ticket (its reply carries the ticket's
+   position and estimate) and that reply's `estimate_for` alone, beside the
+   floor: `decide` of issue_ticket with 10 waiting and no bookings.
+3. `GET /api/v1/branches/magion/services` on one in-process ticketing
    service (embedded bus, loopback) with nobody waiting and with `--waiting`
    waiting: requests/s from `--clients` concurrent aiohttp clients for
    `--seconds`, beside the floor of a bare aiohttp handler answering a small
@@ -37,16 +44,19 @@ from shared.bus.connect import connect_embedded
 from shared.bus.embedded import EmbeddedBroker
 from shared.config import BranchConfig, Settings, load_branch_file
 from shared.contract import (
+    BookAppointment,
     CallNext,
+    CancelTicket,
     Command,
     CommandData,
     CommandType,
     Event,
     IssueTicket,
     OpenCounter,
+    Reply,
 )
 from shared.logs import configure_logging
-from shared.projection import BranchState, local_day
+from shared.projection import BranchState, estimate_for, local_day, slots_on
 from shared.runtime import ServiceContext, start_service
 
 
@@ -71,12 +81,23 @@ def command(
     )
 
 
+# With bookings: every slot of the bookable services in the next hours is booked.
+BOOKED_HOURS = 4
+
+
 def hall_with(
-    config: BranchConfig, waiting: int, now: dt.datetime
+    config: BranchConfig, waiting: int, now: dt.datetime, booked: bool = False
 ) -> tuple[BranchState, list[Event]]:
-    """Every desk open and `waiting` tickets issued (spread over the services), none called."""
+    """Every desk open and `waiting` tickets issued (spread over the services), none called.
+
+    `booked`: first every slot of the next `BOOKED_HOURS` hours booked, none checked in.
+    """
     state = BranchState.fresh(config, local_day(config, now))
+    # As if today's services had taken 10 s each: 5,000 waiting still end before closing.
+    state.service_time_s = dict.fromkeys(state.service_time_s, 10.0)
     ids, log = CountingIds(), list[Event]()
+    if booked:
+        log.extend(book_slots(config, state, ids, now))
     for desk in config.counters:
         _, events = decide_and_apply(
             state,
@@ -102,6 +123,68 @@ def hall_with(
             raise SystemExit(f"issue refused at {n}: {reply.error}")
         log.extend(events)
     return state, log
+
+
+def book_slots(
+    config: BranchConfig, state: BranchState, ids: CountingIds, now: dt.datetime
+) -> list[Event]:
+    until = now + dt.timedelta(hours=BOOKED_HOURS)
+    log: list[Event] = []
+    for service in config.services:
+        if service.seats is None:
+            continue
+        for start, _ in slots_on(config, service, state.day):
+            if not now < start <= until:
+                continue
+            data = BookAppointment(service=service.id, start=start)
+            reply, events = run(config, state, ids, CommandType.BOOK_APPOINTMENT, data, now)
+            if not reply.ok:
+                raise SystemExit(f"booking refused at {start}: {reply.error}")
+            log.extend(events)
+    return log
+
+
+def run(
+    config: BranchConfig,
+    state: BranchState,
+    ids: CountingIds,
+    kind: CommandType,
+    data: CommandData,
+    now: dt.datetime,
+) -> tuple[Reply, tuple[Event, ...]]:
+    return decide_and_apply(
+        state, command(config, kind, data, now), config=config, now=now, ids=ids, writer="bench"
+    )
+
+
+def issued_us(config: BranchConfig, state: BranchState, service: str) -> tuple[float, float]:
+    """Microseconds per issue_ticket decided, applied and answered, and per its reply's estimate.
+
+    The fastest of five runs of 100; each ticket is cancelled (not timed)
+    before the next, so every issue meets the same queue.
+    """
+    now = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+    ids = CountingIds("i")
+    issues, estimates = [], []
+    for _ in range(5):
+        issue_s = estimate_s = 0.0
+        for _ in range(100):
+            issue = command(config, CommandType.ISSUE_TICKET, IssueTicket(service=service), now)
+            started = time.perf_counter()
+            reply, _ = decide_and_apply(
+                state, issue, config=config, now=now, ids=ids, writer="bench"
+            )
+            issue_s += time.perf_counter() - started
+            assert reply.ok and reply.result is not None, reply.error
+            ticket_id = reply.result["ticket_id"]
+            started = time.perf_counter()
+            estimate_for(state, config, ticket_id, now)
+            estimate_s += time.perf_counter() - started
+            cancel = CancelTicket(ticket_id=ticket_id)
+            run(config, state, ids, CommandType.CANCEL_TICKET, cancel, now)
+        issues.append(issue_s / 100 * 1e6)
+        estimates.append(estimate_s / 100 * 1e6)
+    return min(issues), min(estimates)
 
 
 def decide_us(
@@ -204,6 +287,22 @@ async def main(args: argparse.Namespace) -> None:
             config, state, IssueTicket(service=config.services[0].id), CommandType.ISSUE_TICKET
         )
         print(f"decide with {waiting:>5} waiting: call_next {call:7.1f} µs, issue {issue:7.1f} µs")
+    floor_state, _ = hall_with(config, 10, now)
+    issue_floor = decide_us(
+        config, floor_state, IssueTicket(service="pas"), CommandType.ISSUE_TICKET
+    )
+    for booked in (False, True):
+        for waiting in (10, 1000, args.many):
+            state, _ = hall_with(config, waiting, now, booked)
+            issued, estimate = issued_us(config, state, "pas")
+            print(
+                f"issue pas with {waiting:>5} waiting, {'with' if booked else 'no':>4} bookings: "
+                f"decide+apply+reply {issued:7.1f} µs, its estimate_for {estimate:7.1f} µs "
+                f"(floor: decide with 10 waiting, no bookings {issue_floor:6.1f} µs)"
+            )
+    if args.engine_only:
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        return
     _, empty = hall_with(config, 0, now)
     floor = await bare_floor(args.clients, args.seconds)
     none = await services_rate(config, empty, args.clients, args.seconds)
@@ -225,4 +324,6 @@ if __name__ == "__main__":
     parser.add_argument("--waiting", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--many", type=int, default=5000)
+    parser.add_argument("--engine-only", action="store_true", help="parts 1 and 2 only")
     asyncio.run(main(parser.parse_args()))

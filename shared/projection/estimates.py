@@ -22,13 +22,20 @@ the due appointment tickets ahead of every walk-in.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple, cast
 
 from shared.config.schema import BranchConfig
 from shared.projection.hours import elapsed_s
 from shared.projection.memo import memoised, peek
-from shared.projection.ordering import ahead_of, waiting_in_call_order
+from shared.projection.ordering import (
+    ahead_of,
+    appointment_due,
+    early_before,
+    last_walk_in,
+    waiting_in_call_order,
+)
 from shared.projection.state import BranchState, Ticket, TicketStatus
 
 # For a service the configuration no longer names.
@@ -92,17 +99,20 @@ def _wait(work_s: float, desks: int) -> int | None:
 class _Booked:
     """Today's appointments still to be served that will come before walk-ins, by slot start.
 
-    `take_until(work)` adds to `work` the service time of each one whose slot
-    starts before a walk-in with `work` ahead of it would be called; each is
-    taken once, in slot order, so a walk of the call order stays linear.
+    `take_until(base)` takes each one whose slot starts before a walk-in with
+    `base` of tickets' work ahead of it would be called, in slot order, each
+    once: `extra` is their service time summed. The work ahead of a ticket is
+    `base + extra`, kept apart so that a ticket's place counted from the
+    index comes out as the walk of the call order gives it (`estimate_for`).
     """
 
-    __slots__ = ("_at", "_costs", "_desks", "_next", "_now_ts", "taken")
+    __slots__ = ("_at", "_costs", "_desks", "_next", "_now_ts", "extra", "taken")
 
     def __init__(
         self, state: BranchState, config: BranchConfig, cap: Capacity, now: dt.datetime
     ) -> None:
         self._now_ts, self._desks, self._next = now.timestamp(), cap.desks, 0
+        self.extra = 0.0
         self.taken: set[str] = set()  # early tickets already counted
         rows: list[tuple[float, float, str]] = []
         calendar, settings = state.calendar, config.appointments
@@ -129,18 +139,18 @@ class _Booked:
     def __bool__(self) -> bool:
         return bool(self._at)
 
-    def take_until(self, work: float) -> float:
-        if not self._desks:
-            return work
-        while (
-            self._next < len(self._at) and self._at[self._next] < self._now_ts + work / self._desks
-        ):
-            cost, ticket_id = self._costs[self._next]
-            work += cost
-            if ticket_id:
-                self.taken.add(ticket_id)
-            self._next += 1
-        return work
+    def take_until(self, base: float) -> float:
+        if self._desks:
+            while (
+                self._next < len(self._at)
+                and self._at[self._next] < self._now_ts + (base + self.extra) / self._desks
+            ):
+                cost, ticket_id = self._costs[self._next]
+                self.extra += cost
+                if ticket_id:
+                    self.taken.add(ticket_id)
+                self._next += 1
+        return base + self.extra
 
 
 def _cost(state: BranchState, service: str) -> float:
@@ -159,52 +169,33 @@ def _work(state: BranchState, busy_s: float, ahead: dict[str, int]) -> float:
     return work
 
 
+def _walks_in(ticket: Ticket) -> bool:
+    """A walk-in: the appointments due before its call go first (`_Booked`)."""
+    return ticket.appointment_ts is None and not ticket.priority
+
+
 def _walk(
     state: BranchState,
     ordered: list[Ticket],
     cap: Capacity,
     service: str,
-    booked: _Booked | None = None,
-    until: str | None = None,
+    booked: _Booked | None,
 ) -> dict[str, Estimate]:
-    """Estimates of `service`'s tickets, walking the call order once (up to `until`)."""
-    if booked is None:
-        return _walk_unbooked(state, ordered, cap, service, until)
+    """Estimates of `service`'s tickets, walking the call order once."""
     out: dict[str, Estimate] = {}
-    work = cap.busy_s
+    ahead: dict[str, int] = {}  # the tickets passed, but an early one a slot already counted
     position = 0
     for ticket in ordered:
         if ticket.service not in cap.competing:
             continue
         position += 1
-        if ticket.appointment_id is None and not ticket.priority:
-            # A walk-in: the appointments due before its call go first.
-            work = booked.take_until(work)
+        work = _work(state, cap.busy_s, ahead)
+        if booked is not None:
+            work = booked.take_until(work) if _walks_in(ticket) else work + booked.extra
         if ticket.service == service:
             out[ticket.id] = Estimate(position, _wait(work, cap.desks))
-            if ticket.id == until:
-                break
-        if ticket.id not in booked.taken:
-            work += _cost(state, ticket.service)
-    return out
-
-
-def _walk_unbooked(
-    state: BranchState, ordered: list[Ticket], cap: Capacity, service: str, until: str | None
-) -> dict[str, Estimate]:
-    """`_walk` with no bookings to come: the work ahead is each service's count times its cost."""
-    out: dict[str, Estimate] = {}
-    ahead: dict[str, int] = {}
-    position = 0
-    for ticket in ordered:
-        if ticket.service not in cap.competing:
-            continue
-        position += 1
-        if ticket.service == service:
-            out[ticket.id] = Estimate(position, _wait(_work(state, cap.busy_s, ahead), cap.desks))
-            if ticket.id == until:
-                break
-        ahead[ticket.service] = ahead.get(ticket.service, 0) + 1
+        if booked is None or ticket.id not in booked.taken:
+            ahead[ticket.service] = ahead.get(ticket.service, 0) + 1
     return out
 
 
@@ -238,7 +229,14 @@ def estimate_for(
     """One ticket's estimate; None unless it is waiting.
 
     From the branch's shared estimates when a reader computed them this
-    second; else by walking the call order only as far as the ticket.
+    second; else counted from the index, as `_walk` would give it: the cost
+    grows with the number of services and of today's bookings, not with the
+    queue. Walk-ins come after every priority ticket and due appointment, so
+    the slots they take before this ticket are those `base` alone reaches
+    (the walk takes them in slot order as its work grows, and stops at the
+    same slot). An appointment ticket checked in early comes after every
+    walk-in: the last walk-in took what it takes, and an early ticket ahead
+    whose slot was taken is not counted twice.
     """
     ticket = state.waiting.get(ticket_id)
     if ticket is None:
@@ -247,13 +245,53 @@ def estimate_for(
     if shared is not None:
         return cast("dict[str, Estimate]", shared)[ticket_id]
     cap = capacity(state, config, ticket.service, now)
+    ahead = ahead_of(state, config, ticket, cap.competing, now)
+    position = sum(ahead.values()) + 1
     booked = _booked(state, config, cap, now)
-    if booked is None:  # counted from the index: the cost does not grow with the queue
-        ahead = ahead_of(state, config, ticket, cap.competing, now)
+    if booked is not None and _walks_in(ticket):
+        work = booked.take_until(_work(state, cap.busy_s, ahead))
+    elif booked is not None and not ticket.priority and not appointment_due(ticket, now):
+        work = _after_walk_ins(state, config, cap, booked, ticket, ahead, now)
+    else:  # before every walk-in: no slot taken yet
         work = _work(state, cap.busy_s, ahead)
-        return Estimate(sum(ahead.values()) + 1, _wait(work, cap.desks))
-    ordered = waiting_in_call_order(state, config, now)
-    return _walk(state, ordered, cap, ticket.service, booked, until=ticket_id)[ticket_id]
+    return Estimate(position, _wait(work, cap.desks))
+
+
+def _after_walk_ins(
+    state: BranchState,
+    config: BranchConfig,
+    cap: Capacity,
+    booked: _Booked,
+    ticket: Ticket,
+    ahead: dict[str, int],
+    now: dt.datetime,
+) -> float:
+    """The work ahead of `ticket`, an appointment ticket checked in early (`estimate_for`)."""
+    last = last_walk_in(state, config, cap.competing, now)
+    if last is None:
+        return _work(state, cap.busy_s, ahead)
+    before_last = _before_early(state, cap.competing, now.timestamp())
+    before_last[last.service] -= 1
+    booked.take_until(_work(state, cap.busy_s, before_last))
+    passed = dict(ahead)
+    for taken in booked.taken:
+        other = state.waiting[taken]
+        if early_before(other, ticket, now):
+            passed[other.service] -= 1
+    return _work(state, cap.busy_s, passed) + booked.extra
+
+
+def _before_early(state: BranchState, services: Iterable[str], now_ts: float) -> dict[str, int]:
+    """Per service: its waiting tickets but the appointment tickets checked in early."""
+    ahead: dict[str, int] = {}
+    for service in services:
+        queue = state.waiting.by_service.get(service)
+        if queue is None:
+            continue
+        count = len(queue) - (len(queue.booked) - queue.due(now_ts))
+        if count:
+            ahead[service] = count
+    return ahead
 
 
 def estimate_new(
@@ -267,18 +305,15 @@ def estimate_new(
     after walk-ins), which instead count as booked slots like the bookings.
     """
     cap = capacity(state, config, service, now)
-    ahead: dict[str, int] = {}
-    now_ts = now.timestamp()
-    for competing in cap.competing:
-        queue = state.waiting.by_service.get(competing)
-        if queue is None:
-            continue
-        if priority:
-            count = queue.at_least(priority)
-        else:  # all but the appointment tickets checked in early
-            count = len(queue) - (len(queue.booked) - queue.due(now_ts))
-        if count:
-            ahead[competing] = count
+    if priority:
+        ahead = {}
+        for competing in cap.competing:
+            queue = state.waiting.by_service.get(competing)
+            count = queue.at_least(priority) if queue is not None else 0
+            if count:
+                ahead[competing] = count
+    else:
+        ahead = _before_early(state, cap.competing, now.timestamp())
     work = _work(state, cap.busy_s, ahead)
     booked = _booked(state, config, cap, now) if not priority else None
     if booked is not None:

@@ -186,3 +186,37 @@ def ahead_of(
         if count:
             out[service] = count
     return out
+
+
+def last_walk_in(
+    state: BranchState, config: BranchConfig, services: Collection[str], now: dt.datetime
+) -> Ticket | None:
+    """The walk-in of `services` called last of them (`waiting_in_call_order`), or None.
+
+    Each service's last is the tail of its walk-in run, so only the tails are compared.
+    """
+    targets, now_ts = target_seconds(config), now.timestamp()
+    waiting = state.waiting
+    last: Ticket | None = None
+    last_key: RankKey | None = None
+    for service in services:
+        queue = waiting.by_service.get(service)
+        if queue is None or not queue.walk_in:
+            continue
+        keys = queue.walk_in
+        fresh = bisect_left(keys, now_ts, key=_time)
+        tail = max(keys[fresh:], key=_order) if fresh < len(keys) else keys[-1]
+        ticket = waiting.ticket(tail)
+        key = rank_key_at(ticket, now_ts, targets)
+        if last_key is None or key > last_key:
+            last, last_key = ticket, key
+    return last
+
+
+def early_before(other: Ticket, ticket: Ticket, now: dt.datetime) -> bool:
+    """`other` is an appointment ticket checked in early, called before `ticket` (one too)."""
+    booked_ts = other.appointment_ts
+    if other.priority or booked_ts is None or _due(booked_ts, now.timestamp()):
+        return False
+    assert ticket.appointment_ts is not None, "`ticket` is an appointment ticket"
+    return (booked_ts, other.queue_order) < (ticket.appointment_ts, ticket.queue_order)
