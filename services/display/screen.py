@@ -33,6 +33,7 @@ from shared.projection import (
     area_figures,
     area_name,
     desk_name,
+    pause_end,
     service_figures,
     staffed_window,
 )
@@ -74,8 +75,20 @@ def serving(state: BranchState, config: BranchConfig, area: str) -> list[Frame]:
     return rows
 
 
-def waiting(config: BranchConfig, figures: dict[str, ServiceFigures], area: str) -> Frame:
-    """`{service_id: {count, name_da, name_en, estimated_wait_s, open_desks}}` of `area`."""
+def waiting(
+    state: BranchState,
+    config: BranchConfig,
+    figures: dict[str, ServiceFigures],
+    area: str,
+    now: dt.datetime,
+) -> Frame:
+    """`{service_id: {count, name_da, name_en, estimated_wait_s, open_desks, paused,
+    paused_until}}` of `area`.
+
+    The pause is the ticketing services list's (`pause_of`, `pause_end`): part of
+    what is compared, so pausing or resuming a service sends a `waiting` frame
+    (and a pause that lapses by itself, at the next clock tick).
+    """
     found = area_figures(config, figures).get(area)
     names = {service.id: service.name for service in config.services}
     return {
@@ -85,6 +98,8 @@ def waiting(config: BranchConfig, figures: dict[str, ServiceFigures], area: str)
             "name_en": names[figure.service].en,
             "estimated_wait_s": figure.estimated_wait_s,
             "open_desks": figure.open_desks,
+            "paused": (pause := state.pause_of(figure.service, now)) is not None,
+            "paused_until": pause_end(config, pause),
         }
         for figure in (found.services if found else ())
     }
@@ -168,7 +183,7 @@ class ScreenFrames:
         exactly what the others show, and nobody else needs a frame.
         """
         if fresh or area not in self._waiting:
-            self._waiting[area] = waiting(self.config, self.figures(state, now), area)
+            self._waiting[area] = waiting(state, self.config, self.figures(state, now), area, now)
         if fresh or self._hours is None:
             self._hours = hours(state, self.config, now)
         frame = snapshot(state, self.config, area, self._waiting[area], self._hours)
@@ -217,17 +232,21 @@ class ScreenFrames:
         hours_changed = self.hours_update(state, now)
         out: dict[str, list[Frame]] = {}
         for area in self._desks:
-            update = self.waiting_update(state, area, figures)
+            update = self.waiting_update(state, area, figures, now)
             frames = [frame for frame in (update, hours_changed) if frame is not None]
             if frames:
                 out[area] = frames
         return out
 
     def waiting_update(
-        self, state: BranchState, area: str, figures: dict[str, ServiceFigures]
+        self,
+        state: BranchState,
+        area: str,
+        figures: dict[str, ServiceFigures],
+        now: dt.datetime,
     ) -> Frame | None:
         """A `waiting` frame if the area's figures differ from what its screens show."""
-        now_waiting = waiting(self.config, figures, area)
+        now_waiting = waiting(state, self.config, figures, area, now)
         if now_waiting == self._waiting.get(area):
             return None
         self._waiting[area] = now_waiting

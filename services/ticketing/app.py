@@ -82,7 +82,7 @@ SPEC = ServiceSpec(
     follows_log=True,
     setup=setup,
     running=(keep_demand,),
-    # The phone page follows its ticket over the display's WebSocket.
+    # The phone page follows its ticket, the kiosk its areas, over the display's WebSockets.
     connect_sources=pages.display_socket_sources,
 )
 create_app = SPEC.create_app

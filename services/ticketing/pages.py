@@ -19,6 +19,7 @@ import segno
 from aiohttp import web
 
 from services.ticketing.keys import TICKET_ID, TICKETING_KEY
+from shared.config.settings import Settings
 from shared.contract.events import CODE_ALPHABET
 from shared.http import problem
 from shared.http.display_address import display_address, display_sources
@@ -79,12 +80,24 @@ async def kiosk_page(request: web.Request) -> web.Response:
         # What the tickets' QR codes hold: the page warns the operator if no phone reaches it.
         "qr_base": qr_base,
         "qr_loopback": "yes" if is_loopback_url(qr_base) else "",
+        # The kiosk follows its areas' pauses over the display's WebSocket.
+        **display_values(request.app[TICKETING_KEY].ctx.settings),
     }
     return html_page(render(request.app[TEMPLATES_KEY].kiosk, values))
 
 
+def display_values(settings: Settings) -> dict[str, str]:
+    """Where the page's script finds the display (`displaySocketBase` in common.js)."""
+    mode, url = display_address(settings.public_display_url)
+    return {
+        "display_mode": mode,
+        "display_url": url,
+        "display_port": str(settings.port("display")),
+    }
+
+
 def display_socket_sources(request: web.Request) -> tuple[str, ...]:
-    """What the phone page's socket to the display needs in CSP `connect-src`."""
+    """What the phone and kiosk pages' sockets to the display need in CSP `connect-src`."""
     return display_sources(request, request.app[TICKETING_KEY].ctx.settings, websocket=True)
 
 
@@ -94,15 +107,11 @@ async def ticket_page(request: web.Request) -> web.Response:
     ticket_id = request.match_info["ticket_id"]
     if not TICKET_ID.fullmatch(ticket_id):
         raise problem(404, "unknown_ticket", "no such ticket")
-    settings = t.ctx.settings
-    mode, url = display_address(settings.public_display_url)
     values = {
         "branch": config.id,
         "branch_name": config.branch.name,
         "ticket_id": ticket_id,
-        "display_mode": mode,
-        "display_url": url,
-        "display_port": str(settings.port("display")),
+        **display_values(t.ctx.settings),
         "static": STATIC_PREFIX,
     }
     return html_page(render(request.app[TEMPLATES_KEY].ticket, values))

@@ -18,6 +18,8 @@ from shared.contract import (
     DayClosed,
     Event,
     EventData,
+    ServicePaused,
+    ServiceResumed,
     TicketCalled,
     TicketCancelled,
     TicketFinished,
@@ -111,7 +113,40 @@ def test_the_snapshot_of_a_quiet_morning() -> None:
         "name_en": "pas",
         "estimated_wait_s": 0,
         "open_desks": 0,
+        "paused": False,
+        "paused_until": None,
     }
+
+
+def test_pausing_and_resuming_a_service_sends_its_area_a_waiting_frame() -> None:
+    """The kiosk learns of a pause from this frame, not from its 30 s poll."""
+    hall = Screens("service", "kvik")
+
+    paused = hall.add(ServicePaused(service="pas", until=local(2026, 11, 30, 14, 0), staff="m1"))
+    resumed = hall.add(ServiceResumed(service="pas", staff="m1"))
+
+    assert types(paused, "service") == ["waiting"]
+    assert "kvik" not in paused  # another area's figures did not change
+    shown = paused["service"][0]["waiting"]
+    assert shown["pas"]["paused"] is True and shown["pas"]["paused_until"] == "14:00"
+    assert shown["skat"]["paused"] is False
+    assert types(resumed, "service") == ["waiting"]
+    back = resumed["service"][0]["waiting"]["pas"]
+    assert back == {**shown["pas"], "paused": False, "paused_until": None}
+
+
+def test_a_pause_until_resumed_has_no_end_and_one_that_lapses_is_sent_by_the_clock() -> None:
+    hall = Screens("service")
+    open_ended = hall.add(ServicePaused(service="skat", until=None, staff="m1"))
+    hall.add(ServicePaused(service="pas", until=local(2026, 11, 30, 10, 30), staff="m1"))
+
+    before = hall.screens.figure_updates(hall.state, local(2026, 11, 30, 10, 29))
+    lapsed = hall.screens.figure_updates(hall.state, local(2026, 11, 30, 10, 30))
+
+    skat = open_ended["service"][0]["waiting"]["skat"]
+    assert skat["paused"] is True and skat["paused_until"] is None
+    assert before == {}
+    assert lapsed["service"][0]["waiting"]["pas"]["paused"] is False
 
 
 def test_a_call_is_a_called_frame_on_its_area_only_and_moves_the_waiting_count() -> None:
@@ -301,7 +336,7 @@ def test_a_screen_that_joins_gets_the_figures_the_others_were_sent() -> None:
 
     joined = hall.screens.snapshot(hall.state, "service", hall.now, fresh=False)
     update = hall.screens.waiting_update(
-        hall.state, "service", hall.screens.figures(hall.state, hall.now)
+        hall.state, "service", hall.screens.figures(hall.state, hall.now), hall.now
     )
 
     assert joined["waiting"] == shown

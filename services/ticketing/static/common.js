@@ -118,6 +118,15 @@ export function backoffMs(attempt, firstMs = 1000, maxMs = 30000) {
   return Math.round(base * (0.75 + Math.random() * 0.5));
 }
 
+// Where this page reaches the display service's WebSockets, from the `data-display-*`
+// attributes the server put on <body> (QMS_PUBLIC_DISPLAY_URL: unset, empty or a URL).
+export function displaySocketBase(dataset) {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  if (dataset.displayMode === "url") return dataset.displayUrl.replace(/^http/, "ws");
+  if (dataset.displayMode === "same-origin") return `${scheme}//${location.host}`;
+  return `${scheme}//${location.hostname}:${dataset.displayPort}`;
+}
+
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -4,10 +4,15 @@
 // ?areas=service,kvik shows only those areas, in that order.
 // A branch that takes bookings also has "Jeg har en tid" (checkin.js): the
 // check-in's ticket is shown and printed here like any other.
-// Waiting figures refresh every 30 s and after every ticket (no WebSocket:
-// a half-minute-old queue length is fine on a kiosk); any failure shows a
-// message and retries with back-off until the service answers again.
+// Waiting figures refresh every 30 s and after every ticket (a half-minute-old
+// queue length is fine on a kiosk); any failure shows a message and retries
+// with back-off until the service answers again. A manager's pause or resume
+// must not wait that long: the kiosk follows the display's WebSocket of each
+// area it shows, whose `waiting` frames carry every service's pause, and
+// re-reads the list when they disagree with it (kiosk_live.js). Without the
+// display the kiosk works as before, on the poll alone.
 
+import { followPauses } from "./kiosk_live.js";
 import { backoffMs, clockText, postRetrying, request, show, timeText, waitText, whenText } from "./common.js";
 import { appointmentLine, setupCheckIn } from "./checkin.js";
 import {
@@ -125,6 +130,14 @@ function renderServices() {
   }
 }
 
+// The areas whose buttons are on screen (the "other" service's area included).
+function shownAreas(data) {
+  const ids = new Set(orderedAreas(data).map((area) => area.id));
+  const other = data.services.find((s) => s.id === data.other_service);
+  if (other) ids.add(other.area);
+  return [...ids].filter((id) => data.services.some((s) => s.area === id));
+}
+
 function areaGroup(area, line, buttons) {
   const group = document.createElement("section");
   group.className = "area";
@@ -207,6 +220,7 @@ async function loadServices() {
     setOffline(null);
     renderServices();
     tickClock(); // now in the branch's time zone
+    pauses.follow(shownAreas(answer.body));
   } catch {
     // Keep the last list on screen (greyed by the banner) and try again soon.
     setOffline(t(kiosk.lang, "offline"));
@@ -252,6 +266,13 @@ async function issue(service, other) {
   }
   loadServices();
 }
+
+const pauses = followPauses({
+  branch,
+  dataset: body.dataset,
+  shown: () => kiosk.services,
+  reload: () => loadServices(),
+});
 
 function renderTicket() {
   const ticket = kiosk.ticket;

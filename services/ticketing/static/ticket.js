@@ -8,7 +8,7 @@
 // attempt also refreshes the ticket from the API, so the page never shows
 // something older than the last attempt.
 
-import { backoffMs, keepTogether, request, show, waitText } from "./common.js";
+import { backoffMs, displaySocketBase, keepTogether, request, show, waitText } from "./common.js";
 import { DANISH, applyLanguage, localName, phoneLanguage, words } from "./i18n.js";
 import { quietHint } from "./quiet.js";
 
@@ -36,14 +36,6 @@ const page = {
   pinger: null,
   lastMessageAt: 0,
 };
-
-function displayBase() {
-  const mode = body.dataset.displayMode;
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  if (mode === "url") return body.dataset.displayUrl.replace(/^http/, "ws");
-  if (mode === "same-origin") return `${scheme}//${location.host}`;
-  return `${scheme}//${location.hostname}:${body.dataset.displayPort}`;
-}
 
 function counterName(ticket) {
   return keepTogether(ticket.counter_name || ticket.counter || "");
@@ -174,7 +166,7 @@ function connect() {
   clearTimeout(page.retryTimer);
   if (page.unknown || (page.ticket && ENDED.has(page.ticket.status))) return;
   if (page.socket) return;
-  const url = `${displayBase()}/ws/tickets/${encodeURIComponent(branch)}/${encodeURIComponent(ticketId)}`;
+  const url = `${displaySocketBase(body.dataset)}/ws/tickets/${encodeURIComponent(branch)}/${encodeURIComponent(ticketId)}`;
   let socket;
   try {
     socket = new WebSocket(url);
