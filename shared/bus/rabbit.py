@@ -54,6 +54,7 @@ from shared.bus.rabbit_session import (
     TRANSIENT,
     Session,
     close_quietly,
+    close_within,
     unless_lost,
     warn_if_legacy_log,
 )
@@ -63,6 +64,9 @@ from shared.logs import redact_passwords
 
 log = structlog.get_logger(__name__)
 
+# Each of closing's four steps (consumers, readers, supervisor, connection) may
+# take this long: a service's shutdown ends within its 10 s whatever hangs.
+CLOSE_WITHIN_S = 2.5
 BACKOFF_START = 0.1
 BACKOFF_CAP = 2.0
 # Publishes in flight at once: one confirm round-trip per batch, not per event.
@@ -146,14 +150,14 @@ class RabbitBus(Bus):
             return
         self._closing = True
         self._up.set()  # wake every waiter; each then sees `_closing`
-        await asyncio.gather(*(c.close() for c in list(self._consumers)))
-        await asyncio.gather(*(r.close() for r in list(self._readers)))
+        await close_within((c.close() for c in list(self._consumers)), CLOSE_WITHIN_S, "consumers")
+        await close_within((r.close() for r in list(self._readers)), CLOSE_WITHIN_S, "readers")
         if self._supervisor is not None:
             self._supervisor.cancel()
-            await asyncio.gather(self._supervisor, return_exceptions=True)
+            await close_within([self._supervisor], CLOSE_WITHIN_S, "supervisor")
         session, self._session = self._session, None
         if session is not None:
-            await session.dispose()
+            await close_within([session.dispose()], CLOSE_WITHIN_S, "connection")
 
     async def _open_session(self) -> Session:
         """A session on the current node, else on the next ones in turn; else the last failure."""

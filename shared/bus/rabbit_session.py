@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
 import aiormq.abc
@@ -197,6 +197,30 @@ def _retrieve(task: asyncio.Future[Any]) -> None:
     """Take an abandoned task's outcome, so asyncio does not log it as never retrieved."""
     if not task.cancelled():
         task.exception()
+
+
+async def close_within(closing: Iterable[Awaitable[object]], within_s: float, what: str) -> None:
+    """Await every close, but no longer than `within_s` in all.
+
+    A shutdown must end (SIGTERM exits within 10 s): a close that hangs (a
+    broker that never answers, a task that outlives its cancel) is logged by
+    name and left behind rather than holding the whole service. `asyncio.wait`
+    returns at its deadline even when a cancelled close has not finished,
+    where a `gather` under a timeout would wait for it.
+    """
+    tasks = [asyncio.ensure_future(c) for c in closing]
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=within_s)
+    if pending:
+        log.error(
+            "close did not finish in time", what=what, pending=len(pending), within_s=within_s
+        )
+        for task in pending:
+            task.cancel()
+    for task in tasks:
+        if task.done() and not task.cancelled() and (error := task.exception()) is not None:
+            log.warning("close failed", what=what, error=repr(error))
 
 
 async def close_quietly(channel: AbstractChannel | None) -> None:
