@@ -52,11 +52,16 @@ def early_morning_zone(now: dt.datetime | None = None) -> str:
     return zone_at_hour(EARLY_MORNING, now)
 
 
-def branch_toml(branch: str, desks: int | Sequence[str], zone: str | None = None) -> str:
+def branch_toml(
+    branch: str, desks: int | Sequence[str], zone: str | None = None, service_time_min: int = 8
+) -> str:
     """One area, one service, desks that all take it; staffed around the clock.
 
     `desks`: how many (service-1, service-2, ...), or their ids. The zone is
-    `early_morning_zone()` unless given.
+    `early_morning_zone()` unless given. `service_time_min` seeds the
+    estimates: a branch that takes tens of thousands of tickets in a run
+    needs a short one, or its estimates soon run past midnight and every
+    further ticket is refused as `would_exceed_closing`.
     """
     ids = [f"service-{n}" for n in range(1, desks + 1)] if isinstance(desks, int) else desks
     lines = [
@@ -70,7 +75,7 @@ def branch_toml(branch: str, desks: int | Sequence[str], zone: str | None = None
             for n, desk in enumerate(ids, 1)
         ),
         '[[services]]\nid = "pas"\nname = { da = "Pas", en = "Passport" }\narea = "service"',
-        'prefix = "P"\ntarget_wait_min = 15\nservice_time_min = 8\n',
+        f'prefix = "P"\ntarget_wait_min = 15\nservice_time_min = {service_time_min}\n',
     ]
     return "\n".join(lines)
 

@@ -195,7 +195,7 @@ async def issue_tickets(
         while time.monotonic() < deadline and (not count or issued < count):
             started = time.perf_counter()
             async with session.post(endpoint, json=body) as response:
-                await response.read()
+                answer = await response.read()
             if response.status == 201:
                 issued += 1
                 latencies.append((time.perf_counter() - started) * 1000)
@@ -203,7 +203,8 @@ async def issue_tickets(
             else:
                 failed[response.status] = failed.get(response.status, 0) + 1
                 if len(failed) and sum(failed.values()) > 1000:
-                    raise RuntimeError(f"ticketing keeps refusing: {failed}")
+                    last = answer.decode(errors="replace")[:300]
+                    raise RuntimeError(f"ticketing keeps refusing: {failed}; the last: {last}")
 
     started = time.monotonic()
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:

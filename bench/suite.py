@@ -287,8 +287,10 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     with own_vhost() as amqp_url, tempfile.TemporaryDirectory(prefix="qms-bench-") as folder:
         work = Path(folder)
-        for branch in (ISSUE_BRANCH, CALL_BRANCH):
-            (work / f"{branch}.toml").write_text(branch_toml(branch, len(DESKS)))
+        (work / f"{ISSUE_BRANCH}.toml").write_text(
+            branch_toml(ISSUE_BRANCH, len(DESKS), service_time_min=1)
+        )
+        (work / f"{CALL_BRANCH}.toml").write_text(branch_toml(CALL_BRANCH, len(DESKS)))
         stack = Stack(work, amqp_url, secrets.token_urlsafe(16))
         try:
             floor = asyncio.run(measure_stack(stack, args, rows))
