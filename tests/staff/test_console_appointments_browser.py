@@ -23,6 +23,7 @@ from tests.staff.test_appointments_api import book, bookable, next_slots
 from tests.staff.test_console_browser import WITHIN_MS, sign_in_at_desk
 from tests.support.buses import EMBEDDED
 from tests.support.clock import MovingClock
+from tests.support.console import press_action_key
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +46,7 @@ async def test_a_due_appointment_in_the_waiting_list_and_a_booking_by_phone(
     hall: Hall, clock: MovingClock, page: Page, artifacts: Path
 ) -> None:
     await sign_in_at_desk(page, hall, STAFF_TOKEN, "service-1")
-    await page.keyboard.press("o")
+    await press_action_key(page, "o")
     await expect(page.locator("#desk-state")).to_have_text("Åben · anna", timeout=WITHIN_MS)
     panel = page.locator("#appointments")
     await expect(panel).to_be_visible()
@@ -86,7 +87,7 @@ async def test_a_due_appointment_in_the_waiting_list_and_a_booking_by_phone(
     await page.screenshot(path=artifacts / "staff-console-appointments.png", full_page=True)
 
     # On the phone: a driving-licence time, booked from the form, the code shown large.
-    await page.keyboard.press("b")
+    await press_action_key(page, "b")
     await expect(page.locator("#book-form")).to_be_visible()
     await page.select_option("#book-service", "koerekort")
     first_free = page.locator("#book-slot option").first

@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.staff.conftest import MANAGER_TOKEN, STAFF_TOKEN, Hall
+from tests.support.console import press_action_key
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +38,7 @@ async def test_two_consoles_on_one_desk(
     assert await page.evaluate("localStorage.getItem('qms.staff.token')") is None
 
     await page.uncheck("#service-boxes input[value=koerekort]")
-    await page.keyboard.press("o")
+    await press_action_key(page, "o")
     await expect(page.locator("#desk-state")).to_have_text("Åben · anna", timeout=WITHIN_MS)
     desk = await hall.desk("service-1", "open", {"services": ["pas"]})
     assert desk[1]["services"] == ["pas"]
@@ -45,7 +46,7 @@ async def test_two_consoles_on_one_desk(
     await hall.issue("koerekort")
     await hall.issue("pas")
     await expect(page.locator("#queue-rows tr").first).to_contain_text("1", timeout=WITHIN_MS)
-    await page.keyboard.press("n")
+    await press_action_key(page, "n")
     await expect(page.locator("#current-number")).to_have_text("P001", timeout=WITHIN_MS)
     await expect(page.locator("#message")).to_have_text("Kalder P001 (Pas)")
     await page.screenshot(path=artifacts / "staff-console.png")
@@ -56,12 +57,12 @@ async def test_two_consoles_on_one_desk(
         await sign_in_at_desk(second, hall, MANAGER_TOKEN, "service-1")
         await expect(second.locator("#current-number")).to_have_text("P001", timeout=WITHIN_MS)
 
-        await page.keyboard.press("f")  # the first console finishes: the second sees it live
+        await press_action_key(page, "f")  # the first console finishes: the second sees it live
         await expect(second.locator("#current-number")).to_have_text("–", timeout=WITHIN_MS)
         await expect(second.locator("#actions button[data-action=finish]")).to_be_disabled()
 
         # Nothing waits for pas any more: the refusal is shown, in words.
-        await second.keyboard.press("n")
+        await press_action_key(second, "n")
         message = second.locator("#message")
         await expect(message).to_have_text("Ingen venter på denne skranke.", timeout=WITHIN_MS)
         await expect(message).to_have_class(re.compile(r"\berror\b"))
@@ -86,13 +87,11 @@ async def test_a_wrong_token_is_sent_back_to_sign_in(embedded_hall: Hall, page: 
 
 
 async def open_and_call(page: Page, hall: Hall, number: str) -> None:
-    """Sign in at service-1, open it (O) and call (N), each once the console is done before."""
+    """Sign in at service-1, open it (O) and call (N), each once the console takes the key."""
     await sign_in_at_desk(page, hall, STAFF_TOKEN, "service-1")
-    await page.keyboard.press("o")
+    await press_action_key(page, "o")
     await expect(page.locator("#desk-state")).to_have_text("Åben · anna", timeout=WITHIN_MS)
-    # Enabled once the open's own answer is in (the console takes no key while one is out).
-    await expect(page.locator("#actions button[data-action=call-next]")).to_be_enabled()
-    await page.keyboard.press("n")
+    await press_action_key(page, "n")
     await expect(page.locator("#current-number")).to_have_text(number, timeout=WITHIN_MS)
 
 
@@ -131,13 +130,13 @@ async def test_no_show_waits_for_the_recalls_the_engine_asks_for(
     await expect(info).not_to_contain_text("kaldt igen")
     await page.screenshot(path=artifacts / "staff-no-show-waits.png")
 
-    await page.keyboard.press("r")
+    await press_action_key(page, "r")
     await expect(info).to_contain_text("kaldt igen 1 gang", timeout=WITHIN_MS)
     await expect(info).not_to_contain_text("gang(e)")
     await expect(why).to_have_text("efter 1 genkald til")
     await expect(no_show).to_be_disabled()
 
-    await page.keyboard.press("r")
+    await press_action_key(page, "r")
     await expect(info).to_contain_text("kaldt igen 2 gange", timeout=WITHIN_MS)
     await expect(no_show).to_be_enabled()
     await expect(why).to_be_hidden()
@@ -145,7 +144,7 @@ async def test_no_show_waits_for_the_recalls_the_engine_asks_for(
     await expect(info).to_contain_text("recalled 2 times")
     await page.click("#lang")
 
-    await page.keyboard.press("x")
+    await press_action_key(page, "x")
     await expect(page.locator("#message")).to_have_text(
         "P001 er meldt udeblevet", timeout=WITHIN_MS
     )
@@ -157,7 +156,7 @@ async def test_the_transfer_list_is_grouped_by_area(
     hall = embedded_hall
     await hall.issue("pas")
     await open_and_call(page, hall, "P001")
-    await page.keyboard.press("t")
+    await press_action_key(page, "t")
     await expect(page.locator("#transfer-form")).to_be_visible()
     groups = await page.locator("#transfer-service").evaluate(
         "(select) => [...select.querySelectorAll('optgroup')].map((group) =>"

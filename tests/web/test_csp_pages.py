@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.support.console import press_action_key
 from tests.support.hall import ServiceName
 from tests.support.whole_hall import MANAGER_TOKEN, STAFF_TOKEN, WholeHall, whole_hall
 from tests.ticketing.booking_kit import phone_branch
@@ -159,7 +160,7 @@ async def test_the_console_and_the_manager_page(
         "data-status", "live", timeout=WITHIN_MS
     )
     await expect(console.page.locator("#current-number")).to_have_text("P001")
-    await console.page.keyboard.press("f")
+    await press_action_key(console.page, "f")
     await expect(console.page.locator("#current-number")).to_have_text("–", timeout=WITHIN_MS)
     await console.assert_clean()
 
