@@ -21,15 +21,19 @@ Also routing's group-commit batch size (mean) and its delivery -> reply time.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import secrets
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from localstack import REPO, Stack, branch_toml, command_seconds, cpu_seconds, own_vhost
+from localstack import (
+    Stack,
+    add_stack_options,
+    branch_toml,
+    command_seconds,
+    cpu_seconds,
+    run_stack,
+)
 from measure import issue_tickets, percentile
 from suite_tools import profile
 
@@ -125,22 +129,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--profile", type=Path, default=None, help="py-spy raw stacks here")
-    parser.add_argument(
-        "--repo", type=Path, default=REPO, help="whose services to run (another checkout)"
-    )
+    add_stack_options(parser)
     args = parser.parse_args()
-    with (
-        own_vhost() as amqp_url,
-        tempfile.TemporaryDirectory(prefix="qms-bench-tickets-") as folder,
-    ):
-        work = Path(folder)
-        (work / f"{BRANCH}.toml").write_text(branch_toml(BRANCH, DESKS, service_time_min=1))
-        stack = Stack(work, amqp_url, secrets.token_urlsafe(16), repo=args.repo)
-        try:
-            asyncio.run(measure(stack, args))
-        finally:
-            stack.stop()
+    branches = {BRANCH: branch_toml(BRANCH, DESKS, service_time_min=1)}
+    run_stack("qms-bench-tickets-", branches, args.repo, lambda stack: measure(stack, args))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from shared.bus import CommandDelivery
 from shared.bus.rabbit import RabbitBus
 from shared.contract import Reply
 from tests.bus.messages import command, event, unique_branch
+from tests.bus.test_coalesce import record_writes
 from tests.bus.test_command_batches import queue_requests
 from tests.support.buses import AMQP_URL, delete_command_queues
 
@@ -30,13 +31,7 @@ async def watched(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Rabbit
     coalescing = coalesce.coalesce_writes
 
     def counting(transport: asyncio.WriteTransport) -> None:
-        real_write = transport.write
-
-        def write(data: bytes | bytearray | memoryview) -> None:
-            sent.append(bytes(data))
-            real_write(data)
-
-        transport.write = write  # type: ignore[method-assign]
+        record_writes(transport, sent)
         coalescing(transport)
 
     monkeypatch.setattr(coalesce, "coalesce_writes", counting)
