@@ -3,7 +3,8 @@
 A name breaks only between words (or after a hyphen in it): a word that fits
 its button at the smallest size the kiosk allows is never cut, the name's type
 gets smaller instead; only a word too long even then may break. No button's
-text runs past its edge. Measured in the page (each word's line boxes via
+text runs past its edge, nor the ticket's past the slip's, on screen or on
+paper. Measured in the page (each word's line boxes via
 Range.getClientRects); screenshots go to test-artifacts/ (kiosk-names-*.png).
 """
 
@@ -131,3 +132,36 @@ async def test_long_names_break_between_words_and_never_overflow(
     assert by_service["pension"]["size"] == pytest.approx(SMALLEST_PX, abs=0.05)
     if orientation == "portrait":
         assert cut == {LONG_NAMES["pension"][0]}
+
+
+SLIP_SERVICE = """() => {
+  const name = document.getElementById("slip-service");
+  const slip = document.getElementById("slip").getBoundingClientRect();
+  const box = name.getBoundingClientRect();
+  return {text: name.textContent, scroll: name.scrollWidth, width: name.clientWidth,
+          inside: box.left >= slip.left - 0.5 && box.right <= slip.right + 0.5};
+}"""
+
+
+async def test_the_slip_holds_a_long_name_on_screen_and_on_paper(
+    start_hall: StartHall, branch_id: str, browser: Browser, artifacts: Path
+) -> None:
+    hall = await start_hall(long_named_hall(branch_id), bus="embedded")
+    context = await browser.new_context(viewport=VIEWPORTS["portrait"], locale="da-DK")
+    try:
+        page = await context.new_page()
+        await page.goto(hall.url(f"/kiosk/{branch_id}"))
+        # Not the first of its area: the slip once named such a ticket "Andet / ved ikke".
+        await page.locator('button.service[data-service="pension"]').click()
+        await page.locator("#number").wait_for(state="visible", timeout=10_000)
+        on_screen = await page.evaluate(SLIP_SERVICE)
+        await page.screenshot(path=artifacts / "kiosk-names-slip.png")
+        await page.emulate_media(media="print")
+        on_paper = await page.evaluate(SLIP_SERVICE)
+        await page.screenshot(path=artifacts / "kiosk-names-slip-print.png")
+    finally:
+        await context.close()
+
+    for shown in (on_screen, on_paper):
+        assert shown["text"] == LONG_NAMES["pension"][0]
+        assert shown["scroll"] <= shown["width"] and shown["inside"], shown

@@ -121,7 +121,8 @@ function renderServices() {
   for (const area of orderedAreas(data)) {
     const services = data.services.filter((s) => s.area === area.id);
     if (!services.length) continue;
-    const buttons = services.map(serviceButton);
+    // Not map(serviceButton): its index would arrive as `other` (slip "Andet / ved ikke").
+    const buttons = services.map((service) => serviceButton(service));
     if (other && other.area === area.id) buttons.push(otherButton(other));
     holder.append(areaGroup(area, areaLine(area, services), buttons));
   }
@@ -285,9 +286,11 @@ function renderTicket() {
   const ticket = kiosk.ticket;
   const lang = kiosk.lang;
   $("number").textContent = ticket.number;
-  $("slip-service").textContent = kiosk.choseOther
+  const service = $("slip-service");
+  service.textContent = kiosk.choseOther
     ? t(lang, "other")
     : localName(ticket.service_name, lang) || ticket.service;
+  service.lang = kiosk.choseOther ? lang : localNameLang(ticket.service_name, lang);
   $("slip-go").textContent = t(lang, "go_area", { area: ticket.area_name });
   $("slip-position").textContent = ticket.position
     ? (ticket.position === 1 ? t(lang, "position_next") : t(lang, "position", { n: ticket.position }))
