@@ -49,6 +49,7 @@ from shared.bus import Bus
 from shared.bus.connect import broker_answers, connect_embedded, connect_rabbit
 from shared.bus.embedded import EmbeddedBroker
 from shared.config import Settings, load_branches
+from shared.config.settings import DEFAULT_PORTS
 from shared.contract import Event, EventData, TicketCalled, TicketIssued, decode_event
 from shared.contract.events import data_type
 from shared.logs import configure_logging
@@ -68,7 +69,9 @@ async def serve_embedded(branch_file: str, port: int, data_dir: str) -> None:
     broker = EmbeddedBroker(Path(data_dir))
     await broker.open()
     bus, publisher = await connect_embedded(broker), await connect_embedded(broker)
-    settings = Settings(host="127.0.0.1", ports={"display": port})
+    # Every service's port, as `python -m services.display` reads them: the screens'
+    # origin check derives ticketing's origin from its port.
+    settings = Settings(host="127.0.0.1", ports={**DEFAULT_PORTS, "display": port})
     ctx = ServiceContext.create("display", settings, load_branches(branch_file), bus)
     service = await start_service(ctx, create_app)
     stdin = asyncio.StreamReader()
