@@ -155,6 +155,11 @@ async def test_a_paused_service_shows_why_on_the_kiosk_and_takes_no_ticket_until
     # The kiosk's area socket says so; a second of its time later (its re-read
     # waits a quarter of one) passport is greyed, with the reason.
     assert (await frames.pause("pas", True))["paused_until"] == "14:00"
+    # Its sockets say they are a kiosk's: the manager's screen warnings never count them.
+    _, shown, _ = await hall.request("GET", "display", "/display/status")
+    assert [row for row in shown["screens"] if row["branch"] == hall.branch] == []
+    kiosk_areas = {row["area"] for row in shown["kiosks"] if row["branch"] == hall.branch}
+    assert kiosk_areas == {"kvik", "service"}
     await kiosk.clock.run_for(PUSHED_WITHIN_MS)
     await expect(pas).to_be_disabled(timeout=WITHIN_MS)
     await expect(pas.locator(".service-info")).to_have_text(

@@ -16,17 +16,12 @@ import { followPauses } from "./kiosk_live.js";
 import { backoffMs, clockText, postRetrying, request, show, timeText, waitText, whenText } from "./common.js";
 import { appointmentLine, setupCheckIn } from "./checkin.js";
 import {
-  DANISH, applyLanguage, languageButtons, loadLanguagesRetrying, localName, localeOf, words,
+  DANISH, applyLanguage, languageButtons, loadLanguagesRetrying, localName, localNameLang, words,
 } from "./i18n.js";
-import { quietHint } from "./quiet.js";
+import { choiceGroups, pausedText } from "./kiosk_choices.js";
+import { fitNames } from "./kiosk_fit.js";
 
 const t = words("kiosk", "checkin");
-
-// A service a manager paused: listed, not choosable, with why (and when it
-// opens again: `until` already written in the language's digits).
-function pausedText(lang, until) {
-  return until ? t(lang, "paused_until", { time: until }) : t(lang, "paused");
-}
 
 const REFRESH_MS = 30000;
 const BACK_AFTER_S = 15;
@@ -58,6 +53,7 @@ const kiosk = {
 const SCREENS = ["start", "issued", "problem", "checkin"];
 function showScreen(name) {
   for (const screen of SCREENS) show($(screen), screen === name);
+  if (name === "start") fitNames($("areas"));
 }
 
 function applyWords() {
@@ -76,17 +72,6 @@ function setOffline(text) {
 function chooseLanguage(lang) {
   kiosk.lang = lang;
   applyWords();
-}
-
-function waitingText(n) {
-  return n ? t(kiosk.lang, "waiting", { n }) : t(kiosk.lang, "waiting_none");
-}
-
-// The plain line under an area's name: the branch file's, else its services' names.
-function areaLine(area, services) {
-  if (area.description) return localName(area.description, kiosk.lang);
-  const names = services.map((service) => localName(service.name, kiosk.lang));
-  return new Intl.ListFormat(localeOf(kiosk.lang), { type: "conjunction" }).format(names);
 }
 
 function orderedAreas(data) {
@@ -114,20 +99,10 @@ function renderServices() {
     show(closed, true);
   }
   const holder = $("areas");
-  holder.replaceChildren();
-  const other = data.services.find((s) => s.id === data.other_service);
-  for (const area of orderedAreas(data)) {
-    const services = data.services.filter((s) => s.area === area.id);
-    if (!services.length) continue;
-    const buttons = services.map(serviceButton);
-    if (other && other.area === area.id) buttons.push(otherButton(other));
-    holder.append(areaGroup(area, areaLine(area, services), buttons));
-  }
-  // A kiosk showing only other areas still sends the unsure to the "other" area.
-  if (other && !holder.querySelector(".other")) {
-    const area = data.areas.find((a) => a.id === other.area);
-    holder.append(areaGroup(area, "", [otherButton(other)]));
-  }
+  holder.replaceChildren(...choiceGroups(data, orderedAreas(data), {
+    lang: kiosk.lang, busy: kiosk.busy, choose: issue,
+  }));
+  fitNames(holder);
 }
 
 // The areas whose buttons are on screen (the "other" service's area included).
@@ -136,77 +111,6 @@ function shownAreas(data) {
   const other = data.services.find((s) => s.id === data.other_service);
   if (other) ids.add(other.area);
   return [...ids].filter((id) => data.services.some((s) => s.area === id));
-}
-
-function areaGroup(area, line, buttons) {
-  const group = document.createElement("section");
-  group.className = "area";
-  group.dataset.area = area.id;
-  // Taller areas for more buttons: the choices share the screen's height.
-  group.style.flexGrow = String(buttons.length);
-  const heading = document.createElement("h2");
-  heading.textContent = area.name;
-  group.append(heading);
-  if (line) {
-    const what = document.createElement("p");
-    what.className = "area-line";
-    what.dir = "auto"; // an English fallback keeps its own direction on an Arabic page
-    what.textContent = line;
-    group.append(what);
-  }
-  const grid = document.createElement("div");
-  grid.className = "buttons";
-  grid.append(...buttons);
-  group.append(grid);
-  return group;
-}
-
-// "Andet / ved ikke": a ticket for the branch's catch-all service, said as such.
-function otherButton(service) {
-  const button = serviceButton(service, true);
-  button.classList.add("other");
-  delete button.dataset.service; // [data-service] names the service's own button only
-  button.dataset.choice = "other";
-  button.querySelector(".service-name").textContent = t(kiosk.lang, "other");
-  button.querySelector(".service-info").textContent = t(kiosk.lang, "other_sub", { area: service.area_name });
-  return button;
-}
-
-function serviceButton(service, other = false) {
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "service";
-  button.dataset.service = service.id;
-  button.disabled = !service.open || kiosk.busy;
-  const name = document.createElement("span");
-  name.className = "service-name";
-  name.dir = "auto";
-  name.textContent = localName(service.name, kiosk.lang);
-  // Chromium has no Danish hyphenation: long single words get a smaller size instead.
-  const length = name.textContent.length;
-  if (length > 16) name.classList.add("longest");
-  else if (length > 12) name.classList.add("long");
-  const info = document.createElement("span");
-  info.className = "service-info";
-  if (service.reason === "would_exceed_closing") {
-    info.textContent = t(kiosk.lang, "full");
-  } else if (service.paused) {
-    button.classList.add("paused");
-    info.textContent = pausedText(kiosk.lang, service.paused_until && timeText(kiosk.lang, service.paused_until));
-  } else if (service.open) {
-    const wait = waitText(kiosk.lang, service.estimated_wait_s);
-    info.textContent = waitingText(service.waiting) + (wait && service.waiting ? ` · ${wait}` : "");
-  }
-  button.append(name, info);
-  const quiet = service.open && !other ? quietHint(kiosk.lang, service, service.estimated_wait_s) : "";
-  if (quiet) {
-    const hint = document.createElement("span");
-    hint.className = "service-quiet";
-    hint.textContent = quiet;
-    button.append(hint);
-  }
-  button.addEventListener("click", () => issue(service, other));
-  return button;
 }
 
 async function loadServices() {
@@ -278,9 +182,11 @@ function renderTicket() {
   const ticket = kiosk.ticket;
   const lang = kiosk.lang;
   $("number").textContent = ticket.number;
-  $("slip-service").textContent = kiosk.choseOther
+  const service = $("slip-service");
+  service.textContent = kiosk.choseOther
     ? t(lang, "other")
     : localName(ticket.service_name, lang) || ticket.service;
+  service.lang = kiosk.choseOther ? lang : localNameLang(ticket.service_name, lang);
   $("slip-go").textContent = t(lang, "go_area", { area: ticket.area_name });
   $("slip-position").textContent = ticket.position
     ? (ticket.position === 1 ? t(lang, "position_next") : t(lang, "position", { n: ticket.position }))
@@ -423,6 +329,7 @@ for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, r
 $("done").addEventListener("click", backToStart);
 $("problem-back").addEventListener("click", backToStart);
 window.addEventListener("online", loadServices);
+window.addEventListener("resize", () => fitNames($("areas")));
 
 // The catalogues first (the page's Danish stays on screen until then).
 await loadLanguagesRetrying(undefined, () => show($("offline"), true)); // its Danish words are in the page
