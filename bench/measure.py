@@ -176,7 +176,7 @@ class Issued:
 
 
 async def issue_tickets(
-    url: str, branch: str, *, seconds: float = math.inf, count: int = 0, clients: int = 64
+    url: str, branch: str, *, seconds: float = math.inf, count: int = 0, clients: int = 50
 ) -> Issued:
     """POST tickets from `clients` concurrent clients, for `seconds` or until `count` are issued."""
     endpoint = f"{url}/api/v1/branches/{branch}/tickets"

@@ -11,7 +11,7 @@ replicas), staff, display and ticketing as real processes and measures:
    call path's own (`measure.path_floor`): a quorum-queue hop (a command)
    plus a stream hop (its event), each publish awaiting its confirm;
 2. ticket issue throughput: POST /api/v1/branches/{b}/tickets on ticketing
-   from 64 concurrent clients for `--seconds` (rate limit off);
+   from 50 concurrent clients (the target's) for `--seconds` (rate limit off);
 3. call -> screen: call-next on the staff API at 5/s (5 s), then at 50/s
    over 20 desks for `--seconds`, timed to the `called` frame at a hall
    WebSocket client of the display (tickets issued beforehand on a branch of
