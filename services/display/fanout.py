@@ -34,8 +34,9 @@ PING = b"\x89\x00"  # an unmasked WebSocket ping with no payload
 class Subscriber:
     """One WebSocket client: its response and the transport frames are written to.
 
-    `kind` is "screen" or "ticket"; `branch` and `topic` (area id, or ticket
-    number) go into the log lines about it.
+    `kind` is "screen" (a hall screen), "kiosk" (a kiosk page following an
+    area's pauses: the same frames, not a screen) or "ticket"; `branch` and
+    `topic` (area id, or ticket number) go into the log lines about it.
     """
 
     ws: web.WebSocketResponse

@@ -82,21 +82,21 @@ class BranchHub:
     # --- subscribers --------------------------------------------------------
 
     def add_screen(self, area: str, subscriber: Subscriber) -> None:
-        """Subscribe a screen and send it the snapshot."""
+        """Subscribe a screen (or a kiosk: the same frames) and send it the snapshot."""
         encoded = self._snapshots.get(area)
         if encoded is None:
             frame = self.screens.snapshot(self.live.state, area, self._clock(), fresh=False)
             encoded = self._snapshots[area] = frame_of(frame)
         self._areas.setdefault(area, set()).add(subscriber)
         self._fanout.send(subscriber, encoded)
-        self._fanout.clients.labels(self.branch, "screen").inc()
+        self._fanout.clients.labels(self.branch, subscriber.kind).inc()
 
     def remove_screen(self, area: str, subscriber: Subscriber) -> None:
         watchers = self._areas.get(area)
         if watchers is None or subscriber not in watchers:
             return
         watchers.discard(subscriber)
-        self._fanout.clients.labels(self.branch, "screen").dec()
+        self._fanout.clients.labels(self.branch, subscriber.kind).dec()
         if not watchers:
             del self._areas[area]
             self.screens.forget(area)
@@ -129,9 +129,17 @@ class BranchHub:
             del self._phones[ticket_id]
             self.tickets.forget(ticket_id)
 
-    def screens_by_area(self) -> dict[str, frozenset[Subscriber]]:
-        """The screens connected now, per area (their voices: /display/status)."""
-        return {area: frozenset(watchers) for area, watchers in self._areas.items()}
+    def watchers_by_area(self, kind: str) -> dict[str, frozenset[Subscriber]]:
+        """The area sockets of `kind` ("screen" or "kiosk") connected now, per area.
+
+        Both kinds get the same frames from the same set; only /display/status
+        tells them apart (a kiosk is not a hall screen, and has no voice).
+        """
+        by_area = {
+            area: frozenset(s for s in watchers if s.kind == kind)
+            for area, watchers in self._areas.items()
+        }
+        return {area: watchers for area, watchers in by_area.items() if watchers}
 
     def subscribers(self) -> list[Subscriber]:
         out = [s for watchers in self._areas.values() for s in watchers]

@@ -6,7 +6,9 @@
   covers the page, its assets and `/display/tts`.
 - `GET /display/tts?text=…`: an announcement as audio/wav (espeak-ng).
 - `GET /display/status`: what the screens can say (status.py).
-- `/ws/display/{branch}/{area}` and `/ws/tickets/{branch}/{ticket_id}`.
+- `/ws/display/{branch}/{area}` and `/ws/tickets/{branch}/{ticket_id}`. The
+  kiosk page follows the area socket too, with `?client=kiosk`: the same
+  frames, counted apart from the hall screens (status.py).
 
 WebSocket handshakes from a browser must come from the display's own host,
 from ticketing's pages (the phone page follows its ticket here, and may be
@@ -28,7 +30,13 @@ from services.display.fanout import Subscriber
 from services.display.hub import CLOSE_UNKNOWN, BranchHub, Hubs, unknown_ticket_frame
 from services.display.keys import HUBS_KEY, OPTIONS_KEY, SPEECH_KEY
 from services.display.speech import SpeechError
-from services.display.status import VOICE_PREFIX, add_status_route, voice_of
+from services.display.status import (
+    CLIENT_PARAM,
+    KIOSK,
+    VOICE_PREFIX,
+    add_status_route,
+    voice_of,
+)
 from services.display.wire import encode, frame_of
 from shared.http import problem
 from shared.http.openapi import Reply, page, query, route
@@ -95,8 +103,17 @@ def add_routes(app: web.Application) -> None:
         description=(
             "An unknown branch or area: an `error` frame, then close 4404. The screen"
             " sends `ping` (answered `pong`) and `voice:<speech|espeak|clips|chime|silent>`."
+            " The kiosk page follows it with `client=kiosk`."
         ),
         tag="screens",
+        params=[
+            query(
+                CLIENT_PARAM,
+                "`kiosk`: a kiosk page following the area's pauses, counted apart from the"
+                " hall screens in `/display/status`; absent (or anything else): a hall screen",
+                {"type": "string", "enum": [KIOSK, "screen"]},
+            )
+        ],
         replies=[UPGRADE],
         errors=NOT_A_WEBSOCKET,
     )
@@ -212,7 +229,8 @@ async def _screen(request: web.Request, ws: web.WebSocketResponse) -> web.WebSoc
         return await _refuse(ws, "unknown_area", f"branch {branch!r} has no area {area!r}")
     if not await _caught_up(request, branch):
         return await close_not_ready(ws)
-    subscriber = _subscriber(request, ws, "screen", branch, area)
+    kind = KIOSK if request.query.get(CLIENT_PARAM) == KIOSK else "screen"
+    subscriber = _subscriber(request, ws, kind, branch, area)
     if subscriber is None:
         return ws
     hub.add_screen(area, subscriber)

@@ -1,5 +1,6 @@
-"""Manager routes: the live overview, the statistics of a day or of a range of days,
-and demand and staffing over weeks."""
+"""The hall's figures: the live overview, the statistics of a day or of a range of days
+(any staff token, as the contract lists them among the staff routes), and demand and
+staffing over weeks (managers)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from services.staff.auth import MANAGER
+from services.staff.auth import MANAGER, STAFF
 from services.staff.keys import AUTH_KEY, STATS_KEY
 from services.staff.overview import build_overview
 from services.staff.query import invalid, query_date
@@ -40,7 +41,7 @@ def add_routes(app: web.Application) -> None:
         overview,
         summary="The live overview: areas, services, desks, the queue, hints, bookings",
         tag=TAG,
-        role=MANAGER,
+        role=STAFF,
         replies=[Reply(200, "The overview", Overview)],
         errors=NOT_READY,
     )
@@ -56,7 +57,7 @@ def add_routes(app: web.Application) -> None:
             "Not `date` with `from` or `to`."
         ),
         tag=TAG,
-        role=MANAGER,
+        role=STAFF,
         params=[
             query("date", "The day (YYYY-MM-DD, not after today); default today", DATE),
             query("from", "The range's first day (YYYY-MM-DD, branch-local)", DATE),
@@ -94,7 +95,7 @@ def add_routes(app: web.Application) -> None:
 
 
 async def overview(request: web.Request) -> web.Response:
-    request.app[AUTH_KEY].authorize(request, MANAGER)
+    request.app[AUTH_KEY].authorize(request, STAFF)
     config = branch_of(request)
     require_caught_up(request, config.id)
     now = request.app[CONTEXT_KEY].clock()
@@ -103,7 +104,7 @@ async def overview(request: web.Request) -> web.Response:
 
 
 async def stats(request: web.Request) -> web.Response:
-    request.app[AUTH_KEY].authorize(request, MANAGER)
+    request.app[AUTH_KEY].authorize(request, STAFF)
     config = branch_of(request)
     now = request.app[CONTEXT_KEY].clock()
     today = local_day(config, now)

@@ -285,8 +285,8 @@ def _targets(config: BranchConfig) -> dict[str, float]:
 
 def _settled(config: BranchConfig, day: dt.date) -> dt.datetime:
     """When every booking of `day` has checked in, been cancelled or been missed."""
-    late_min = config.appointments.late_min if config.appointments is not None else 0
-    return day_end(config, day) + dt.timedelta(minutes=late_min)
+    # A check-in window ends with its slot's day (`checkin_window`), so midnight settles all.
+    return day_end(config, day)
 
 
 def _count_bookings(

@@ -55,18 +55,14 @@ def booking_calendar(config: BranchConfig, booking: Booking, manage_url: str) ->
 
 def _description(config: BranchConfig, booking: Booking, code: str, manage_url: str) -> str:
     """Danish first, then English: the code, when to check in, where to see or cancel it."""
-    opens, closes = (local_time(config, at).strftime("%H:%M") for at in _window(config, booking))
+    window = checkin_window(config, booking)
+    opens, closes = (local_time(config, at).strftime("%H:%M") for at in window)
     return (
         f"Din kode: {code}. Tjek ind med koden ved standeren fra kl. {opens} til {closes}.\n"
         f"Se eller aflys tiden: {manage_url}\n\n"
         f"Your code: {code}. Check in with the code at the kiosk from {opens} to {closes}.\n"
         f"View or cancel: {manage_url}"
     )
-
-
-def _window(config: BranchConfig, booking: Booking) -> tuple[dt.datetime, dt.datetime]:
-    assert config.appointments is not None, "a branch with bookings has [appointments]"
-    return checkin_window(config.appointments, booking)
 
 
 def utc_stamp(at: dt.datetime) -> str:

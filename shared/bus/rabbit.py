@@ -8,8 +8,8 @@ declares the topology again; given the nodes of a cluster, on the next node
 that answers (see `rabbit_nodes`). Everything built on a session
 re-establishes itself on the next one: command consumers re-subscribe,
 requests are resent (see `rabbit_rpc`), unconfirmed publishes are published
-again. Event readers own a connection each (see `rabbit_stream`) and resume
-from their own offset.
+again (see `rabbit_publish`). Event readers own a connection each (see
+`rabbit_stream`) and resume from their own offset.
 
 Each branch's events go to its own stream, `qms.events.log.{branch}`, bound
 with `{branch}.#`: a reader of one branch receives that branch's events only.
@@ -23,13 +23,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
-import aiormq.abc
 import structlog
 from aiormq import spec
-from aiormq.channel import Channel as AmqpChannel
 
 from shared.bus.base import (
     DEAD_COMMANDS_QUEUE,
@@ -46,6 +42,7 @@ from shared.bus.base import (
 from shared.bus.merged import MergedEventReader
 from shared.bus.rabbit_commands import RabbitCommandConsumer
 from shared.bus.rabbit_nodes import Nodes
+from shared.bus.rabbit_publish import Outgoing, RabbitPublisher
 from shared.bus.rabbit_reader import RabbitEventReader
 from shared.bus.rabbit_rpc import RabbitRequests
 from shared.bus.rabbit_session import (
@@ -55,7 +52,6 @@ from shared.bus.rabbit_session import (
     Session,
     close_quietly,
     close_within,
-    unless_lost,
     warn_if_legacy_log,
 )
 from shared.contract import Command, Event, Reply, encode_event, routing_key
@@ -69,17 +65,6 @@ log = structlog.get_logger(__name__)
 CLOSE_WITHIN_S = 2.5
 BACKOFF_START = 0.1
 BACKOFF_CAP = 2.0
-# Publishes in flight at once: one confirm round-trip per batch, not per event.
-PUBLISH_BATCH = 1000
-
-
-@dataclass
-class _Outgoing:
-    branch: str  # whose event log must exist first ('' for a command)
-    exchange: str
-    routing_key: str
-    body: bytes
-    properties: spec.Basic.Properties
 
 
 class RabbitBus(Bus):
@@ -102,6 +87,7 @@ class RabbitBus(Bus):
         self._readers: set[RabbitEventReader] = set()
         self._consumers: set[RabbitCommandConsumer] = set()
         self._requests = RabbitRequests(self._wait_session)
+        self._publisher = RabbitPublisher(self._wait_session, lambda: self._closing)
         self._reconnects = 0
 
     def __repr__(self) -> str:
@@ -226,9 +212,9 @@ class RabbitBus(Bus):
 
     async def publish_events(self, events: Sequence[Event]) -> None:
         self._check_open()
-        await self._publish(
+        await self._publisher.publish(
             [
-                _Outgoing(
+                Outgoing(
                     event.branch,
                     EVENTS_EXCHANGE,
                     routing_key(event.branch, event.type),
@@ -244,8 +230,8 @@ class RabbitBus(Bus):
     async def publish_raw(self, routing_key: str, body: bytes) -> None:
         self._check_open()
         properties = spec.Basic.Properties(content_type=JSON, delivery_mode=PERSISTENT)
-        await self._publish(
-            [_Outgoing(branch_of(routing_key), EVENTS_EXCHANGE, routing_key, body, properties)]
+        await self._publisher.publish(
+            [Outgoing(branch_of(routing_key), EVENTS_EXCHANGE, routing_key, body, properties)]
         )
 
     def read_events(
@@ -294,75 +280,6 @@ class RabbitBus(Bus):
     def _count_reconnect(self) -> None:
         self._reconnects += 1
 
-    async def _publish(self, outgoing: list[_Outgoing]) -> None:
-        """Publish in order; return once the broker confirmed every message.
-
-        After a failure everything from the first unconfirmed message on is
-        published again, confirmed or not, so the log never holds a later
-        event without the earlier ones before it (readers skip duplicates).
-        """
-        done = 0
-        backoff = BACKOFF_START
-        while done < len(outgoing):
-            session = await self._wait_session()
-            batch = outgoing[done : done + PUBLISH_BATCH]
-            try:
-                for branch in {message.branch for message in batch if message.branch}:
-                    await unless_lost(session.lost, session.ensure_event_log(branch))
-                channel = await unless_lost(session.lost, session.publisher())
-            except TRANSIENT as exc:
-                results: list[object] = [exc]
-            else:
-                results = await self._publish_batch(session, channel, batch)
-            confirmed = next(
-                (i for i, r in enumerate(results) if not isinstance(r, spec.Basic.Ack)),
-                len(batch),
-            )
-            done += confirmed
-            if confirmed == len(batch):
-                backoff = BACKOFF_START
-                continue
-            log.warning(
-                "publish not confirmed, publishing again",
-                unconfirmed=len(outgoing) - done,
-                error=repr(results[confirmed]),
-            )
-            if confirmed == 0:
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, BACKOFF_CAP)
-            if self._closing:
-                raise BusClosed("the bus closed before the broker confirmed a publish")
-
-    async def _publish_batch(
-        self, session: Session, channel: AmqpChannel, batch: list[_Outgoing]
-    ) -> list[object]:
-        """Each message's confirm (or exception); all of them at once, not one by one."""
-        loop = asyncio.get_running_loop()
-        tasks = [loop.create_task(self._publish_one(channel, message)) for message in batch]
-        results = asyncio.gather(*tasks, return_exceptions=True)
-        either: set[asyncio.Future[Any]] = {results, session.lost}
-        try:
-            # A lost connection can leave publishes waiting forever (see unless_lost).
-            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                if not task.done():
-                    task.cancel()
-        return list(await results)
-
-    @staticmethod
-    async def _publish_one(
-        channel: AmqpChannel, message: _Outgoing
-    ) -> aiormq.abc.ConfirmationFrameType | None:
-        # wait=False: no drain per message; the confirm is what counts.
-        return await channel.basic_publish(
-            message.body,
-            exchange=message.exchange,
-            routing_key=message.routing_key,
-            properties=message.properties,
-            wait=False,
-        )
-
     # commands
 
     async def consume_command_batches(
@@ -380,7 +297,7 @@ class RabbitBus(Bus):
         session = await self._wait_session()
         await session.ensure_command_queue(branch)
         properties = spec.Basic.Properties(delivery_mode=PERSISTENT)
-        await self._publish([_Outgoing("", "", command_queue(branch), body, properties)])
+        await self._publisher.publish([Outgoing("", "", command_queue(branch), body, properties)])
 
     async def dead_commands(self) -> list[bytes]:
         self._check_open()

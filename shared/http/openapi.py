@@ -179,7 +179,7 @@ class Api:
                         "type": "http",
                         "scheme": "bearer",
                         "description": 'A staff token (README, "Staff tokens"): '
-                        "role `staff`, or `manager` for the overview and statistics.",
+                        "role `staff`, or `manager` for demand, pauses and the manager page.",
                     }
                 },
             },

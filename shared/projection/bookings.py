@@ -14,29 +14,43 @@ from typing import Any
 
 from shared.config.schema import Appointments, BranchConfig, Service
 from shared.projection.calendar import Booking, BookingStatus, Calendar, show_code
-from shared.projection.hours import local_day, slots_on
+from shared.projection.hours import day_end, day_start, local_day, slots_on
 from shared.projection.state import BranchState
 
 Json = dict[str, Any]
 
 
-def checkin_window(settings: Appointments, booking: Booking) -> tuple[dt.datetime, dt.datetime]:
-    """(opens, closes): check-in runs from `start - early_min` to `start + late_min`."""
+def checkin_window(config: BranchConfig, booking: Booking) -> tuple[dt.datetime, dt.datetime]:
+    """(opens, closes): `start - early_min` to `start + late_min`, within the slot's own day.
+
+    The day ends at local midnight for every ticket (numbers restart, waiting
+    tickets are cancelled), so a check-in window never reaches into the day
+    before or after: a ticket issued there would belong to another day's queue
+    and the booking's day could never count it (docs/queue-rules.md).
+    """
+    settings = config.appointments
+    assert settings is not None, "a branch with bookings has [appointments]"
+    day = local_day(config, booking.start)
     return (
-        booking.start - dt.timedelta(minutes=settings.early_min),
-        booking.start + dt.timedelta(minutes=settings.late_min),
+        max(booking.start - dt.timedelta(minutes=settings.early_min), day_start(config, day)),
+        min(booking.start + dt.timedelta(minutes=settings.late_min), day_end(config, day)),
     )
 
 
+def checkin_closes_ts(config: BranchConfig, booking: Booking) -> float:
+    """When check-in closes (POSIX seconds); a branch without appointments closes at the start."""
+    if config.appointments is None:
+        return booking.start_ts
+    return checkin_window(config, booking)[1].timestamp()
+
+
 def booking_status(config: BranchConfig, booking: Booking, now: dt.datetime) -> BookingStatus:
-    late_min = config.appointments.late_min if config.appointments is not None else 0
-    return booking.status(now, late_min)
+    return booking.status(now, checkin_closes_ts(config, booking))
 
 
 def booking_fields(config: BranchConfig, booking: Booking) -> Json:
     """What a booking is: the same in the booking's reply and every later view."""
-    assert config.appointments is not None, "a branch with bookings has [appointments]"
-    opens, closes = checkin_window(config.appointments, booking)
+    opens, closes = checkin_window(config, booking)
     return {
         "appointment_id": booking.id,
         "code": show_code(booking.code),
@@ -109,7 +123,7 @@ def booking_due(config: BranchConfig, booking: Booking, now: dt.datetime) -> boo
         return False
     if booking_status(config, booking, now) is not BookingStatus.BOOKED:
         return False
-    opens, closes = checkin_window(config.appointments, booking)
+    opens, closes = checkin_window(config, booking)
     return opens.timestamp() <= now.timestamp() <= closes.timestamp()
 
 

@@ -72,13 +72,13 @@ class Booking:
     def holds_seat(self) -> bool:
         return self.cancelled_at is None
 
-    def status(self, now: dt.datetime, late_min: int) -> BookingStatus:
-        """Booked until check-in closes (`start + late_min`); missed after, unless checked in."""
+    def status(self, now: dt.datetime, checkin_closes_ts: float) -> BookingStatus:
+        """Booked until check-in closes (`checkin_window`); missed after, unless checked in."""
         if self.cancelled_at is not None:
             return BookingStatus.CANCELLED
         if self.ticket_id is not None:
             return BookingStatus.CHECKED_IN
-        if now.timestamp() > self.start_ts + late_min * 60:
+        if now.timestamp() > checkin_closes_ts:
             return BookingStatus.MISSED
         return BookingStatus.BOOKED
 

@@ -5,6 +5,7 @@ Enough to read their routers and API descriptions: nothing connects.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from tests.support.branch import ALL_WEEK, Branch, Desk, Service
 from tests.support.zones import mid_morning_zone
 
 SERVICES = ("ticketing", "staff", "display", "routing")
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^{}]*)?\}")
 
 
 def api_branch(branch_id: str) -> Branch:
@@ -47,3 +49,21 @@ def build_apps(folder: Path, branches: dict[str, BranchConfig]) -> dict[str, web
         "display": display_app(context("display")),
         "routing": routing_app(context("routing")),
     }
+
+
+def served(app: web.Application, *, static_files: bool = False) -> set[tuple[str, str]]:
+    """(method, path template) of every route the app's router serves.
+
+    Files under a static prefix are described by their page, not one by one,
+    so they are left out; with `static_files`, each folder is one
+    `GET {prefix}/{file}`.
+    """
+    found = set()
+    for resource in app.router.resources():
+        if isinstance(resource, web.StaticResource):
+            if static_files:
+                found.add(("GET", resource.canonical + "/{file}"))
+            continue
+        template = PLACEHOLDER.sub(lambda m: "{" + m.group(1) + "}", resource.canonical)
+        found |= {(route.method, template) for route in resource if route.method != "HEAD"}
+    return found

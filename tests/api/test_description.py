@@ -11,29 +11,15 @@ from aiohttp import web
 from openapi_spec_validator import validate
 
 from shared.http.openapi import API_KEY
-from tests.api.apps import SERVICES, api_branch, build_apps
+from tests.api.apps import SERVICES, api_branch, build_apps, served
 from tests.support.buses import BusFactory
 from tests.support.hall import Hall
 from tests.support.whole_hall import ALL
-
-# Files under a static prefix are described by their page, not one by one.
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^{}]*)?\}")
 
 
 @pytest.fixture
 def apps(tmp_path: Path) -> dict[str, web.Application]:
     return build_apps(tmp_path, api_branch("t-api").branches())
-
-
-def served(app: web.Application) -> set[tuple[str, str]]:
-    """(method, path template) of every route the app's router serves, static files aside."""
-    found = set()
-    for resource in app.router.resources():
-        if isinstance(resource, web.StaticResource):
-            continue
-        template = PLACEHOLDER.sub(lambda m: "{" + m.group(1) + "}", resource.canonical)
-        found |= {(route.method, template) for route in resource if route.method != "HEAD"}
-    return found
 
 
 def described(document: dict[str, object]) -> set[tuple[str, str]]:
@@ -75,7 +61,9 @@ def test_the_staff_routes_need_a_bearer_token_and_the_citizen_ones_none(
     assert staff["components"]["securitySchemes"]["staffToken"]["scheme"] == "bearer"
     overview = staff["paths"]["/api/v1/branches/{branch}/overview"]["get"]
     assert overview["security"] == [{"staffToken": []}]
-    assert overview["responses"]["403"]["content"]["application/problem+json"]
+    assert "403" not in overview["responses"]  # any staff token reads it
+    demand = staff["paths"]["/api/v1/branches/{branch}/demand"]["get"]
+    assert demand["responses"]["403"]["content"]["application/problem+json"]  # managers only
     call_next = staff["paths"]["/api/v1/branches/{branch}/counters/{counter}/call-next"]["post"]
     assert "401" in call_next["responses"] and "403" not in call_next["responses"]
     for item in ticketing["paths"].values():

@@ -38,6 +38,8 @@ QMS_SERVICES = ("ticketing", "staff", "display", "routing")
 PORTS = {"ticketing": 8081, "staff": 8082, "display": 8083, "routing": 8084}
 # The one setting .env.example leaves empty and compose refuses to start without.
 OPERATOR = {"RABBITMQ_USER": "qms"}
+# What compose.yaml says when RABBITMQ_USER is not set (the only text naming guest may hold it).
+BROKER_USER_REFUSAL = "set RABBITMQ_USER in deploy/.env"
 
 _ASSIGNMENT = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
 
@@ -148,6 +150,11 @@ def health_url(test: list[str]) -> str:
     found: list[str] = re.findall(r"http://[^'\"]+", test[3])
     assert len(found) == 1, test
     return found[0]
+
+
+def services(model: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = model["services"]
+    return found
 
 
 def secret_files(model: Mapping[str, Any], service: Mapping[str, Any]) -> dict[str, Path]:

@@ -99,3 +99,33 @@ async def test_the_status_counts_what_each_screen_says_it_can_announce_with(
     assert told == {"clips": 1, "chime": 1}
     assert unknown == {"clips": 1, "unknown": 1}
     assert left == {"clips": 1}
+
+
+async def test_the_status_counts_hall_screens_only_and_kiosks_apart(display: Hall) -> None:
+    screen = await display.screen("service")
+    kiosks = [await display.sockets.kiosk(area) for area in ("service", "kvik")]
+    # The snapshot comes once the socket is subscribed: the counts hold it by now.
+    frames = [await frame_of_type(ws, "snapshot") for ws in (screen, *kiosks)]
+    async with display.http.get(display.display_url("/display/status")) as response:
+        status = await response.json()
+    async with display.http.get(display.display_url("/metrics")) as response:
+        metrics = await response.text()
+
+    assert all(frame["type"] == "snapshot" for frame in frames)  # a kiosk gets the frames
+    mine = [row for row in status["screens"] if row["branch"] == display.branch]
+    assert mine == [
+        {
+            "branch": display.branch,
+            "area": "service",
+            "area_name": "SERVICE",
+            "connected": 1,
+            "voices": {"unknown": 1},
+        }
+    ]
+    counted = {row["area"]: row["connected"] for row in status["kiosks"]}
+    assert counted == {"kvik": 1, "service": 1}
+    for kind, count in (("screen", 1), ("kiosk", 2)):
+        series = f'qms_ws_clients{{branch="{display.branch}",kind="{kind}"}} {count}.0'
+        assert series in metrics.splitlines()
+    for ws in (screen, *kiosks):
+        await ws.close()

@@ -278,3 +278,30 @@ def test_a_walk_in_estimate_counts_the_slots_booked_before_its_call(hall: Hall) 
 )
 def test_refusals_map_to_http_statuses(code: str, status: int) -> None:
     assert refusal_status(code) == status
+
+
+def test_a_check_in_window_stays_within_its_slot_s_day() -> None:
+    # Numbers restart and waiting tickets are cancelled at midnight, so a check-in
+    # reaching into the next day (or the day before) would be a ticket of another queue.
+    late = APPOINTMENTS.but(
+        appointments={"horizon_days": 30, "early_min": 15, "late_min": 30, "prefix": "T"},
+        appointment_hours={"thu": ("23:00-24:00",), "fri": ("00:00-01:00",)},
+    ).config()
+    hall = Hall(late, now=MONDAY_10)
+    evening = book(hall, local(2026, 12, 3, 23, 45))
+    assert evening["checkin_until"] == "2026-12-04T00:00:00+01:00"  # not 00:15
+    night = book(hall, local(2026, 12, 4, 0, 0))
+    assert night["checkin_from"] == "2026-12-04T00:00:00+01:00"  # not 23:45 the day before
+
+    hall.set_clock(local(2026, 12, 3, 23, 50))
+    reply = hall.run("check_in", code=str(night["code"]))
+    assert reply.error is not None and reply.error.code == "too_early"
+    assert reply.error.details == {"opens_at": "2026-12-04T00:00:00+01:00"}
+
+    hall.set_clock(local(2026, 12, 4, 0, 5))
+    assert hall.refused("check_in", code=str(evening["code"])) == "too_late"
+    calendar = hall.state.calendar
+    assert calendar is not None
+    booking = calendar.bookings[str(evening["appointment_id"])]
+    assert booking_status(hall.config, booking, hall.now) is BookingStatus.MISSED
+    assert hall.ok("check_in", code=str(night["code"]))["number"] == "T001"

@@ -96,13 +96,18 @@ class StaffClient:
 
 
 class Screens:
-    """The display's WebSockets for one branch: hall screens by area, phones by ticket."""
+    """The display's WebSockets of one branch: screens and kiosks by area, phones by ticket."""
 
     def __init__(self, http: aiohttp.ClientSession, base: str, branch: str) -> None:
         self.http, self.base, self.branch = http, base, branch
 
     async def screen(self, area: str) -> aiohttp.ClientWebSocketResponse:
         return await self.http.ws_connect(f"{self.base}/ws/display/{self.branch}/{area}")
+
+    async def kiosk(self, area: str) -> aiohttp.ClientWebSocketResponse:
+        """An area's socket as the kiosk page opens it (kiosk_live.js), not a hall screen's."""
+        url = f"{self.base}/ws/display/{self.branch}/{area}?client=kiosk"
+        return await self.http.ws_connect(url)
 
     async def phone(self, ticket_id: str) -> aiohttp.ClientWebSocketResponse:
         return await self.http.ws_connect(f"{self.base}/ws/tickets/{self.branch}/{ticket_id}")

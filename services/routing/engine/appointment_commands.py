@@ -90,7 +90,7 @@ def check_in(ctx: Context, data: CheckIn) -> Decision:
     if booking.ticket_id is not None:
         # Checked in already (a citizen scanning twice): the same ticket, nothing written.
         return Decision(reply=Reply.success(check_in_result(state, config, booking, now)))
-    opens, closes = checkin_window(settings, booking)
+    opens, closes = checkin_window(config, booking)
     if now.timestamp() < opens.timestamp():
         return Decision.refuse(
             Refusal.TOO_EARLY,

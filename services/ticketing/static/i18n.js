@@ -117,6 +117,13 @@ export function localName(names, lang) {
   return names[lang] || names.en || names.da || "";
 }
 
+// The language `localName` gives the name in, for the element's own `lang`
+// (hyphenation and screen readers: a German page shows an English name).
+export function localNameLang(names, lang) {
+  if (names && names[lang]) return lang;
+  return names && !names.en && names.da ? "da" : "en";
+}
+
 // Put the page in `lang`: <html lang dir>, every [data-t] element's text and
 // every [data-t-label] element's aria-label.
 export function applyLanguage(t, lang) {

@@ -16,8 +16,9 @@ import { followPauses } from "./kiosk_live.js";
 import { backoffMs, clockText, postRetrying, request, show, timeText, waitText, whenText } from "./common.js";
 import { appointmentLine, setupCheckIn } from "./checkin.js";
 import {
-  DANISH, applyLanguage, languageButtons, loadLanguagesRetrying, localName, localeOf, words,
+  DANISH, applyLanguage, languageButtons, loadLanguagesRetrying, localName, localNameLang, localeOf, words,
 } from "./i18n.js";
+import { fitNames } from "./kiosk_fit.js";
 import { quietHint } from "./quiet.js";
 
 const t = words("kiosk", "checkin");
@@ -58,6 +59,7 @@ const kiosk = {
 const SCREENS = ["start", "issued", "problem", "checkin"];
 function showScreen(name) {
   for (const screen of SCREENS) show($(screen), screen === name);
+  if (name === "start") fitNames($("areas"));
 }
 
 function applyWords() {
@@ -119,7 +121,8 @@ function renderServices() {
   for (const area of orderedAreas(data)) {
     const services = data.services.filter((s) => s.area === area.id);
     if (!services.length) continue;
-    const buttons = services.map(serviceButton);
+    // Not map(serviceButton): its index would arrive as `other` (slip "Andet / ved ikke").
+    const buttons = services.map((service) => serviceButton(service));
     if (other && other.area === area.id) buttons.push(otherButton(other));
     holder.append(areaGroup(area, areaLine(area, services), buttons));
   }
@@ -128,6 +131,7 @@ function renderServices() {
     const area = data.areas.find((a) => a.id === other.area);
     holder.append(areaGroup(area, "", [otherButton(other)]));
   }
+  fitNames(holder);
 }
 
 // The areas whose buttons are on screen (the "other" service's area included).
@@ -167,7 +171,9 @@ function otherButton(service) {
   button.classList.add("other");
   delete button.dataset.service; // [data-service] names the service's own button only
   button.dataset.choice = "other";
-  button.querySelector(".service-name").textContent = t(kiosk.lang, "other");
+  const name = button.querySelector(".service-name");
+  name.textContent = t(kiosk.lang, "other");
+  name.lang = kiosk.lang; // the page's own words, not the branch file's
   button.querySelector(".service-info").textContent = t(kiosk.lang, "other_sub", { area: service.area_name });
   return button;
 }
@@ -182,7 +188,9 @@ function serviceButton(service, other = false) {
   name.className = "service-name";
   name.dir = "auto";
   name.textContent = localName(service.name, kiosk.lang);
-  // Chromium has no Danish hyphenation: long single words get a smaller size instead.
+  name.lang = localNameLang(service.name, kiosk.lang);
+  // A long name starts smaller (fewer lines); a word too wide for the button
+  // makes it smaller still (kiosk_fit.js), so words are never cut.
   const length = name.textContent.length;
   if (length > 16) name.classList.add("longest");
   else if (length > 12) name.classList.add("long");
@@ -278,9 +286,11 @@ function renderTicket() {
   const ticket = kiosk.ticket;
   const lang = kiosk.lang;
   $("number").textContent = ticket.number;
-  $("slip-service").textContent = kiosk.choseOther
+  const service = $("slip-service");
+  service.textContent = kiosk.choseOther
     ? t(lang, "other")
     : localName(ticket.service_name, lang) || ticket.service;
+  service.lang = kiosk.choseOther ? lang : localNameLang(ticket.service_name, lang);
   $("slip-go").textContent = t(lang, "go_area", { area: ticket.area_name });
   $("slip-position").textContent = ticket.position
     ? (ticket.position === 1 ? t(lang, "position_next") : t(lang, "position", { n: ticket.position }))
@@ -423,6 +433,7 @@ for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, r
 $("done").addEventListener("click", backToStart);
 $("problem-back").addEventListener("click", backToStart);
 window.addEventListener("online", loadServices);
+window.addEventListener("resize", () => fitNames($("areas")));
 
 // The catalogues first (the page's Danish stays on screen until then).
 await loadLanguagesRetrying(undefined, () => show($("offline"), true)); // its Danish words are in the page

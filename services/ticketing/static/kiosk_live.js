@@ -4,7 +4,9 @@
 // same figures as the services list. When they disagree with the list on
 // screen, the list is read again: after a short debounce (a burst of frames
 // is one read) and at most once a second. Lost connections come back with
-// back-off; the kiosk's own 30 s poll goes on regardless.
+// back-off; the kiosk's own 30 s poll goes on regardless. `?client=kiosk` tells
+// the display this is a kiosk, not a hall screen (its /display/status counts
+// hall screens for the manager page).
 
 import { backoffMs, displaySocketBase } from "./common.js";
 
@@ -55,7 +57,7 @@ export function followPauses({ branch, dataset, shown, reload }) {
 
   function connect(area) {
     const entry = sockets.get(area);
-    const url = `${displaySocketBase(dataset)}/ws/display/${encodeURIComponent(branch)}/${encodeURIComponent(area)}`;
+    const url = `${displaySocketBase(dataset)}/ws/display/${encodeURIComponent(branch)}/${encodeURIComponent(area)}?client=kiosk`;
     let socket;
     try {
       socket = new WebSocket(url);
