@@ -24,17 +24,21 @@ a stream hop for its event):
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import os
-import secrets
 import statistics
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import orjson
-from localstack import REPO, Stack, branch_toml, command_seconds, cpu_seconds, own_vhost
+from localstack import (
+    Stack,
+    add_stack_options,
+    branch_toml,
+    command_seconds,
+    cpu_seconds,
+    run_stack,
+)
 from measure import call_to_screen, issue_tickets, open_desks, path_floor, percentile
 from suite_tools import profile
 
@@ -137,19 +141,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=5.0)
-    parser.add_argument("--profile", type=Path, default=None, help="py-spy raw stacks here")
-    parser.add_argument(
-        "--repo", type=Path, default=REPO, help="whose services to run (another checkout)"
-    )
+    add_stack_options(parser)
     args = parser.parse_args()
-    with own_vhost() as amqp_url, tempfile.TemporaryDirectory(prefix="qms-bench-path-") as folder:
-        work = Path(folder)
-        (work / f"{BRANCH}.toml").write_text(branch_toml(BRANCH, DESKS))
-        stack = Stack(work, amqp_url, secrets.token_urlsafe(16), repo=args.repo)
-        try:
-            asyncio.run(measure(stack, args))
-        finally:
-            stack.stop()
+    branches = {BRANCH: branch_toml(BRANCH, DESKS)}
+    run_stack("qms-bench-path-", branches, args.repo, lambda stack: measure(stack, args))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ leaves no queues, streams or events behind in the broker's default vhost.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import contextlib
 import datetime as dt
 import os
@@ -16,10 +18,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -248,3 +251,31 @@ def command_seconds(port: int) -> dict[str, tuple[float, float]]:
                 kind = line.split('type="', 1)[1].split('"', 1)[0]
                 figures.setdefault(kind, [0.0, 0.0])[n] += float(line.rsplit(" ", 1)[1])
     return {kind: (s, c) for kind, (s, c) in figures.items()}
+
+
+def add_stack_options(parser: argparse.ArgumentParser) -> None:
+    """`--profile DIR` (py-spy raw stacks) and `--repo DIR` (whose services to run)."""
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy raw stacks here")
+    parser.add_argument(
+        "--repo", type=Path, default=REPO, help="whose services to run (another checkout)"
+    )
+
+
+def run_stack(
+    prefix: str,
+    branches: dict[str, str],
+    repo: Path,
+    measure: Callable[[Stack], Coroutine[object, object, None]],
+) -> None:
+    """`measure` on `repo`'s services, given `branches` (id -> TOML), in a vhost and a folder
+    of their own; the processes, the folder and the vhost are removed afterwards, whatever
+    happened."""
+    with own_vhost() as amqp_url, tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        work = Path(folder)
+        for branch, toml in branches.items():
+            (work / f"{branch}.toml").write_text(toml)
+        stack = Stack(work, amqp_url, secrets.token_urlsafe(16), repo=repo)
+        try:
+            asyncio.run(measure(stack))
+        finally:
+            stack.stop()

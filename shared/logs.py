@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 from collections.abc import Mapping
 from typing import Any, Literal, TextIO
 
@@ -21,6 +22,31 @@ LogFormat = Literal["json", "console"]
 
 # Marks the handler we install, so configuring twice replaces it instead of doubling lines.
 _HANDLER_NAME = "qms"
+
+
+class _Lines:
+    """Where our own lines go: the stream the last `configure_logging` named.
+
+    A logger is cached on its first use (a module's `log` keeps the one it
+    got), so a later `configure_logging` (tests configure one per test) must
+    reach it through what it holds: this one object and one processor list,
+    changed in place.
+    """
+
+    def __init__(self) -> None:
+        self.stream: TextIO = sys.stderr
+        self._lock = threading.Lock()
+
+    def msg(self, message: str) -> None:
+        with self._lock:
+            self.stream.write(message + "\n")
+            self.stream.flush()
+
+    debug = info = warning = warn = error = err = critical = fatal = exception = log = msg
+
+
+_LINES = _Lines()
+_PROCESSORS: list[Processor] = []
 
 # `scheme://user:password@`: what a broker URL (or a list of them, or an
 # exception quoting one) gives away. A password cannot hold `/` or `,`
@@ -79,10 +105,17 @@ def configure_logging(
         renderer = structlog.dev.ConsoleRenderer(colors=out.isatty())
     shared.append(redact_processor)
 
+    # Our own lines go from structlog's processors straight to the stream: no
+    # stdlib LogRecord, handler or formatter on the way (that was most of a
+    # line's cost, and a request writes two; docs/performance.md). The level
+    # is the root logger's below. Libraries' stdlib lines go through the
+    # handler, rendered by the same processors: the lines look alike.
+    _LINES.stream = out
+    _PROCESSORS[:] = [*shared, renderer]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=_PROCESSORS,
+        logger_factory=lambda *_: _LINES,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(out)

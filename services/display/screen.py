@@ -8,8 +8,10 @@ what each area's screens were last told. The frames:
 - `snapshot` on connect (and whenever the screen must start over, e.g. a new
   day): `serving`, `recent`, `waiting`, `hours`, plus the branch's and
   area's names and the branch's time zone (the screen's clock).
-- `called` / `recalled` when a desk of the area calls.
-- `cleared` when the ticket at a desk of the area leaves it (finished,
+- `called` / `recalled` when a ticket is called to a desk: on the screens
+  of the ticket's area (where the citizen waits) and of the desk's area when
+  it differs (a lent desk: where they walk to); `BranchState.call_areas`.
+- `cleared` when the ticket at such a desk leaves it (finished,
   no-show, cancelled, transferred, called elsewhere): the screen drops it,
   so it never shows a stale number as current.
 - `waiting` when the area's waiting figures change.
@@ -55,13 +57,15 @@ def recent(state: BranchState, config: BranchConfig, area: str) -> list[Frame]:
 
 
 def serving(state: BranchState, config: BranchConfig, area: str) -> list[Frame]:
-    """The ticket now at each desk of `area` (desks in configuration order)."""
+    """The ticket now at each desk whose calls `area` shows (`call_areas`: the desks
+    of the area, and a desk of another area holding a ticket of this one), in
+    configuration order."""
     rows: list[Frame] = []
     for desk in state.counters.values():
-        if desk.ticket is None or state.desk_area(desk.id) != area:
-            continue
-        ticket = state.tickets.get(desk.ticket)
+        ticket = state.tickets.get(desk.ticket) if desk.ticket is not None else None
         if ticket is None or not ticket.at_desk or ticket.counter != desk.id:
+            continue
+        if area not in state.call_areas(ticket.area, desk.id):
             continue
         rows.append(
             {
@@ -265,7 +269,7 @@ class ScreenFrames:
         data = event.data
         if not isinstance(data, TicketCalled | TicketRecalled):
             return []
-        if state.desk_area(data.counter) != area:
+        if area not in state.areas_of_call(data):
             return []
         kind = "called" if isinstance(data, TicketCalled) else "recalled"
         return [
@@ -283,8 +287,14 @@ class ScreenFrames:
         before = self._desks[area]
         after = _desks(serving(state, self.config, area))
         self._desks[area] = after
-        # The desk that just called gets its new number from the `called` frame.
-        called_at = event.data.counter if isinstance(event.data, TicketCalled) else None
+        # The desk that just called gets its new number from the `called` frame,
+        # if this area is sent it (a lent desk's new ticket may be of another area).
+        data = event.data
+        called_at = (
+            data.counter
+            if isinstance(data, TicketCalled) and area in state.areas_of_call(data)
+            else None
+        )
         return [
             {
                 "type": "cleared",

@@ -13,7 +13,7 @@ its target, the first that applies:
    of its services over target) whose skills take the service, and which
    that area can spare (it has another open desk, or no one waits there):
    let the person at it take the service too (the call shows on the busy
-   area's screens, where the citizen waits).
+   area's screens, where the citizen waits, and on the desk's own area's).
 4. `at_limit`: nothing above is possible: say so, and suggest no desk.
 
 Figures are the overview's own (shared projection), never recomputed here.

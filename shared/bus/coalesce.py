@@ -9,6 +9,14 @@ transport keeps the writes of one loop turn and sends them together once the
 turn's callbacks have run: the same bytes in the same order, in fewer calls.
 Closing sends what is kept first; aborting drops it, as an abort drops the
 transport's own buffer.
+
+aiormq's connection also holds at most 10 frames waiting for its writer
+(`FRAME_BUFFER_SIZE`); the 11th publish of a batch waits for the writer to
+take one, and from there on each goes out in a loop turn, and a system call,
+of its own. A group commit publishes up to 100 events and sends as many
+replies, and ticketing has as many commands in flight as requests: the
+buffer holds them all (`WRITE_QUEUE_FRAMES`). What is written still waits
+for the socket's own buffer (`drain`), so a slow broker still holds us back.
 """
 
 from __future__ import annotations
@@ -16,8 +24,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aiormq.connection import TCPTransportFactory
+from aiormq.connection import Connection, TCPTransportFactory
 from yarl import URL
+
+# Frames (a publish is one) waiting for the connection's writer; see above.
+WRITE_QUEUE_FRAMES = 1024
 
 
 def coalesce_writes(transport: asyncio.WriteTransport) -> None:
@@ -46,6 +57,11 @@ def coalesce_writes(transport: asyncio.WriteTransport) -> None:
     # Instance attributes shadow the class's methods for this transport only.
     transport.write = keep  # type: ignore[method-assign]
     transport.close = close_after_flush  # type: ignore[method-assign]
+
+
+def deepen_write_queue() -> None:
+    """Let every aiormq connection made from now on hold `WRITE_QUEUE_FRAMES` (see above)."""
+    Connection.FRAME_BUFFER_SIZE = max(Connection.FRAME_BUFFER_SIZE, WRITE_QUEUE_FRAMES)
 
 
 class CoalescingTCP(TCPTransportFactory):

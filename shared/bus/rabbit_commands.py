@@ -22,6 +22,7 @@ import aiormq.abc
 import structlog
 from aio_pika.abc import AbstractChannel
 from aiormq import spec
+from aiormq.channel import Channel as AmqpChannel
 
 from shared.bus.base import BatchHandler, CommandConsumer, CommandDelivery, command_queue
 from shared.bus.batches import FAILED, answer_batch
@@ -232,33 +233,55 @@ class RabbitCommandConsumer(CommandConsumer):
         # crash the next connection too; the requester, reconnected to another
         # node, resends the same id and is answered from the log. One ack
         # settles the batch: every earlier command is settled already.
-        if answered:
-            last = answered[-1]
-            await self._settle(last.channel.basic_ack(_tag(last), multiple=True))
-        for (message, _), reply in zip(taken, replies, strict=True):
-            await self._reply(message, reply or FAILED)
+        answers = [
+            (message, reply or FAILED) for (message, _), reply in zip(taken, replies, strict=True)
+        ]
+        acked: list[bool] = []
+        try:
+            await self._settle(
+                self._ack_and_reply(answered[-1] if answered else None, answers, acked)
+            )
+        except TRANSIENT:
+            if answered and not acked:
+                raise  # as a failed ack always did: the consumer subscribes again
+            # Replies need no confirm: a lost one makes the requester retry.
 
     async def _settle(self, work: Awaitable[object]) -> None:
         assert self._lost is not None
         await unless_lost(self._lost, work)
 
-    async def _reply(self, message: aiormq.abc.DeliveredMessage, reply: Reply) -> None:
-        properties = message.header.properties
-        if not properties.reply_to:
-            return
-        with contextlib.suppress(*TRANSIENT):
-            # Replies need no confirm: a lost one makes the requester retry.
-            await self._settle(
-                message.channel.basic_publish(
+    async def _ack_and_reply(
+        self,
+        last: aiormq.abc.DeliveredMessage | None,
+        answers: list[tuple[aiormq.abc.DeliveredMessage, Reply]],
+        acked: list[bool],
+    ) -> None:
+        """The batch's ack, then its replies in order, queued in one go.
+
+        Nothing here waits for a frame to be written but the last one: so the
+        connection sends the ack and every reply in one system call (see
+        shared/bus/coalesce.py), not one each, and the requester reads them
+        together. Order on the channel is kept (one write queue).
+        """
+        for_replies = [(m, r) for m, r in answers if m.header.properties.reply_to]
+        if last is not None:
+            await last.channel.basic_ack(_tag(last), multiple=True, wait=not for_replies)
+            acked.append(True)
+        for n, (message, reply) in enumerate(for_replies, 1):
+            properties = message.header.properties
+            channel = message.channel
+            assert isinstance(channel, AmqpChannel)  # the concrete class: it can skip the drain
+            with contextlib.suppress(*TRANSIENT):
+                await channel.basic_publish(
                     encode_reply(reply),
                     exchange="",
-                    routing_key=properties.reply_to,
+                    routing_key=properties.reply_to or "",
                     properties=spec.Basic.Properties(
                         correlation_id=properties.correlation_id,
                         content_type="application/json",
                     ),
+                    wait=n == len(for_replies),
                 )
-            )
 
 
 def _tag(message: aiormq.abc.DeliveredMessage) -> int:

@@ -31,7 +31,7 @@ from shared.bus.base import (
     command_queue,
     event_log_stream,
 )
-from shared.bus.coalesce import CoalescingTCP
+from shared.bus.coalesce import CoalescingTCP, deepen_write_queue
 
 log = structlog.get_logger(__name__)
 
@@ -254,6 +254,7 @@ class Session:
         cls, url: str, *, heartbeat: int, stream_max_age: str, on_lost: Callable[[], None]
     ) -> Session:
         address = make_url(url, heartbeat=heartbeat)
+        deepen_write_queue()
         connection = Connection(
             address, client_properties={"connection_name": f"qms-bus pid {os.getpid()}"}
         )

@@ -187,7 +187,7 @@ def _called(state: BranchState, event: Event, data: TicketCalled) -> None:
     counter = _counter(state, data.counter)
     if counter.area is None and counter.called_area is None:
         counter.called_area = data.area
-    _remember_call(state, data.area, data.ticket_id, data.number, data.counter, event.at)
+    _remember_call(state, data, event.at)
     ticket = state.tickets.get(data.ticket_id)
     if ticket is None:
         return
@@ -203,9 +203,7 @@ def _called(state: BranchState, event: Event, data: TicketCalled) -> None:
 
 
 def _recalled(state: BranchState, event: Event, data: TicketRecalled) -> None:
-    area = state.desk_area(data.counter)
-    if area is not None:
-        _remember_call(state, area, data.ticket_id, data.number, data.counter, event.at)
+    _remember_call(state, data, event.at)
     ticket = state.tickets.get(data.ticket_id)
     if ticket is not None:
         ticket.recalls = data.recalls
@@ -312,17 +310,19 @@ def _counter(state: BranchState, counter_id: str) -> CounterState:
 
 
 def _remember_call(
-    state: BranchState, area: str, ticket_id: str, number: str, counter: str, at: dt.datetime
+    state: BranchState, call: TicketCalled | TicketRecalled, at: dt.datetime
 ) -> None:
-    """Make a call the newest of its area's recent calls (the ticket's older row there goes)."""
-    rows = state.recent_calls.get(area)
-    if rows is None:
-        rows = state.recent_calls[area] = {}
-    else:
-        rows.pop(ticket_id, None)
-    rows[ticket_id] = RecentCall(ticket_id, number, counter, at)
-    if len(rows) > RECENT_CALLS:
-        del rows[next(iter(rows))]
+    """Make a call the newest of the recent calls of each area that shows it
+    (`areas_of_call`; the ticket's older row there goes)."""
+    for area in state.areas_of_call(call):
+        rows = state.recent_calls.get(area)
+        if rows is None:
+            rows = state.recent_calls[area] = {}
+        else:
+            rows.pop(call.ticket_id, None)
+        rows[call.ticket_id] = RecentCall(call.ticket_id, call.number, call.counter, at)
+        if len(rows) > RECENT_CALLS:
+            del rows[next(iter(rows))]
 
 
 def _release(state: BranchState, ticket: Ticket) -> None:

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from shared.config.schema import BranchConfig
-from shared.contract.events import Event
+from shared.contract.events import Event, TicketCalled, TicketRecalled
 from shared.projection.calendar import Calendar
 from shared.projection.waiting import WaitingQueue
 
@@ -268,6 +268,25 @@ class BranchState:
         if counter is None:
             return None
         return counter.area if counter.area is not None else counter.called_area
+
+    def call_areas(self, ticket_area: str | None, counter_id: str) -> tuple[str, ...]:
+        """The areas whose screens show a call of a ticket of `ticket_area` to a desk.
+
+        The ticket's area, where the citizen waits, and the desk's when it
+        differs (a desk lent to another area), where they walk to: the one rule
+        for the live call, the desk's row, its clearing and the recent calls
+        (docs/queue-rules.md, "Calling order").
+        """
+        areas = (ticket_area, self.desk_area(counter_id))
+        return tuple(dict.fromkeys(area for area in areas if area is not None))
+
+    def areas_of_call(self, call: TicketCalled | TicketRecalled) -> tuple[str, ...]:
+        """`call_areas` of a call event: a ticket.called names the ticket's area, a
+        ticket.recalled does not (the ticket's in the state is taken, if it is known)."""
+        if isinstance(call, TicketCalled):
+            return self.call_areas(call.area, call.counter)
+        ticket = self.tickets.get(call.ticket_id)
+        return self.call_areas(ticket.area if ticket is not None else None, call.counter)
 
     def open_counters(self) -> list[CounterState]:
         return [c for c in self.counters.values() if c.is_open]

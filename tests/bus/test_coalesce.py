@@ -27,6 +27,17 @@ class Received:
         writer.close()
 
 
+def record_writes(transport: asyncio.WriteTransport, sent: list[bytes]) -> None:
+    """Append to `sent` what each `transport.write` (a system call, below the coalescing) sends."""
+    real_write = transport.write
+
+    def recorded(data: bytes | bytearray | memoryview) -> None:
+        sent.append(bytes(data))
+        real_write(data)
+
+    transport.write = recorded  # type: ignore[method-assign]
+
+
 @pytest.fixture
 async def peer() -> AsyncIterator[tuple[Received, asyncio.StreamWriter, list[bytes]]]:
     """A server, a client connected to it, and the client transport's system-call writes."""
@@ -36,13 +47,7 @@ async def peer() -> AsyncIterator[tuple[Received, asyncio.StreamWriter, list[byt
     _, writer = await asyncio.open_connection("127.0.0.1", port)
     transport = writer.transport
     sent: list[bytes] = []
-    real_write = transport.write
-
-    def counted(data: bytes | bytearray | memoryview) -> None:
-        sent.append(bytes(data))
-        real_write(data)
-
-    transport.write = counted  # type: ignore[method-assign]
+    record_writes(transport, sent)
     coalesce_writes(transport)
     yield received, writer, sent
     writer.transport.abort()

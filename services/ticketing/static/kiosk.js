@@ -16,18 +16,12 @@ import { followPauses } from "./kiosk_live.js";
 import { backoffMs, clockText, postRetrying, request, show, timeText, waitText, whenText } from "./common.js";
 import { appointmentLine, setupCheckIn } from "./checkin.js";
 import {
-  DANISH, applyLanguage, languageButtons, loadLanguagesRetrying, localName, localNameLang, localeOf, words,
+  DANISH, applyLanguage, languageButtons, loadLanguagesRetrying, localName, localNameLang, words,
 } from "./i18n.js";
+import { choiceGroups, pausedText } from "./kiosk_choices.js";
 import { fitNames } from "./kiosk_fit.js";
-import { quietHint } from "./quiet.js";
 
 const t = words("kiosk", "checkin");
-
-// A service a manager paused: listed, not choosable, with why (and when it
-// opens again: `until` already written in the language's digits).
-function pausedText(lang, until) {
-  return until ? t(lang, "paused_until", { time: until }) : t(lang, "paused");
-}
 
 const REFRESH_MS = 30000;
 const BACK_AFTER_S = 15;
@@ -80,17 +74,6 @@ function chooseLanguage(lang) {
   applyWords();
 }
 
-function waitingText(n) {
-  return n ? t(kiosk.lang, "waiting", { n }) : t(kiosk.lang, "waiting_none");
-}
-
-// The plain line under an area's name: the branch file's, else its services' names.
-function areaLine(area, services) {
-  if (area.description) return localName(area.description, kiosk.lang);
-  const names = services.map((service) => localName(service.name, kiosk.lang));
-  return new Intl.ListFormat(localeOf(kiosk.lang), { type: "conjunction" }).format(names);
-}
-
 function orderedAreas(data) {
   if (!areaFilter.length) return data.areas;
   return areaFilter.map((id) => data.areas.find((a) => a.id === id)).filter(Boolean);
@@ -116,21 +99,9 @@ function renderServices() {
     show(closed, true);
   }
   const holder = $("areas");
-  holder.replaceChildren();
-  const other = data.services.find((s) => s.id === data.other_service);
-  for (const area of orderedAreas(data)) {
-    const services = data.services.filter((s) => s.area === area.id);
-    if (!services.length) continue;
-    // Not map(serviceButton): its index would arrive as `other` (slip "Andet / ved ikke").
-    const buttons = services.map((service) => serviceButton(service));
-    if (other && other.area === area.id) buttons.push(otherButton(other));
-    holder.append(areaGroup(area, areaLine(area, services), buttons));
-  }
-  // A kiosk showing only other areas still sends the unsure to the "other" area.
-  if (other && !holder.querySelector(".other")) {
-    const area = data.areas.find((a) => a.id === other.area);
-    holder.append(areaGroup(area, "", [otherButton(other)]));
-  }
+  holder.replaceChildren(...choiceGroups(data, orderedAreas(data), {
+    lang: kiosk.lang, busy: kiosk.busy, choose: issue,
+  }));
   fitNames(holder);
 }
 
@@ -140,81 +111,6 @@ function shownAreas(data) {
   const other = data.services.find((s) => s.id === data.other_service);
   if (other) ids.add(other.area);
   return [...ids].filter((id) => data.services.some((s) => s.area === id));
-}
-
-function areaGroup(area, line, buttons) {
-  const group = document.createElement("section");
-  group.className = "area";
-  group.dataset.area = area.id;
-  // Taller areas for more buttons: the choices share the screen's height.
-  group.style.flexGrow = String(buttons.length);
-  const heading = document.createElement("h2");
-  heading.textContent = area.name;
-  group.append(heading);
-  if (line) {
-    const what = document.createElement("p");
-    what.className = "area-line";
-    what.dir = "auto"; // an English fallback keeps its own direction on an Arabic page
-    what.textContent = line;
-    group.append(what);
-  }
-  const grid = document.createElement("div");
-  grid.className = "buttons";
-  grid.append(...buttons);
-  group.append(grid);
-  return group;
-}
-
-// "Andet / ved ikke": a ticket for the branch's catch-all service, said as such.
-function otherButton(service) {
-  const button = serviceButton(service, true);
-  button.classList.add("other");
-  delete button.dataset.service; // [data-service] names the service's own button only
-  button.dataset.choice = "other";
-  const name = button.querySelector(".service-name");
-  name.textContent = t(kiosk.lang, "other");
-  name.lang = kiosk.lang; // the page's own words, not the branch file's
-  button.querySelector(".service-info").textContent = t(kiosk.lang, "other_sub", { area: service.area_name });
-  return button;
-}
-
-function serviceButton(service, other = false) {
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "service";
-  button.dataset.service = service.id;
-  button.disabled = !service.open || kiosk.busy;
-  const name = document.createElement("span");
-  name.className = "service-name";
-  name.dir = "auto";
-  name.textContent = localName(service.name, kiosk.lang);
-  name.lang = localNameLang(service.name, kiosk.lang);
-  // A long name starts smaller (fewer lines); a word too wide for the button
-  // makes it smaller still (kiosk_fit.js), so words are never cut.
-  const length = name.textContent.length;
-  if (length > 16) name.classList.add("longest");
-  else if (length > 12) name.classList.add("long");
-  const info = document.createElement("span");
-  info.className = "service-info";
-  if (service.reason === "would_exceed_closing") {
-    info.textContent = t(kiosk.lang, "full");
-  } else if (service.paused) {
-    button.classList.add("paused");
-    info.textContent = pausedText(kiosk.lang, service.paused_until && timeText(kiosk.lang, service.paused_until));
-  } else if (service.open) {
-    const wait = waitText(kiosk.lang, service.estimated_wait_s);
-    info.textContent = waitingText(service.waiting) + (wait && service.waiting ? ` · ${wait}` : "");
-  }
-  button.append(name, info);
-  const quiet = service.open && !other ? quietHint(kiosk.lang, service, service.estimated_wait_s) : "";
-  if (quiet) {
-    const hint = document.createElement("span");
-    hint.className = "service-quiet";
-    hint.textContent = quiet;
-    button.append(hint);
-  }
-  button.addEventListener("click", () => issue(service, other));
-  return button;
 }
 
 async function loadServices() {
