@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, Route
+from playwright.async_api import Page, Route, expect
 
 from shared.http.openapi import API_KEY
 from tests.api.apps import api_branch
@@ -52,7 +52,7 @@ async def test_the_docs_page_renders_every_operation_from_its_own_files(
         await page.route(f"{base}/**", with_csp)
         await page.goto(f"{base}/api/docs")
         await page.locator(".opblock").first.wait_for(timeout=15_000)
-        assert await page.locator(".opblock").count() == operations
+        await expect(page.locator(".opblock")).to_have_count(operations)
         assert await page.locator("h1").first.inner_text() == "API-beskrivelse · API description"
         await page.screenshot(path=str(artifacts / f"api-docs-{service}.png"), full_page=False)
         assert problems == []

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 CHROMIUM = os.environ.get("QMS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -26,12 +26,17 @@ CHROMIUM_FLAGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# An `expect` without its own timeout waits this long (Playwright's default is 5 s):
+# on a loaded machine (CI, other jobs on two cores) a page's answer, its live frame
+# and the re-render after it can together take longer than that.
+EXPECT_WITHIN_MS = 10_000
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"Chromium is missing at {CHROMIUM}: run scripts/ensure-chromium")
+    expect.set_options(timeout=EXPECT_WITHIN_MS)
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True

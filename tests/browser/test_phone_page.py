@@ -25,8 +25,6 @@ from tests.web.conftest import hall_branch
 
 pytestmark = pytest.mark.browser
 
-FOCUSED_ID = "() => document.activeElement?.id"
-
 
 @pytest.fixture
 async def hall(tmp_path: Path, branch_id: str) -> AsyncIterator[WholeHall]:
@@ -73,12 +71,12 @@ async def test_the_leave_question_takes_the_focus_and_esc_puts_it_back(
     await phone.locator("#cancel").focus()
     await phone.keyboard.press("Enter")
     await expect(phone.locator("#confirm")).to_be_visible()
-    assert await phone.evaluate(FOCUSED_ID) == "confirm-no"  # the safe answer
+    await expect(phone.locator("#confirm-no")).to_be_focused()  # the safe answer
     await phone.screenshot(path=artifacts / "phone-leave-dialog.png", full_page=True)
 
     await phone.keyboard.press("Escape")
     await expect(phone.locator("#confirm")).to_be_hidden()
-    assert await phone.evaluate(FOCUSED_ID) == "cancel"
+    await expect(phone.locator("#cancel")).to_be_focused()
     _, still, _ = await hall.request(
         "GET", "ticketing", f"/api/v1/branches/{{branch}}/tickets/{ticket['ticket_id']}"
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 
 from shared.contract import CallNext, IssueTicket, OpenCounter
 from tests.display.conftest import ONLINE, Hall, open_screen
@@ -47,12 +48,13 @@ async def test_calls_appear_without_reload_and_are_announced_in_order(
         assert {a["via"] for a in said} == {"espeak"}
     else:  # the clips shipped with the page
         assert {a["via"] for a in said} == {"clips"}
-    assert await page.text_content("#recent li.newest .number") == second["number"]
-    desks = await page.locator("#serving li").all_text_contents()
-    assert [d.replace(" ", "") for d in desks] == ["Skranke1P001", "Skranke2P002"]
+    # The calls' frames and the waiting figures' frame are separate: each awaited.
+    await expect(page.locator("#recent li.newest .number")).to_have_text(second["number"])
+    await expect(page.locator("#serving li")).to_have_text(
+        [re.compile(r"^Skranke\s*1\s*P001$"), re.compile(r"^Skranke\s*2\s*P002$")]
+    )
     assert await page.evaluate("window.sameDocument") is True
-    waiting = await page.text_content("#waiting li[data-service='pas'] .count")
-    assert waiting == "1"
+    await expect(page.locator("#waiting li[data-service='pas'] .count")).to_have_text("1")
     await page.screenshot(path=artifacts / "display-service-16x9.png")
     await page.set_viewport_size({"width": 1080, "height": 1920})
     await page.screenshot(path=artifacts / "display-service-portrait.png")
@@ -64,7 +66,7 @@ async def test_the_offline_sign_shows_while_the_service_is_away(
     hall = embedded_hall
     display = hall.running["display"]
     await open_screen(page, hall, "kvik")
-    assert not await page.is_visible("#status")
+    await expect(page.locator("#status")).to_be_hidden()
 
     await hall.stop(display)
     await page.wait_for_function(OFFLINE, timeout=10_000)
@@ -76,5 +78,5 @@ async def test_the_offline_sign_shows_while_the_service_is_away(
 
     assert offline_sign
     assert "Ingen forbindelse" in offline_text and "Offline" in offline_text
-    assert not await page.is_visible("#status")
+    await expect(page.locator("#status")).to_be_hidden()
     assert await page.evaluate("window.sameDocument") is True

@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, async_playwright, expect
 
 from shared.contract import CallNext
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS
@@ -39,7 +39,7 @@ async def test_the_clock_is_the_branchs_in_the_kiosks_format(
     await open_screen(page, hall, "service")
 
     branch_time = at.astimezone(hall.config.branch.tz).strftime("%H:%M")  # "HH:MM", as the kiosk
-    assert await page.text_content("#clock") == branch_time
+    await expect(page.locator("#clock")).to_have_text(branch_time)
     await page.screenshot(path=artifacts / "display-clock-branch-zone.png")
 
 

@@ -7,6 +7,7 @@ test; its zone keeps the local day from turning meanwhile.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ from tests.staff.test_console_browser import WITHIN_MS, sign_in_at_desk
 from tests.support.buses import EMBEDDED
 from tests.support.clock import MovingClock
 from tests.support.console import press_action_key
+from tests.support.held import READ, RECORD_READS, Held
 
 pytestmark = pytest.mark.browser
 
@@ -91,7 +93,7 @@ async def test_a_due_appointment_in_the_waiting_list_and_a_booking_by_phone(
     await expect(page.locator("#book-form")).to_be_visible()
     await page.select_option("#book-service", "koerekort")
     first_free = page.locator("#book-slot option").first
-    await expect(first_free).to_have_text(re.compile(r"^\d\d:\d\d–\d\d:\d\d \(1 ledig\)$"))
+    await expect(first_free).to_have_text(FREE_SLOT)
     chosen = await first_free.get_attribute("value")
     assert chosen is not None
     await page.click("#book-form button[type=submit]")
@@ -114,3 +116,31 @@ async def test_a_due_appointment_in_the_waiting_list_and_a_booking_by_phone(
     await expect(rows.first.locator(".badge.due")).to_have_text("Time has come")
     caption = page.locator("#waiting-list caption")
     await expect(caption).to_have_text("Next in the queue at this desk")
+
+
+async def test_the_phone_forms_times_are_the_service_chosen_last(hall: Hall, page: Page) -> None:
+    """Passport's times asked for first, answered last: the list keeps driving licence's."""
+    await page.add_init_script(RECORD_READS)
+    first = Held()
+    await page.route(re.compile(r"/appointments/slots\?service=pas&"), first.handle)
+    await sign_in_at_desk(page, hall, STAFF_TOKEN, "service-1")
+    await press_action_key(page, "b")
+    await asyncio.wait_for(first.arrived.wait(), WITHIN_MS / 1000)
+    await page.select_option("#book-service", "koerekort")
+    first_free = page.locator("#book-slot option").first
+    await expect(first_free).to_have_text(FREE_SLOT, timeout=WITHIN_MS)  # passport's is held
+    shown = await first_free.text_content() or ""
+    assert minutes_long(shown) == 20
+
+    first.release()
+    await page.wait_for_function(READ, arg="service=pas", timeout=WITHIN_MS)
+    await expect(first_free).to_have_text(shown)
+
+
+FREE_SLOT = re.compile(r"^\d\d:\d\d–\d\d:\d\d \(1 ledig\)$")
+
+
+def minutes_long(slot: str) -> int:
+    """'10:00–10:20 (1 ledig)' -> 20."""
+    start, end = (int(t[:2]) * 60 + int(t[3:5]) for t in slot[:11].split("–"))
+    return (end - start) % (24 * 60)

@@ -58,7 +58,7 @@ async def test_the_manager_sees_the_hall_a_hint_and_a_day(
     await expect(page.locator("#stats-status")).to_contain_text("Hele dagen")
     bars = page.locator("#chart-hours svg rect")
     assert await bars.count() > 3
-    assert await page.locator("#chart-waits svg rect").count() == 6  # 3 services x p50, p90
+    await expect(page.locator("#chart-waits svg rect")).to_have_count(6)  # 3 services x p50, p90
     await expect(page.locator("#stats-rows tr[data-service=all] td").nth(1)).not_to_have_text("0")
     await page.screenshot(path=artifacts / "staff-manager.png", full_page=True)
 

@@ -22,7 +22,7 @@ from services.staff.app import create_app as staff_app
 from services.ticketing.app import create_app as ticketing_app
 from shared.bus import Bus
 from shared.config import BranchConfig, Settings
-from shared.runtime import CreateApp, RunningService, ServiceContext, start_service
+from shared.runtime import FOLLOWER_KEY, CreateApp, RunningService, ServiceContext, start_service
 from shared.runtime.clock import Clock, utc_now
 from tests.support.buses import BusFactory
 
@@ -51,6 +51,18 @@ async def until_ready(services: Iterable[RunningService], within_s: float = READ
     async with asyncio.timeout(within_s):
         while not all(s.ctx.readiness.ready for s in waiting):  # noqa: ASYNC110 - no event
             await asyncio.sleep(0.02)
+
+
+async def until_caught_up(
+    writer: RunningService, reader: RunningService, branch: str, within_s: float = 5.0
+) -> None:
+    """Until `reader` has every event of `branch` that `writer` (routing) has applied.
+
+    Each service follows the log on its own: the display can show a pause before
+    ticketing has read it. Awaited on the reader's own state (no sleeping)."""
+    written = writer.runner.app[FOLLOWER_KEY].lives[branch].state.seq
+    live = reader.runner.app[FOLLOWER_KEY].lives[branch]
+    assert await live.wait_until(lambda state: state.seq >= written, within_s)
 
 
 class Hall:

@@ -21,7 +21,7 @@ import aiohttp
 
 from shared.config import BranchConfig, StaffToken
 from tests.support.buses import EMBEDDED, buses
-from tests.support.hall import Hall, ServiceName, local_settings
+from tests.support.hall import Hall, ServiceName, local_settings, until_caught_up
 from tests.support.processes import free_ports
 
 STAFF_TOKEN = "anna-desk-token-0123"
@@ -48,6 +48,11 @@ class WholeHall:
     def host(self, service: ServiceName) -> str:
         """`127.0.0.1:PORT`, as a browser's Host header names the service."""
         return self.services.base(service).removeprefix("http://")
+
+    async def settle(self, reader: ServiceName = "ticketing") -> None:
+        """Until `reader` has read every event routing has applied (no sleeping)."""
+        running = self.services.running
+        await until_caught_up(running["routing"], running[reader], self.branch)
 
     async def request(
         self, method: str, service: ServiceName, path: str, **how: Any

@@ -24,7 +24,7 @@ from shared.config.schema import WEEKDAYS
 from shared.config.web import Network
 from shared.contract import CommandData
 from shared.projection import local_time
-from shared.runtime import FOLLOWER_KEY, RunningService
+from shared.runtime import RunningService
 from shared.runtime.clock import Clock, utc_now
 from shared.runtime.commands import CommandClient
 from tests.browser.conftest import artifacts, browser, page  # noqa: F401  (fixtures)
@@ -32,7 +32,7 @@ from tests.support.branch import ALL_DAY, ALL_WEEK, Branch, Days, Desk, Service
 from tests.support.buses import RABBITMQ, buses
 from tests.support.clients import Kiosk
 from tests.support.hall import Hall as ServiceHall
-from tests.support.hall import ServiceName, local_settings
+from tests.support.hall import ServiceName, local_settings, until_caught_up
 from tests.support.processes import free_ports
 from tests.support.zones import fresh_day_zone
 
@@ -128,9 +128,7 @@ class Hall:
     async def settle(self) -> None:
         """Until ticketing's reader has every event routing has applied (no sleeping)."""
         assert self.routing is not None
-        written = self.routing.runner.app[FOLLOWER_KEY].lives[self.branch].state.seq
-        live = self.ticketing.runner.app[FOLLOWER_KEY].lives[self.branch]
-        assert await live.wait_until(lambda state: state.seq >= written, 5.0)
+        await until_caught_up(self.routing, self.ticketing, self.branch)
 
     async def metrics(self) -> str:
         async with self.http.get(self.url("/metrics")) as response:

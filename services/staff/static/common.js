@@ -203,6 +203,19 @@ export async function api(method, path, body, extraHeaders = {}) {
   return type.includes("json") ? response.json() : response;
 }
 
+// For a view whose loads can overlap (a date chosen while the first day is still out):
+// each load takes a turn, and only the newest turn's answer is drawn, whatever order
+// the answers come in. `const current = turns.take(); ... if (!current()) return;`
+export function newestOnly() {
+  let newest = 0;
+  return {
+    take() {
+      const mine = ++newest;
+      return () => mine === newest;
+    },
+  };
+}
+
 // Save what GET `path` answers as the file `filename` (e.g. a CSV); an ApiError if refused.
 export async function download(path, filename) {
   const response = await api("GET", path);

@@ -1,7 +1,7 @@
 // The desk console's appointments: a day's bookings, who is due now, and booking or
 // cancelling on a citizen's behalf. Statuses, `due` and the free seats come from the staff
 // API and the live overview (the shared projection's presenters); this file only formats.
-import { api, branch, el, newKey, serviceName, state, t } from "./common.js";
+import { api, branch, el, newestOnly, newKey, serviceName, state, t } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const BASE = `/api/v1/branches/${encodeURIComponent(branch)}/appointments`;
@@ -14,6 +14,9 @@ let loading = false;
 let stale = false; // something changed while a list was on its way
 let confirming = null; // the booking whose cancel waits for a second click
 let say = () => {};
+// The form loads the first service's times, and again for each service or day chosen:
+// only the newest choice's times are shown, however the answers come back.
+const slotLoads = newestOnly();
 
 // "2026-12-03T10:30:00+01:00" -> "10:30": the server writes times in the branch's zone.
 export function hhmm(iso) {
@@ -145,13 +148,16 @@ async function loadSlots() {
   const select = $("book-slot");
   const query = new URLSearchParams({ service: $("book-service").value, from: $("book-date").value, days: "1" });
   select.replaceChildren(el("option", { value: "", disabled: true }, t("book.loading")));
+  const current = slotLoads.take();
   try {
     const answer = await api("GET", `${BASE}/slots?${query}`);
+    if (!current()) return;
     const free = answer.days.flatMap((d) => d.slots).filter((s) => s.free > 0);
     select.replaceChildren(...(free.length
       ? free.map((s) => el("option", { value: s.start }, `${hhmm(s.start)}–${hhmm(s.end)} (${t("book.free", { free: s.free })})`))
       : [el("option", { value: "", disabled: true, selected: true }, t("book.no-slots"))]));
   } catch (error) {
+    if (!current()) return;
     select.replaceChildren();
     say(error.text ?? String(error), "error");
   }

@@ -59,6 +59,8 @@ const base = `/api/v1/branches/${encodeURIComponent(branch)}`;
 let overview = null;
 // Desk id -> the services ticked but not saved yet: kept across live frames.
 const drafts = new Map();
+// While one command is out the buttons are greyed, as the desk console's are: a click
+// then would be lost, and the live frame can show a change before its answer is in.
 let busy = false;
 
 function services() {
@@ -75,46 +77,51 @@ function say(text, error = false) {
   box.className = error ? "message error" : "message";
 }
 
-async function post(path, body) {
-  if (busy) return null;
+// `done(answer)` runs before the buttons come back, so they come back as it leaves them.
+async function post(path, body, done) {
+  if (busy) return;
   busy = true;
+  render(overview);
+  let answer = null;
   try {
-    return await api("POST", path, body, { "Idempotency-Key": newKey() });
+    answer = await api("POST", path, body, { "Idempotency-Key": newKey() });
   } catch (error) {
     say(error.text, true);
-    return null;
-  } finally {
-    busy = false;
   }
+  if (answer) done(answer);
+  busy = false;
+  render(overview);
 }
 
-async function openDesk(desk, chosen) {
-  const result = await post(`${base}/counters/${encodeURIComponent(desk.counter)}/open`, { services: chosen });
-  if (!result) return;
-  drafts.delete(desk.counter);
-  say(t("controls.done.open", { desk: desk.name, services: result.services.map(nameOf).join(", ") }));
+function openDesk(desk, chosen) {
+  const draft = drafts.get(desk.counter);
+  return post(`${base}/counters/${encodeURIComponent(desk.counter)}/open`, { services: chosen }, (result) => {
+    // Boxes ticked while the answer was out are a new draft: kept.
+    if (drafts.get(desk.counter) === draft) drafts.delete(desk.counter);
+    say(t("controls.done.open", { desk: desk.name, services: result.services.map(nameOf).join(", ") }));
+  });
 }
 
-async function closeDesk(desk) {
-  const result = await post(`${base}/counters/${encodeURIComponent(desk.counter)}/close`, {});
-  if (!result) return;
-  drafts.delete(desk.counter);
-  say(t("controls.done.close", { desk: desk.name }));
+function closeDesk(desk) {
+  return post(`${base}/counters/${encodeURIComponent(desk.counter)}/close`, {}, () => {
+    drafts.delete(desk.counter);
+    say(t("controls.done.close", { desk: desk.name }));
+  });
 }
 
-async function pause(service, until) {
+function pause(service, until) {
   const body = until ? { until } : {};
-  const result = await post(`${base}/services/${encodeURIComponent(service.service)}/pause`, body);
-  if (!result) return;
-  const name = serviceName(service);
-  say(result.paused_until
-    ? t("controls.done.pause_until", { service: name, time: result.paused_until })
-    : t("controls.done.pause", { service: name }));
+  return post(`${base}/services/${encodeURIComponent(service.service)}/pause`, body, (result) => {
+    const name = serviceName(service);
+    say(result.paused_until
+      ? t("controls.done.pause_until", { service: name, time: result.paused_until })
+      : t("controls.done.pause", { service: name }));
+  });
 }
 
-async function resume(service) {
-  const result = await post(`${base}/services/${encodeURIComponent(service.service)}/resume`, {});
-  if (result) say(t("controls.done.resume", { service: serviceName(service) }));
+function resume(service) {
+  return post(`${base}/services/${encodeURIComponent(service.service)}/resume`, {}, () =>
+    say(t("controls.done.resume", { service: serviceName(service) })));
 }
 
 function ticked(desk) {
@@ -138,10 +145,10 @@ function deskRow(desk) {
   const changed = desk.open && chosen.join() !== desk.services.join();
   const buttons = desk.open
     ? [
-      el("button", { type: "button", class: "save", hidden: !changed, onclick: () => openDesk(desk, ticked(desk)) }, t("controls.save")),
-      el("button", { type: "button", class: "close", onclick: () => closeDesk(desk) }, t("controls.close")),
+      el("button", { type: "button", class: "save", hidden: !changed, disabled: busy, onclick: () => openDesk(desk, ticked(desk)) }, t("controls.save")),
+      el("button", { type: "button", class: "close", disabled: busy, onclick: () => closeDesk(desk) }, t("controls.close")),
     ]
-    : [el("button", { type: "button", class: "open", onclick: () => openDesk(desk, ticked(desk)) }, t("controls.open"))];
+    : [el("button", { type: "button", class: "open", disabled: busy, onclick: () => openDesk(desk, ticked(desk)) }, t("controls.open"))];
   return el("tr", { dataset: { counter: desk.counter, open: desk.open ? "true" : "false" } },
     el("th", { scope: "row" }, desk.name),
     el("td", { class: "state" }, desk.open ? t("controls.open_by", { staff: desk.staff }) : t("controls.closed")),
@@ -152,8 +159,8 @@ function deskRow(desk) {
 function serviceRow(service) {
   const until = el("input", { type: "time", class: "until", "aria-label": t("controls.until") });
   const action = service.paused
-    ? el("button", { type: "button", class: "resume", onclick: () => resume(service) }, t("controls.resume"))
-    : el("button", { type: "button", class: "pause", onclick: () => pause(service, until.value) }, t("controls.pause"));
+    ? el("button", { type: "button", class: "resume", disabled: busy, onclick: () => resume(service) }, t("controls.resume"))
+    : el("button", { type: "button", class: "pause", disabled: busy, onclick: () => pause(service, until.value) }, t("controls.pause"));
   return el("tr", { dataset: { service: service.service, paused: service.paused ? "true" : "false" } },
     el("th", { scope: "row" }, serviceName(service)),
     el("td", { class: "state" }, service.paused ? pauseNote(service) : t("controls.running")),
@@ -166,10 +173,15 @@ function decorateHints() {
   for (const area of overview.areas) {
     const hint = area.hint;
     const item = document.querySelector(`#hints li[data-area="${CSS.escape(area.area)}"]`);
-    if (!hint || !hint.counter || !item || item.querySelector("button")) continue;
+    if (!hint || !hint.counter || !item) continue;
+    const taking = item.querySelector("button.take-hint");
+    if (taking) {
+      taking.disabled = busy;
+      continue;
+    }
     const desk = overview.counters.find((c) => c.counter === hint.counter);
     if (!desk) continue;
-    item.append(" ", el("button", { type: "button", class: "take-hint", onclick: () => openDesk(desk, hint.services) }, t("controls.take_hint")));
+    item.append(" ", el("button", { type: "button", class: "take-hint", disabled: busy, onclick: () => openDesk(desk, hint.services) }, t("controls.take_hint")));
   }
 }
 
@@ -181,5 +193,6 @@ export function render(frame) {
   const typing = document.activeElement?.classList.contains("until");
   $("control-desks").replaceChildren(...overview.counters.filter((d) => d.skills.length).map(deskRow));
   if (!typing) $("control-services").replaceChildren(...services().map(serviceRow));
+  else for (const button of $("control-services").querySelectorAll("button")) button.disabled = busy;
   decorateHints();
 }

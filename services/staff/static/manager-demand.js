@@ -3,7 +3,7 @@
 // service's target (Erlang C) beside the desks that were open then on average; the colour
 // repeats the need, and a cell with fewer desks open than needed is marked "for få".
 // Self-contained (its own words, Danish first) beside the page's other parts.
-import { api, branch, el, state } from "./common.js";
+import { api, branch, el, newestOnly, state } from "./common.js";
 
 const WORDS = {
   da: {
@@ -43,6 +43,7 @@ const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const LEVELS = 5;
 
 const view = { demand: null, service: null, weeks: 8, error: "" };
+const loads = newestOnly(); // weeks asked for while a load is out: the newest wins
 
 function tr(key, values = {}) {
   const text = WORDS[state.lang][key] ?? WORDS.da[key];
@@ -61,13 +62,17 @@ export async function loadDemand() {
   view.error = "";
   section.dataset.state = "loading";
   renderDemand();
+  const current = loads.take();
   try {
     const path = `/api/v1/branches/${encodeURIComponent(branch)}/demand?weeks=${view.weeks}`;
-    view.demand = await api("GET", path);
+    const answer = await api("GET", path);
+    if (!current()) return;
+    view.demand = answer;
     const first = view.demand.services.find((s) => s.hours.length) ?? view.demand.services[0];
     if (!view.demand.services.some((s) => s.service === view.service)) view.service = first?.service;
     section.dataset.state = "ready";
   } catch (error) {
+    if (!current()) return;
     view.error = tr("failed", { detail: error.text ?? error.message });
     section.dataset.state = "failed";
   }

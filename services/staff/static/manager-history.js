@@ -1,7 +1,9 @@
 // The manager page's statistics across days (GET .../stats?from=&to=): from/to pickers,
 // tickets per day and area, and one service's median and 90 % wait per day against its
 // target, with the range's own figures (of all its waits, not averages of days) beside them.
-import { api, applyTexts, branch, download, el, serviceName, state, t, useTexts } from "./common.js";
+import {
+  api, applyTexts, branch, download, el, newestOnly, serviceName, state, t, useTexts,
+} from "./common.js";
 import { barChart, chartInto, minutesText } from "./charts.js";
 
 useTexts({
@@ -40,6 +42,7 @@ const $ = (id) => document.getElementById(id);
 
 let overview = null;
 let range = null;
+const rangeLoads = newestOnly(); // a range chosen while the first is out wins
 
 function section() {
   const field = (id, key, input) => el("div", {}, el("label", { for: id, "data-t": key }), input);
@@ -106,11 +109,16 @@ async function loadRange() {
   $("history-status").textContent = t("history.loading");
   $("history-error").textContent = "";
   $("history-error").className = "message";
+  const current = rangeLoads.take();
+  let answer;
   try {
-    range = await api("GET", rangePath());
+    answer = await api("GET", rangePath());
   } catch (error) {
-    return failed(error);
+    if (current()) failed(error);
+    return;
   }
+  if (!current()) return;
+  range = answer;
   fillServices();
   drawRange();
 }

@@ -1,8 +1,8 @@
 // The manager page: live figures per area and service (staff WebSocket), hints to open a
 // desk, and the statistics of a chosen day with charts and a CSV download.
 import {
-  api, applyTexts, branch, connectLive, download, el, minutes, secondsSince, serviceName, setupLanguage,
-  setupSignIn, state, t, token, useTexts,
+  api, applyTexts, branch, connectLive, download, el, minutes, newestOnly, secondsSince, serviceName,
+  setupLanguage, setupSignIn, state, t, token, useTexts,
 } from "./common.js";
 import { barChart, chartInto, minutesText } from "./charts.js";
 import { redrawHistory, setupHistory, showHistory } from "./manager-history.js";
@@ -19,6 +19,8 @@ let overview = null;
 let you = null;
 let live = null;
 let stats = null;
+// The first render loads today's figures; a day chosen before they are in must win.
+const statsLoads = newestOnly();
 
 function show(section) {
   $("sign-in").hidden = section !== "sign-in";
@@ -126,10 +128,14 @@ async function loadStats() {
   $("stats-status").textContent = t("stats.loading");
   $("stats-error").textContent = "";
   $("stats-error").className = "message";
+  const current = statsLoads.take();
   try {
-    stats = await api("GET", statsPath());
+    const answer = await api("GET", statsPath());
+    if (!current()) return;
+    stats = answer;
     renderStats();
   } catch (error) {
+    if (!current()) return;
     $("stats-status").textContent = "";
     $("stats-error").textContent = error.text;
     $("stats-error").className = "message error";
