@@ -155,6 +155,12 @@ async def book(request: web.Request) -> web.Response:
     if not answer.replayed:
         t.appointments.booked.labels(config.id, body.service).inc()
     appointment_id = str(result["appointment_id"])
+    # Read your own write: answered once this service's reader holds the booking, so
+    # the citizen's next look at the slots (or the booking) finds the seat taken.
+    await live_of(request, config.id).wait_until(
+        lambda state: state.calendar is not None and appointment_id in state.calendar.bookings,
+        t.options.read_own_write_s,
+    )
     t.ctx.log.info(
         "appointment booked",
         branch=config.id,

@@ -165,3 +165,21 @@ async def test_the_transfer_list_is_grouped_by_area(
     # The ticket's own service (pas) is not offered.
     assert groups == [["KVIK", ["bibliotek"]], ["SERVICE", ["koerekort"]]]
     await page.screenshot(path=artifacts / "staff-transfer.png")
+
+
+async def test_a_service_box_ticked_by_keyboard_keeps_the_focus(
+    embedded_hall: Hall, page: Page
+) -> None:
+    await sign_in_at_desk(page, embedded_hall, STAFF_TOKEN, "service-1")
+    box = page.locator("#service-boxes input[value=koerekort]")
+    await box.focus()
+    await page.keyboard.press("Space")  # the boxes are drawn again for the new choice
+    await expect(page.locator("#service-boxes input[value=koerekort]")).not_to_be_checked()
+    focused = await page.evaluate("document.activeElement.value ?? null")
+    assert focused == "koerekort"
+    await page.keyboard.press("Space")
+    await expect(page.locator("#service-boxes input[value=koerekort]")).to_be_checked()
+    assert await page.evaluate("document.activeElement.value ?? null") == "koerekort"
+    # The desk's keys still work from the box: O opens the desk for the ticked services.
+    await press_action_key(page, "o")
+    await expect(page.locator("#desk-state")).to_have_text("Åben · anna", timeout=WITHIN_MS)

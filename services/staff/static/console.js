@@ -130,6 +130,8 @@ function renderBoxes(desk) {
   const key = `${desk.counter}|${desk.open}|${desk.services.join()}|${ticked.join()}|${state.lang}`;
   if (key !== boxesFor) {
     boxesFor = key;
+    // A box ticked by keyboard redraws the boxes: the focus stays on that service's box.
+    const focused = document.activeElement?.closest("#service-boxes input")?.value;
     $("service-boxes").replaceChildren(
       ...desk.skills.map((id) =>
         el("label", {},
@@ -139,6 +141,7 @@ function renderBoxes(desk) {
           }),
           ` ${serviceName(serviceById(id))}`)),
     );
+    if (focused) [...$("service-boxes").querySelectorAll("input")].find((box) => box.value === focused)?.focus();
   }
   const differs = desk.open && ticked.join() !== desk.services.join();
   $("save-services").hidden = !differs;
@@ -298,7 +301,9 @@ $("save-services").addEventListener("click", () => {
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") return closeForms();
   if (event.ctrlKey || event.altKey || event.metaKey || $("desk").hidden) return;
-  if (event.target.closest("input, select, textarea")) return;
+  // Letters type into fields and pick in lists; on a checkbox they mean nothing, so
+  // the desk's keys still work after ticking a service with the keyboard.
+  if (event.target.closest("input:not([type=checkbox]), select, textarea")) return;
   const button = $("actions").querySelector(`button[data-key="${event.key.toLowerCase()}"]`);
   if (!button) return;
   event.preventDefault();
