@@ -22,6 +22,8 @@ LogFormat = Literal["json", "console"]
 
 # Marks the handler we install, so configuring twice replaces it instead of doubling lines.
 _HANDLER_NAME = "qms"
+# The level of our own lines and of the root logger alike.
+_LEVEL = logging.INFO
 
 
 class _Lines:
@@ -108,14 +110,14 @@ def configure_logging(
     # Our own lines go from structlog's processors straight to the stream: no
     # stdlib LogRecord, handler or formatter on the way (that was most of a
     # line's cost, and a request writes two; docs/performance.md). The level
-    # is the root logger's below. Libraries' stdlib lines go through the
+    # is the root logger's (`_LEVEL`). Libraries' stdlib lines go through the
     # handler, rendered by the same processors: the lines look alike.
     _LINES.stream = out
     _PROCESSORS[:] = [*shared, renderer]
     structlog.configure(
         processors=_PROCESSORS,
         logger_factory=lambda *_: _LINES,
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVEL),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(out)
@@ -130,7 +132,7 @@ def configure_logging(
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(logging.INFO)
+    root.setLevel(_LEVEL)
     # aio-pika/aiormq narrate every reconnect attempt at INFO; warnings are enough.
     for noisy in ("aio_pika", "aiormq"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

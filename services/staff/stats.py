@@ -253,7 +253,8 @@ def tally_day(
                     t.no_show += 1
                 else:
                     t.cancelled += 1
-    _count_bookings(config, state, day, now or _settled(config, day), tally, total)
+    # A check-in window ends with its slot's day (`checkin_window`): midnight settles every booking.
+    _count_bookings(config, state, day, now or day_end(config, day), tally, total)
     return DayTallies(tallies, total), state
 
 
@@ -281,12 +282,6 @@ def figures(config: BranchConfig, tallies: DayTallies) -> tuple[list[dict[str, A
 
 def _targets(config: BranchConfig) -> dict[str, float]:
     return {s.id: s.target_wait_min * 60.0 for s in config.services}
-
-
-def _settled(config: BranchConfig, day: dt.date) -> dt.datetime:
-    """When every booking of `day` has checked in, been cancelled or been missed."""
-    # A check-in window ends with its slot's day (`checkin_window`), so midnight settles all.
-    return day_end(config, day)
 
 
 def _count_bookings(

@@ -158,8 +158,7 @@ async def book(request: web.Request) -> web.Response:
     # Read your own write: answered once this service's reader holds the booking, so
     # the citizen's next look at the slots (or the booking) finds the seat taken.
     await live_of(request, config.id).wait_until(
-        lambda state: state.calendar is not None and appointment_id in state.calendar.bookings,
-        t.options.read_own_write_s,
+        lambda state: _booking_in(state, appointment_id) is not None, t.options.read_own_write_s
     )
     t.ctx.log.info(
         "appointment booked",
@@ -221,20 +220,23 @@ async def _booking(
     if config.appointments is None or not APPOINTMENT_ID.fullmatch(appointment_id):
         raise problem(404, "unknown_appointment", "no such booking")
     live = live_of(request, config.id)
-
-    def found(state: BranchState) -> Booking | None:
-        calendar = state.calendar
-        return calendar.bookings.get(appointment_id) if calendar is not None else None
-
-    booking = found(live.state_for(t.ctx.clock()))
+    booking = _booking_in(live.state_for(t.ctx.clock()), appointment_id)
     if booking is None:
         require_caught_up(request, config.id)
-        await live.wait_until(lambda state: found(state) is not None, t.options.read_own_write_s)
-        booking = found(live.state_for(t.ctx.clock()))
+        await live.wait_until(
+            lambda state: _booking_in(state, appointment_id) is not None,
+            t.options.read_own_write_s,
+        )
+        booking = _booking_in(live.state_for(t.ctx.clock()), appointment_id)
         if booking is None:
             raise problem(404, "unknown_appointment", "no such booking")
     now = t.ctx.clock()
     return booking, live.state_for(now), now
+
+
+def _booking_in(state: BranchState, appointment_id: str) -> Booking | None:
+    calendar = state.calendar
+    return calendar.bookings.get(appointment_id) if calendar is not None else None
 
 
 async def get_booking(request: web.Request) -> web.Response:

@@ -117,6 +117,8 @@ class _Booked:
         rows: list[tuple[float, float, str]] = []
         calendar, settings = state.calendar, config.appointments
         if calendar is not None and settings is not None:
+            # `checkin_window` closes at start + late_min or the day's midnight; these are
+            # today's bookings and `now` is before today's midnight, so the first is enough.
             late_s = settings.late_min * 60.0
             for booking in calendar.by_day.get(state.day, {}).values():
                 if booking.service not in cap.competing or booking.cancelled_at is not None:
